@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# Shared set-up for scripts/run.sh and scripts/test.sh: installs what is missing on Debian/Ubuntu, once.
+# Sourced, not run. Everything here is idempotent and fast when nothing is missing.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${COMPLEXITYNET_CACHE:-$HOME/.cache/complexitynet-dev}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step_start=$SECONDS
+step() { # prints how long the previous step took, then names the next one
+  local now=$SECONDS
+  [ -n "${STEP_NAME:-}" ] && printf '==> %s: %ss\n' "$STEP_NAME" "$((now - step_start))" >&2
+  STEP_NAME=$1
+  step_start=$now
+  printf '==> %s\n' "$1" >&2
+}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages: the WebKitGTK stack Tauri links against, plus what the tests drive it with.
+APP_PACKAGES=(build-essential pkg-config file curl libssl-dev libwebkit2gtk-4.1-dev libxdo-dev)
+TEST_PACKAGES=(xvfb webkit2gtk-driver python3-venv)
+
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  # pyenv/uv Pythons carry their own venv module; only Debian's python3 needs python3-venv.
+  if [[ " ${missing[*]} " == *" python3-venv "* ]] && python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    missing=("${missing[@]/python3-venv}")
+  fi
+  missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}" >&2
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+ensure_toolchains() {
+  if ! command -v cargo >/dev/null; then
+    echo "error: Rust is not installed. Install it with rustup (https://rustup.rs), then run this again." >&2
+    exit 1
+  fi
+  local node_major
+  node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$node_major" -lt 20 ]; then
+    ensure_packages nodejs npm
+    node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if [ "$node_major" -lt 20 ]; then
+      echo "error: Node.js 20 or newer is needed to build the UI (found: $(node --version 2>/dev/null || echo none))." >&2
+      exit 1
+    fi
+  fi
+}
+
+# The UI: npm ci when package-lock.json changed since the last install, then a production build into ui/dist,
+# which the Rust build embeds.
+ensure_ui_deps() {
+  local stamp="$ROOT/ui/node_modules/.complexitynet-lock"
+  if ! cmp -s "$ROOT/ui/package-lock.json" "$stamp" 2>/dev/null; then
+    (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$ROOT/ui/package-lock.json" "$stamp"
+  fi
+}
+
+build_ui() {
+  (cd "$ROOT/ui" && npm run --silent build >/dev/null)
+}

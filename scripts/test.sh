@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs whatever is missing (Debian/Ubuntu) and runs every test: formatting and lints, the UI's type check
+# and vitest suite, the Rust unit + integration tests (real SQLite files, the CLI binary, loopback HTTP), and
+# the end-to-end tests that drive the real app window over WebDriver under Xvfb.
+# One Rust profile (dev) serves the tests, the CLI tests and the e2e binary.
+set -euo pipefail
+source "$(dirname "$0")/setup.sh"
+cd "$ROOT"
+export COMPLEXITYNET_SHARED_DATA=${COMPLEXITYNET_SHARED_DATA:-$(cd "$ROOT/.." && pwd)/shared/data}
+if [ ! -f "$COMPLEXITYNET_SHARED_DATA/mbpp.jsonl" ]; then
+  echo "error: the shared test data is not at $COMPLEXITYNET_SHARED_DATA (mbpp.jsonl missing)." >&2
+  echo "       Point COMPLEXITYNET_SHARED_DATA at the folder that holds mbpp.jsonl and recorded/." >&2
+  exit 1
+fi
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+
+step "system packages";   ensure_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+step "toolchains";        ensure_toolchains
+step "tauri-driver"
+if ! tauri-driver --help >/dev/null 2>&1; then cargo install tauri-driver --locked --version 2.1.0; fi
+step "Python test deps"
+VENV=$CACHE/venv
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -c 'import selenium, pytest' 2>/dev/null || "$VENV/bin/pip" install -q -r "$ROOT/tests/e2e/requirements.txt"
+step "UI dependencies";   ensure_ui_deps
+step "UI type check";     (cd ui && npm run --silent typecheck)
+step "UI tests (vitest)"; (cd ui && npx vitest run)
+step "UI build";          build_ui
+step "cargo fmt";         cargo fmt --all -- --check
+step "cargo clippy";      cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo test";        cargo test --workspace --locked
+step "e2e (WebDriver, Xvfb)"
+E2E_PYTHON="$VENV/bin/python" E2E_ARTIFACTS="$TARGET/e2e" \
+  xvfb-run -a -s "-screen 0 1280x800x24" tests/e2e/run.sh "$TARGET/debug/complexitynet"
+step "done"

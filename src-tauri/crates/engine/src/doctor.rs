@@ -1,0 +1,97 @@
+//! `complexitynet doctor`: what this installation has, what it lacks, and where its files are.
+
+use serde::Serialize;
+use std::process::Command;
+
+use crate::paths::{DataDir, DataDirSource};
+use crate::store::{self, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Ok,
+    Missing,
+    Error,
+    /// A capability this version does not have yet.
+    NotBuilt,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: CheckStatus,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: &'static str,
+    pub os: &'static str,
+    pub arch: &'static str,
+    pub data_dir: String,
+    pub data_dir_source: DataDirSource,
+    pub database: String,
+    pub logs: String,
+    pub sqlite: &'static str,
+    pub schema_version: Option<i64>,
+    pub datasets: Option<usize>,
+    pub checks: Vec<Check>,
+}
+
+fn tool_version(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(cmd).args(args).output().ok()?;
+    let text = if out.stdout.is_empty() { out.stderr } else { out.stdout };
+    out.status.success().then(|| String::from_utf8_lossy(&text).lines().next().unwrap_or_default().trim().to_owned())
+}
+
+pub fn report(data_dir: &DataDir) -> Report {
+    let mut checks = Vec::new();
+    let db_path = data_dir.database();
+    let (schema_version, datasets) = match Store::open(&db_path) {
+        Ok(store) => {
+            let v = store.schema_version().ok();
+            let n = crate::dataset::list(&store).ok().map(|l| l.len());
+            checks.push(Check {
+                name: "database",
+                status: CheckStatus::Ok,
+                detail: format!("schema v{}, {} mode", v.unwrap_or(0), store.journal_mode().unwrap_or_default()),
+            });
+            (v, n)
+        }
+        Err(e) => {
+            checks.push(Check { name: "database", status: CheckStatus::Error, detail: e.to_string() });
+            (None, None)
+        }
+    };
+    checks.push(match tool_version("python3", &["--version"]) {
+        Some(v) => Check { name: "python3", status: CheckStatus::Ok, detail: v },
+        None => Check {
+            name: "python3",
+            status: CheckStatus::Missing,
+            detail: "needed to run answers against their asserts; install Python 3.8+".into(),
+        },
+    });
+    checks.push(Check {
+        name: "sandbox",
+        status: CheckStatus::NotBuilt,
+        detail: "answer verification arrives with the verification-sandbox issue".into(),
+    });
+    checks.push(Check {
+        name: "local model runtime",
+        status: CheckStatus::NotBuilt,
+        detail: "llama.cpp tiers arrive with the model-tiers issue".into(),
+    });
+    Report {
+        version: crate::VERSION,
+        os: std::env::consts::OS,
+        arch: std::env::consts::ARCH,
+        data_dir: data_dir.root.display().to_string(),
+        data_dir_source: data_dir.source,
+        database: db_path.display().to_string(),
+        logs: data_dir.logs().display().to_string(),
+        sqlite: store::sqlite_version(),
+        schema_version,
+        datasets,
+        checks,
+    }
+}

@@ -1,0 +1,55 @@
+//! The engine's error: one `thiserror` enum per domain, composed here, and a closed set of machine-readable
+//! codes. The UI and the CLI's `--json` mode only ever see `{code, message}`, so the codes are a public contract:
+//! add new ones, never rename old ones.
+
+use serde::Serialize;
+
+pub use crate::dataset::DatasetError;
+pub use crate::download::DownloadError;
+pub use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+}
+
+/// The closed list of error codes that cross to the UI (snake_case in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The database was written by a newer ComplexityNet; we refuse to touch it.
+    StoreTooNew,
+    /// The database file cannot be opened or is not a ComplexityNet database.
+    StoreUnavailable,
+    /// A dataset file is malformed: the message names file, line and problem.
+    DatasetMalformed,
+    /// The file cannot be read (missing, permissions, not UTF-8).
+    DatasetUnreadable,
+    DatasetNotFound,
+    TaskNotFound,
+    /// A dataset of that name exists with different content.
+    DatasetExists,
+    InvalidName,
+    /// Network failure, interrupted transfer or an HTTP error status.
+    DownloadFailed,
+    /// The bytes arrived but their size or SHA-256 is wrong.
+    DownloadCorrupt,
+    UnknownDataset,
+    /// Anything unexpected (I/O on the data dir, a bug). The message says what.
+    Internal,
+}
+
+impl EngineError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            EngineError::Store(e) => e.code(),
+            EngineError::Dataset(e) => e.code(),
+            EngineError::Download(e) => e.code(),
+        }
+    }
+}

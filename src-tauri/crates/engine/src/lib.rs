@@ -1,0 +1,23 @@
+//! ComplexityNet's headless engine.
+//!
+//! The paper's pipeline, one module per stage as it lands: `dataset` (tasks with executable checks) →
+//! generate (tiers) → verify (sandbox) → label → train → route → evaluate. This crate has no Tauri, WebKit or
+//! llama.cpp dependency, so the bulk of the test suite builds and runs without a display or a C++ model runtime.
+//! The desktop shell and the CLI are thin layers over it.
+
+pub mod catalog;
+pub mod dataset;
+pub mod doctor;
+pub mod download;
+pub mod error;
+pub mod paths;
+pub mod store;
+/// Test support shared with the app package's tests (a misbehaving loopback HTTP server). Not linked into the
+/// app unless a test uses it.
+#[doc(hidden)]
+pub mod testing;
+
+pub use error::{EngineError, ErrorCode};
+
+/// The engine's version, shown by `doctor` and stored with every database the engine writes.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

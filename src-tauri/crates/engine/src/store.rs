@@ -1,0 +1,197 @@
+//! The SQLite store: one file in the data dir, WAL, foreign keys on, versioned migrations applied at open.
+//!
+//! The schema version lives in `PRAGMA user_version`. A database whose version is newer than this build knows is
+//! refused *before* anything is written to it (not even the WAL switch), so an older app can never corrupt data a
+//! newer one wrote.
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::ErrorCode;
+
+/// Migrations in order; migration `i` takes the schema from version `i` to `i + 1`. Never edit a released one:
+/// append a new one.
+const MIGRATIONS: &[&str] = &[
+    // v1: datasets and their tasks.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE datasets (
+        id             INTEGER PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE,
+        format         TEXT NOT NULL,
+        source         TEXT NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        imported_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE TABLE tasks (
+        dataset_id        INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        ord               INTEGER NOT NULL,
+        task_id           TEXT NOT NULL,
+        prompt            TEXT NOT NULL,
+        reference         TEXT,
+        setup             TEXT NOT NULL DEFAULT '',
+        asserts           TEXT NOT NULL,
+        challenge_asserts TEXT NOT NULL DEFAULT '[]',
+        entry_name        TEXT NOT NULL,
+        entry_signature   TEXT NOT NULL,
+        entry_arity       INTEGER NOT NULL,
+        PRIMARY KEY (dataset_id, task_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX tasks_by_ord ON tasks(dataset_id, ord);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the database {path} was written by a newer ComplexityNet (schema v{found}; this build understands up to \
+         v{supported}). It was left untouched: upgrade ComplexityNet, or use another --data-dir."
+    )]
+    TooNew { path: PathBuf, found: i64, supported: i64 },
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot create the data dir {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("migration to schema v{version} failed on {path}: {source}")]
+    Migration {
+        path: PathBuf,
+        version: i64,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+impl StoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::TooNew { .. } => ErrorCode::StoreTooNew,
+            StoreError::Open { .. } | StoreError::Migration { .. } => ErrorCode::StoreUnavailable,
+            StoreError::DataDir { .. } | StoreError::Sql(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+/// An open ComplexityNet database. Not `Sync`: the app keeps it behind a mutex, the CLI owns it.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir { path: dir.to_owned(), source })?;
+        }
+        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
+
+        // Read the version first: a newer database must not see even a journal-mode change from us.
+        // This read also fails cleanly on a file that is not SQLite at all.
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(open_err)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+        }
+
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(%mode, path = %path.display(), "SQLite refused WAL mode; continuing in this mode");
+        }
+        // NORMAL is durable in WAL mode across application crashes; only an OS crash can lose the last commits.
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").map_err(open_err)?;
+
+        let mut store = Store { conn, path: path.to_owned() };
+        store.migrate(found)?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self, from: i64) -> Result<(), StoreError> {
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            let version = i as i64 + 1;
+            let _span = tracing::info_span!("migrate", version).entered();
+            let mig_err = |source| StoreError::Migration { path: self.path.clone(), version, source };
+            // Each migration and its version bump commit together, so a crash mid-migration leaves the previous
+            // version intact and the next open retries it.
+            let tx = self.conn.transaction().map_err(mig_err)?;
+            tx.execute_batch(sql).map_err(mig_err)?;
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES ('written_by', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [crate::VERSION],
+            )
+            .map_err(mig_err)?;
+            tx.pragma_update(None, "user_version", version).map_err(mig_err)?;
+            tx.commit().map_err(mig_err)?;
+            tracing::info!(version, path = %self.path.display(), "database migrated");
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    pub fn journal_mode(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?)
+    }
+}
+
+/// The SQLite library version compiled in (bundled), for `doctor`.
+pub fn sqlite_version() -> &'static str {
+    rusqlite::version()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_database_is_at_the_current_schema_in_wal_mode_with_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(store.journal_mode().unwrap(), "wal");
+        let fk: i64 = store.conn().query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 1, "foreign keys must be enforced so deleting a dataset cascades to its tasks");
+    }
+}

@@ -1,0 +1,38 @@
+//! The ComplexityNet desktop app: a thin Tauri shell over the headless engine
+//! (`src-tauri/crates/engine`). Given a subcommand the same binary runs headless (see [`cli`]); given none it
+//! opens the window.
+
+pub mod cli;
+mod commands;
+pub mod error;
+pub mod logging;
+mod state;
+
+use complexitynet_engine::paths::DataDir;
+
+pub use state::AppState;
+
+/// The app's builder: plugins, state and every command. Shared by [`run`] and tests.
+pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
+    tauri::Builder::default().plugin(tauri_plugin_dialog::init()).manage(state).invoke_handler(
+        tauri::generate_handler![
+            commands::app::app_info,
+            commands::app::app_ready,
+            commands::datasets::dataset_list,
+            commands::datasets::dataset_import,
+            commands::datasets::dataset_catalog,
+            commands::datasets::dataset_download,
+            commands::datasets::dataset_tasks,
+            commands::datasets::dataset_task,
+            commands::datasets::dataset_delete,
+        ],
+    )
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run(data_dir: DataDir) -> Result<(), tauri::Error> {
+    let _ = commands::app::STARTED.set(std::time::Instant::now());
+    let _log_guard = logging::init_app(&data_dir.logs());
+    tracing::info!(version = complexitynet_engine::VERSION, data_dir = %data_dir.root.display(), "starting the app");
+    builder(AppState::open(data_dir)).run(tauri::generate_context!())
+}

@@ -1,0 +1,42 @@
+//! What the app keeps between commands: the data dir and the open store.
+//!
+//! A store that failed to open (say, a database from a newer version) does not stop the window from opening:
+//! every command then answers that error, so the user sees why instead of a window that never appears.
+
+use complexitynet_engine::paths::DataDir;
+use complexitynet_engine::store::Store;
+use std::sync::{Arc, Mutex};
+
+use crate::error::AppError;
+
+pub struct AppState {
+    pub data_dir: DataDir,
+    store: Result<Arc<Mutex<Store>>, AppError>,
+}
+
+impl AppState {
+    pub fn open(data_dir: DataDir) -> AppState {
+        let store = Store::open(&data_dir.database()).map(|s| Arc::new(Mutex::new(s))).map_err(|e| {
+            tracing::error!(error = %e, "cannot open the database");
+            AppError::from(e)
+        });
+        AppState { data_dir, store }
+    }
+
+    /// Runs blocking store work off the async runtime's workers (SQLite calls block).
+    pub async fn with_store<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, AppError> + Send + 'static,
+    {
+        let store = self.store.clone()?;
+        tauri::async_runtime::spawn_blocking(move || {
+            // A panic in an earlier command poisons the lock; the connection itself is still consistent
+            // (every write is a transaction), so carry on with it.
+            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+    }
+}

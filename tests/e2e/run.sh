@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the WebDriver end-to-end tests against a built app binary. Call it under Xvfb:
+#   xvfb-run -a -s "-screen 0 1280x800x24" tests/e2e/run.sh target/debug/complexitynet
+# Needs: tauri-driver on PATH, WebKitWebDriver (Debian: webkit2gtk-driver), a Python with selenium + pytest
+# ($E2E_PYTHON, default python3), the shared data folder ($COMPLEXITYNET_SHARED_DATA).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+app=$(realpath "${1:?usage: run.sh APP_BINARY}")
+python=${E2E_PYTHON:-python3}
+export APP_BINARY=$app
+export COMPLEXITYNET_SHARED_DATA=${COMPLEXITYNET_SHARED_DATA:-$root/../shared/data}
+export E2E_ARTIFACTS=${E2E_ARTIFACTS:-$root/target/e2e}
+mkdir -p "$E2E_ARTIFACTS"
+# A throwaway data dir: the app under test must never see the developer's own database. tauri-driver's
+# environment is inherited by WebKitWebDriver and so by the app.
+data=$(mktemp -d)
+export COMPLEXITYNET_DATA_DIR=$data
+port=4444
+tauri-driver --port "$port" > "$E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
+driver=$!
+trap 'kill $driver 2>/dev/null || true; rm -rf "$data"' EXIT
+for _ in $(seq 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+  sleep 0.1
+done
+"$python" -m pytest -v -p no:cacheprovider "$here" "${@:2}"

@@ -1,0 +1,43 @@
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { App, TABS } from "./App";
+
+beforeEach(() => {
+  mockIPC((cmd) => {
+    if (cmd === "app_ready") return null;
+    if (cmd === "dataset_list") return [];
+    if (cmd === "dataset_catalog") return [];
+    if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
+    throw { code: "internal", message: `unexpected ${cmd}` };
+  });
+});
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe("App navigation", () => {
+  it("offers the seven tabs of the product and opens on Datasets", async () => {
+    render(<App />);
+    expect(TABS.map((t) => t.label)).toEqual(["Chat", "Datasets", "Labeling", "Fine-tune", "Evaluate", "Models & Keys", "Settings"]);
+    for (const t of TABS) expect(screen.getByRole("button", { name: t.label })).toBeTruthy();
+    expect(await screen.findByRole("heading", { name: "Datasets" })).toBeTruthy();
+  });
+
+  it("says plainly that the unbuilt tabs are not built yet, with no placeholder data", () => {
+    render(<App />);
+    for (const label of ["Chat", "Labeling", "Fine-tune", "Evaluate", "Models & Keys"]) {
+      fireEvent.click(screen.getByRole("button", { name: label }));
+      const panel = screen.getByTestId("not-built");
+      expect(panel.textContent).toContain("Not built yet");
+      expect(panel.querySelectorAll("table, ul, input").length).toBe(0);
+    }
+  });
+
+  it("shows the real data paths in Settings", async () => {
+    render(<App />);
+    fireEvent.click(screen.getByRole("button", { name: "Settings" }));
+    expect(await screen.findByText("/d/db")).toBeTruthy();
+  });
+});

@@ -1,0 +1,59 @@
+import { useEffect, useState } from "react";
+import { appReady } from "./ipc/commands";
+import { DatasetsTab } from "./tabs/Datasets";
+import { NotBuiltTab } from "./tabs/NotBuilt";
+import { SettingsTab } from "./tabs/Settings";
+
+export type TabId = "chat" | "datasets" | "labeling" | "finetune" | "evaluate" | "models" | "settings";
+
+export const TABS: { id: TabId; label: string }[] = [
+  { id: "chat", label: "Chat" },
+  { id: "datasets", label: "Datasets" },
+  { id: "labeling", label: "Labeling" },
+  { id: "finetune", label: "Fine-tune" },
+  { id: "evaluate", label: "Evaluate" },
+  { id: "models", label: "Models & Keys" },
+  { id: "settings", label: "Settings" },
+];
+
+/** What each unbuilt tab will do, stated plainly; no placeholder data. */
+const NOT_BUILT: Partial<Record<TabId, string>> = {
+  chat: "Chat will classify every prompt, send it to the cheapest capable tier and show the level, tier, cost and savings of each answer.",
+  labeling: "Labeling will run each task of a dataset on every model tier several times, verify each answer against its asserts, and turn the success counts into complexity levels.",
+  finetune: "Fine-tune will train the complexity classifier on labeled tasks, locally or through a cloud fine-tuning job, and compare methods on the same folds.",
+  evaluate: "Evaluate will measure routed pass rate and cost against always using the top tier, the oracle and the paper's routing map.",
+  models: "Models & Keys will manage local GGUF models, cloud providers, API keys (kept in the OS keychain) and tier prices.",
+};
+
+export function App() {
+  // Datasets is the first working tab, so the app opens there until Chat lands.
+  const [tab, setTab] = useState<TabId>("datasets");
+  useEffect(() => {
+    // After the first frame is on screen, not merely rendered to the DOM.
+    requestAnimationFrame(() => setTimeout(() => void appReady().catch(() => undefined), 0));
+  }, []);
+  const current = TABS.find((t) => t.id === tab)!;
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">ComplexityNet</div>
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            id={`nav-${t.id}`}
+            className={t.id === tab ? "nav-item active" : "nav-item"}
+            aria-current={t.id === tab ? "page" : undefined}
+            onClick={() => setTab(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </nav>
+      <main className="content">
+        {tab === "datasets" && <DatasetsTab />}
+        {tab === "settings" && <SettingsTab />}
+        {NOT_BUILT[tab] && <NotBuiltTab title={current.label} description={NOT_BUILT[tab]!} />}
+      </main>
+    </div>
+  );
+}
