@@ -1,6 +1,7 @@
 //! Logging: `tracing` to stderr for the CLI (warnings by default, so `--json` stdout stays clean), and for the
 //! app to stderr plus a daily-rotated file in `DATA_DIR/logs` (7 files kept). `RUST_LOG` overrides the level.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
@@ -10,7 +11,7 @@ fn filter(default: &str) -> EnvFilter {
 
 pub fn init_cli() {
     let _ = tracing_subscriber::registry()
-        .with(fmt::layer().with_writer(std::io::stderr).with_target(false))
+        .with(fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(std::io::stderr().is_terminal()))
         .with(filter("warn"))
         .try_init();
 }
@@ -34,7 +35,7 @@ pub fn init_app(logs: &Path) -> Option<tracing_appender::non_blocking::WorkerGua
         None => (None, None),
     };
     let _ = tracing_subscriber::registry()
-        .with(fmt::layer().with_writer(std::io::stderr))
+        .with(fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal()))
         .with(file_layer)
         .with(filter("info"))
         .try_init();

@@ -32,6 +32,6 @@ pub fn app_ready() {
     static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !DONE.swap(true, std::sync::atomic::Ordering::SeqCst) {
         let ms = STARTED.get().map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
-        tracing::info!(first_paint_ms = format!("{ms:.0}"), "first paint");
+        tracing::info!(first_paint_ms = ms.round() as u64, "first paint");
     }
 }
