@@ -17,8 +17,9 @@ step() { # prints how long the previous step took, then names the next one
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: the WebKitGTK stack Tauri links against, plus what the tests drive it with.
-APP_PACKAGES=(build-essential pkg-config file curl libssl-dev libwebkit2gtk-4.1-dev libxdo-dev)
+# Debian packages: the WebKitGTK stack Tauri links against, bubblewrap + Python for the verification sandbox,
+# plus what the tests drive the window with.
+APP_PACKAGES=(build-essential pkg-config file curl libssl-dev libwebkit2gtk-4.1-dev libxdo-dev bubblewrap python3)
 TEST_PACKAGES=(xvfb webkit2gtk-driver python3-venv)
 
 ensure_packages() {

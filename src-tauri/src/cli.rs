@@ -34,8 +34,41 @@ pub enum Command {
     /// Datasets of coding tasks with executable checks
     #[command(subcommand)]
     Dataset(DatasetCommand),
-    /// Versions, the data dir, and what is installed or missing
+    /// Versions, the data dir, the sandbox mode, and what is installed or missing
     Doctor,
+    /// Run code against asserts in the sandbox: one check, a dataset's references, or a file of answers
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A Python file to check (used as is; model answers given with --answers are extracted first)
+    #[arg(long, value_name = "FILE")]
+    pub code: Option<PathBuf>,
+    /// A file with one `assert` statement per line
+    #[arg(long, value_name = "FILE", conflicts_with = "task")]
+    pub tests: Option<PathBuf>,
+    /// Take the asserts (and setup) from this dataset's task, or check the whole dataset
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// The task of --dataset whose asserts --code is checked against
+    #[arg(long, requires = "dataset")]
+    pub task: Option<String>,
+    /// Setup code run before the asserts (overrides the task's)
+    #[arg(long, value_name = "FILE")]
+    pub setup: Option<PathBuf>,
+    /// Check every task's reference solution of --dataset
+    #[arg(long, requires = "dataset", conflicts_with_all = ["code", "answers"])]
+    pub reference: bool,
+    /// A JSONL file of recorded answers (task_id, model, trial, output) to check against --dataset
+    #[arg(long, value_name = "FILE.jsonl", requires = "dataset", conflicts_with = "code")]
+    pub answers: Option<PathBuf>,
+    /// Wall-clock limit per check
+    #[arg(long, default_value_t = 5000)]
+    pub timeout_ms: u64,
+    /// Checks run in parallel [default: one per core]
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,7 +133,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
+pub(crate) fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
     if json {
         println!("{}", serde_json::to_string_pretty(value).expect("outputs serialise"));
     } else {
@@ -108,7 +141,7 @@ fn emit<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String) {
     }
 }
 
-fn open(data_dir: &DataDir) -> Result<Store, AppError> {
+pub(crate) fn open(data_dir: &DataDir) -> Result<Store, AppError> {
     Ok(Store::open(&data_dir.database())?)
 }
 
@@ -141,6 +174,7 @@ fn execute(command: Command, data_dir: &DataDir, json: bool) -> Result<(), AppEr
             Ok(())
         }
         Command::Dataset(cmd) => dataset_command(cmd, data_dir, json),
+        Command::Verify(args) => crate::cli_verify::run(args, data_dir, json),
     }
 }
 

@@ -3,6 +3,7 @@
 //! opens the window.
 
 pub mod cli;
+mod cli_verify;
 mod commands;
 pub mod error;
 pub mod logging;

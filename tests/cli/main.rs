@@ -176,3 +176,136 @@ fn a_database_from_a_newer_version_is_refused_by_every_command() {
     assert!(stderr(&out).contains("newer ComplexityNet"), "{}", stderr(&out));
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// verify
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn verify_reports_passed_for_correct_code_against_a_tests_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = write(dir.path(), "a.py", "def add(a, b):\n    return a + b\n");
+    let tests = write(dir.path(), "t.txt", "assert add(1, 2) == 3\n\nassert add(0, 0) == 0\n");
+    let out = ok_json(&cn(
+        dir.path(),
+        &["verify", "--code", code.to_str().unwrap(), "--tests", tests.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(out["verdict"], "passed");
+    assert_eq!(out["asserts_passed"], 2);
+}
+
+#[test]
+fn verify_reports_a_failure_with_its_message_and_an_error_with_its_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let tests = write(dir.path(), "t.txt", "assert add(1, 2) == 3, 'one plus two'\n");
+    let wrong = write(dir.path(), "w.py", "def add(a, b):\n    return a - b\n");
+    let out = ok_json(&cn(
+        dir.path(),
+        &["verify", "--code", wrong.to_str().unwrap(), "--tests", tests.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(out["verdict"], "failed");
+    assert_eq!(out["message"], "one plus two");
+    let broken = write(dir.path(), "b.py", "def add(a, b):\n    return a + c\n");
+    let out = ok_json(&cn(
+        dir.path(),
+        &["verify", "--code", broken.to_str().unwrap(), "--tests", tests.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(out["verdict"], "error");
+    assert_eq!(out["exception"], "NameError");
+    assert_eq!(out["line"], 2);
+}
+
+#[test]
+fn verify_takes_asserts_from_a_dataset_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbpp = mbpp();
+    ok_json(&cn(dir.path(), &["dataset", "import", mbpp.to_str().unwrap(), "--json"]));
+    let code = write(dir.path(), "s.py", "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b)))\n");
+    let out = ok_json(&cn(
+        dir.path(),
+        &["verify", "--code", code.to_str().unwrap(), "--dataset", "mbpp", "--task", "2", "--json"],
+    ));
+    assert_eq!(out["verdict"], "passed");
+    assert_eq!(out["task_id"], "2");
+}
+
+#[test]
+fn verify_of_a_dataset_reference_lists_the_failing_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "mine.jsonl",
+        concat!(
+            r#"{"id": "ok", "prompt": "add", "solution": "def add(a, b):\n    return a + b\n", "tests": ["assert add(1, 2) == 3"]}"#,
+            "\n",
+            r#"{"id": "bad", "prompt": "sub", "solution": "def sub(a, b):\n    return a + b\n", "tests": ["assert sub(3, 1) == 2"]}"#,
+            "\n"
+        ),
+    );
+    ok_json(&cn(dir.path(), &["dataset", "import", file.to_str().unwrap(), "--json"]));
+    let out = ok_json(&cn(dir.path(), &["verify", "--dataset", "mine", "--reference", "--json"]));
+    assert_eq!((out["passed"].as_u64(), out["total"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(out["failing"][0]["task_id"], "bad");
+    assert_eq!(out["failing"][0]["verdict"], "failed");
+}
+
+#[test]
+fn verify_of_recorded_answers_counts_passes_per_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbpp = mbpp();
+    ok_json(&cn(dir.path(), &["dataset", "import", mbpp.to_str().unwrap(), "--json"]));
+    let answers = write(
+        dir.path(),
+        "answers.jsonl",
+        concat!(
+            r#"{"task_id": 2, "model": "m1", "trial": 0, "output": "```python\ndef similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b)))\n```\nThis works."}"#,
+            "\n",
+            r#"{"task_id": 2, "model": "m2", "trial": 0, "output": "def similar_elements(a, b):\n    return ()\n"}"#,
+            "\n",
+            r#"{"task_id": 3, "model": "m2", "trial": 0, "output": null}"#,
+            "\n"
+        ),
+    );
+    let out =
+        ok_json(&cn(dir.path(), &["verify", "--answers", answers.to_str().unwrap(), "--dataset", "mbpp", "--json"]));
+    let models = out["models"].as_array().unwrap();
+    assert_eq!(models[0]["model"], "m1");
+    assert_eq!((models[0]["passed"].as_u64(), models[0]["total"].as_u64()), (Some(1), Some(1)));
+    assert_eq!((models[1]["passed"].as_u64(), models[1]["total"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(out["answers"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn without_bubblewrap_verify_fails_closed_with_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let code = write(dir.path(), "a.py", "def add(a, b):\n    return a + b\n");
+    let tests = write(dir.path(), "t.txt", "assert add(1, 2) == 3\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_complexitynet"))
+        .args(["--data-dir", dir.path().to_str().unwrap(), "verify", "--code", code.to_str().unwrap()])
+        .args(["--tests", tests.to_str().unwrap(), "--json"])
+        .env("COMPLEXITYNET_BWRAP", dir.path().join("no-such-bwrap"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an unconfined run must never happen");
+    assert!(stderr(&out).contains("install bubblewrap"), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "sandbox_unavailable");
+    let doctor = Command::new(env!("CARGO_BIN_EXE_complexitynet"))
+        .args(["--data-dir", dir.path().to_str().unwrap(), "doctor", "--json"])
+        .env("COMPLEXITYNET_BWRAP", dir.path().join("no-such-bwrap"))
+        .output()
+        .unwrap();
+    assert_eq!(ok_json(&doctor)["sandbox_mode"], "unavailable");
+}
+
+#[test]
+fn doctor_reports_the_bubblewrap_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = ok_json(&cn(dir.path(), &["doctor", "--json"]));
+    assert_eq!(report["sandbox_mode"], "bubblewrap", "{report}");
+}

@@ -35,6 +35,8 @@ pub struct Report {
     pub sqlite: &'static str,
     pub schema_version: Option<i64>,
     pub datasets: Option<usize>,
+    /// How answers are isolated when they are run: `bubblewrap` or `unavailable`.
+    pub sandbox_mode: &'static str,
     pub checks: Vec<Check>,
 }
 
@@ -71,10 +73,14 @@ pub fn report(data_dir: &DataDir) -> Report {
             detail: "needed to run answers against their asserts; install Python 3.8+".into(),
         },
     });
+    let sandbox = crate::verify::Verifier::new().status();
     checks.push(Check {
         name: "sandbox",
-        status: CheckStatus::NotBuilt,
-        detail: "answer verification arrives with the verification-sandbox issue".into(),
+        status: if sandbox.mode == "unavailable" { CheckStatus::Missing } else { CheckStatus::Ok },
+        detail: match &sandbox.fix {
+            Some(fix) => format!("{} (fix: {fix})", sandbox.detail),
+            None => sandbox.detail.clone(),
+        },
     });
     checks.push(Check {
         name: "local model runtime",
@@ -92,6 +98,7 @@ pub fn report(data_dir: &DataDir) -> Report {
         sqlite: store::sqlite_version(),
         schema_version,
         datasets,
+        sandbox_mode: sandbox.mode,
         checks,
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 pub use crate::dataset::DatasetError;
 pub use crate::download::DownloadError;
 pub use crate::store::StoreError;
+pub use crate::verify::VerifyError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -16,6 +17,8 @@ pub enum EngineError {
     Dataset(#[from] DatasetError),
     #[error(transparent)]
     Download(#[from] DownloadError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
 }
 
 /// The closed list of error codes that cross to the UI (snake_case in JSON).
@@ -40,6 +43,10 @@ pub enum ErrorCode {
     /// The bytes arrived but their size or SHA-256 is wrong.
     DownloadCorrupt,
     UnknownDataset,
+    /// No isolation is available for running code; the message says how to fix it.
+    SandboxUnavailable,
+    /// A command was given a combination of arguments it cannot act on.
+    InvalidArguments,
     /// Anything unexpected (I/O on the data dir, a bug). The message says what.
     Internal,
 }
@@ -50,6 +57,7 @@ impl EngineError {
             EngineError::Store(e) => e.code(),
             EngineError::Dataset(e) => e.code(),
             EngineError::Download(e) => e.code(),
+            EngineError::Verify(e) => e.code(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod store;
 /// app unless a test uses it.
 #[doc(hidden)]
 pub mod testing;
+pub mod verify;
 
 pub use error::{EngineError, ErrorCode};
 

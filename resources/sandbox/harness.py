@@ -1,0 +1,336 @@
+# ComplexityNet verification harness (runs INSIDE the sandbox; see SECURITY.md).
+#
+# A warm "zygote": it reads one JSON request per line on stdin and answers one JSON line per check on stdout.
+# For each check it forks a fresh child that runs the answer, the setup code and the asserts under rlimits, in
+# its own session and its own empty work dir. The zygote itself never runs answer code. After every check it
+# kills every other process in the sandbox's PID namespace and wipes /tmp and /dev/shm, so nothing leaks from
+# one check to the next.
+#
+# A pass must be proven: the child writes the per-check nonce only after the last assert ran, and the host
+# accepts a pass only with that nonce. An exit status of 0 proves nothing (sys.exit / os._exit before the
+# asserts are failures).
+import json
+import os
+import resource
+import select
+import signal
+import sys
+import time
+
+_SIGNAMES = {getattr(signal, n): n for n in dir(signal) if n.startswith("SIG") and not n.startswith("SIG_")}
+
+
+def _no_dumps():
+    # The answer runs as the same uid as this zygote: make this process non-dumpable so the answer cannot
+    # ptrace it or read its memory through /proc. Best effort: ctypes may be absent.
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except Exception:
+        pass
+
+
+def _wipe(path, keep_root=True):
+    try:
+        entries = os.listdir(path)
+    except OSError:
+        return
+    for name in entries:
+        p = os.path.join(path, name)
+        try:
+            if os.path.isdir(p) and not os.path.islink(p):
+                _wipe(p, keep_root=False)
+            else:
+                os.unlink(p)
+        except OSError:
+            pass
+    if not keep_root:
+        try:
+            os.chmod(path, 0o700)
+            os.rmdir(path)
+        except OSError:
+            pass
+
+
+def _kill_others():
+    """Kills every process started after us in this PID namespace (all of them are the checks' processes),
+    until none is left. main() has made sure we are the sandbox's first process, so this never touches a host."""
+    me = os.getpid()
+    for _ in range(50):
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) > me]
+        if not others:
+            return True
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        # Reap our own children; orphans are reaped by the namespace's init.
+        deadline = time.monotonic() + 0.2
+        while time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                time.sleep(0.002)
+    return False
+
+
+def _child(req, res_fd, workdir):
+    """Runs in the forked child. Never returns."""
+    write = os.write
+    dumps = json.dumps
+    nonce = req.pop("nonce")
+    asserts = req["asserts"]
+
+    # Captured before the answer runs: the answer may rebind any of these names, in builtins or elsewhere.
+    import builtins
+
+    pristine = dict(builtins.__dict__)
+    AssertionError_ = AssertionError
+    MemoryError_ = MemoryError
+    BaseException_ = BaseException
+    exit_ = os._exit
+    settrace, setprofile = sys.settrace, sys.setprofile
+
+    def emit(**rec):
+        write(res_fd, (dumps(rec) + "\n").encode())
+
+    def where(exc, filename):
+        tb, line = exc.__traceback__, None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == filename:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        return line
+
+    def report(phase, exc, filename, index=None):
+        if isinstance(exc, MemoryError_):
+            emit(ev="memory", phase=phase)
+        else:
+            try:
+                msg = str(exc)
+            except BaseException_:
+                msg = "<unprintable>"
+            emit(ev="error", phase=phase, type=type(exc).__name__, message=msg[:2000],
+                 line=where(exc, filename), index=index)
+        exit_(0)
+
+    ns = {"__name__": "solution", "__builtins__": builtins}
+    for phase, src, filename in (("code", req["code"], "<answer>"), ("setup", req.get("setup") or "", "<setup>")):
+        try:
+            compiled = compile(src, filename, "exec")
+        except SyntaxError as e:
+            emit(ev="error", phase=phase, type="SyntaxError", message=str(e.msg), line=e.lineno, index=None)
+            exit_(0)
+        except BaseException_ as e:
+            report(phase, e, filename)
+        try:
+            exec(compiled, ns)
+        except BaseException_ as e:  # SystemExit included: exiting before the asserts is a failure
+            report(phase, e, filename)
+
+    # The asserts see the answer's names but pristine builtins, and no trace or profile hooks.
+    settrace(None)
+    setprofile(None)
+    scope = dict(ns)
+    scope["__builtins__"] = pristine
+    for i, src in enumerate(asserts):
+        filename = "<assert %d>" % i
+        try:
+            exec(compile(src, filename, "exec"), scope)
+        except AssertionError_ as e:
+            emit(ev="fail", index=i, message=str(e)[:2000])
+            exit_(0)
+        except BaseException_ as e:
+            report("assert", e, "<answer>", index=i)
+        emit(ev="ok", index=i)
+    emit(ev="done", nonce=nonce)
+    exit_(0)
+
+
+def _set_limits(lim):
+    cpu = int(lim["cpu_s"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    mem = int(lim["memory_bytes"])
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(lim["file_bytes"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (int(lim["open_files"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_NPROC, (int(lim["processes"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def run_check(req, seq):
+    lim = req["limits"]
+    workdir = "/tmp/check-%d" % seq
+    os.mkdir(workdir, 0o700)
+    r_res, w_res = os.pipe()
+    r_out, w_out = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            os.close(r_res)
+            os.close(r_out)
+            devnull = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.dup2(w_out, 1)
+            os.dup2(w_out, 2)
+            os.dup2(w_res, 3)
+            os.closerange(4, 65536)
+            os.chdir(workdir)
+            os.environ["HOME"] = workdir
+            os.environ["TMPDIR"] = workdir
+            _set_limits(lim)
+            _child(req, 3, workdir)
+        except BaseException:
+            pass
+        os._exit(70)
+
+    os.close(w_res)
+    os.close(w_out)
+    deadline = time.monotonic() + lim["timeout_ms"] / 1000.0
+    cap = int(lim["output_bytes"])
+    out_bytes, out_tail, res_buf = 0, b"", b""
+    status, timed_out, over_output = None, False, False
+    open_fds = {r_res, r_out}
+    # A pidfd turns "the child exited" into a readable fd, so one select waits for output, reports and exit
+    # alike, without polling. (Linux 5.3+; without it, poll waitpid between short selects.)
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    while status is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        fds = list(open_fds) + ([pidfd] if pidfd is not None else [])
+        wait = remaining if pidfd is not None else min(remaining, 0.002)
+        ready = select.select(fds, [], [], wait)[0] if fds else []
+        if not fds:
+            time.sleep(min(remaining, 0.002))
+        for fd in ready:
+            if fd == pidfd:
+                continue
+            data = os.read(fd, 65536)
+            if not data:
+                open_fds.discard(fd)
+            elif fd == r_res:
+                res_buf += data
+                if len(res_buf) > 1 << 20:  # a flood on the result pipe is not a report
+                    over_output = True
+            else:
+                out_bytes += len(data)
+                out_tail = (out_tail + data)[-2000:]
+                if out_bytes > cap:
+                    over_output = True
+        if over_output:
+            break
+        if pidfd is None or pidfd in ready:
+            got, st = os.waitpid(pid, os.WNOHANG)
+            if got == pid:
+                status = st
+    if pidfd is not None:
+        os.close(pidfd)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    if status is None:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = None
+    # Drain what is already in the pipes (non-blocking), then close them.
+    for fd in list(open_fds):
+        os.set_blocking(fd, False)
+        budget = 2 << 20  # a leftover process still writing must not keep us here
+        try:
+            while budget > 0:
+                data = os.read(fd, 65536)
+                budget -= len(data)
+                if not data:
+                    break
+                if fd == r_res and len(res_buf) <= 1 << 20:
+                    res_buf += data
+        except BlockingIOError:
+            pass
+    os.close(r_res)
+    os.close(r_out)
+    clean = _kill_others()
+    _wipe("/tmp")
+    _wipe("/dev/shm")
+
+    records = []
+    for line in res_buf.split(b"\n"):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                records.append({"ev": "garbage"})
+    result = {
+        "id": req["id"],
+        "records": records,
+        "timed_out": timed_out,
+        "output_limit": over_output and out_bytes > cap,
+        "result_flood": over_output and out_bytes <= cap,
+        "output_bytes": out_bytes,
+        "output_tail": out_tail.decode("utf-8", "replace"),
+        "clean": clean,
+    }
+    if status is not None:
+        if os.WIFSIGNALED(status):
+            result["signal"] = _SIGNAMES.get(os.WTERMSIG(status), str(os.WTERMSIG(status)))
+        elif os.WIFEXITED(status):
+            result["exit_code"] = os.WEXITSTATUS(status)
+    return result
+
+
+# Modules that answers commonly import, loaded once here so that every forked check finds them in sys.modules
+# instead of importing them again (an import of `re` costs a check more than running it). A child's changes to
+# them die with the child.
+PRELOAD = (
+    "re", "math", "cmath", "heapq", "collections", "itertools", "functools", "operator", "bisect", "string",
+    "array", "fractions", "decimal", "datetime", "copy", "statistics", "typing", "struct", "unicodedata",
+    "textwrap", "calendar",
+)
+
+
+def _preload():
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except Exception:
+            pass
+
+
+def main():
+    # Refuse to run anywhere but as the first process of a fresh PID namespace (bwrap's init is 1, we are 2):
+    # the clean-up between checks kills every later process, which outside a sandbox would be the host's.
+    if os.getpid() > 3:
+        sys.stderr.write("harness.py must run inside the ComplexityNet sandbox (a fresh PID namespace)\n")
+        sys.exit(2)
+    _no_dumps()
+    _preload()
+    out = os.fdopen(os.dup(1), "w")
+    # Our own stdout/stderr are not for answers: they are never inherited (the child redirects them).
+    seq = 0
+    out.write(json.dumps({"ready": True, "python": sys.version.split()[0]}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        seq += 1
+        req = json.loads(line)
+        try:
+            res = run_check(req, seq)
+        except Exception as e:  # a harness bug: report it rather than hang the host
+            res = {"id": req.get("id"), "harness_error": "%s: %s" % (type(e).__name__, e)}
+        out.write(json.dumps(res) + "\n")
+        out.flush()
+
+
+main()
