@@ -19,8 +19,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: the WebKitGTK stack Tauri links against, bubblewrap + Python for the verification sandbox,
 # plus what the tests drive the window with.
-APP_PACKAGES=(build-essential pkg-config file curl libssl-dev libwebkit2gtk-4.1-dev libxdo-dev bubblewrap python3)
-TEST_PACKAGES=(xvfb webkit2gtk-driver python3-venv)
+APP_PACKAGES=(build-essential pkg-config file curl libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libxdo-dev bubblewrap python3)
+TEST_PACKAGES=(xvfb webkit2gtk-driver python3-venv gnome-keyring libsecret-tools dbus-daemon keyutils)
 
 ensure_packages() {
   local missing=()

@@ -28,7 +28,9 @@ step "UI tests (vitest)"; (cd ui && npx vitest run)
 step "UI build";          build_ui
 step "cargo fmt";         cargo fmt --all -- --check
 step "cargo clippy";      cargo clippy --workspace --all-targets --locked -- -D warnings
-step "cargo test";        cargo test --workspace --locked
+# The tests use the real OS keychain: a Secret Service (gnome-keyring) on a private session bus.
+step "cargo test";        dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
+                            env COMPLEXITYNET_TEST_KEYCHAIN=secret-service cargo test --workspace --locked
 step "e2e (WebDriver, Xvfb)"
 E2E_PYTHON="$VENV/bin/python" E2E_ARTIFACTS="$TARGET/e2e" \
   xvfb-run -a -s "-screen 0 1280x800x24" tests/e2e/run.sh "$TARGET/debug/complexitynet"

@@ -38,6 +38,17 @@ pub enum Command {
     Doctor,
     /// Run code against asserts in the sandbox: one check, a dataset's references, or a file of answers
     Verify(VerifyArgs),
+    /// API keys in the OS keychain
+    #[command(subcommand)]
+    Keys(crate::cli_tiers::KeysCommand),
+    /// Cloud and local providers (endpoints, concurrency)
+    #[command(subcommand)]
+    Providers(crate::cli_tiers::ProvidersCommand),
+    /// Model tiers (L1 < L2 < …) and their prices
+    #[command(subcommand)]
+    Tiers(crate::cli_tiers::TiersCommand),
+    /// Ask one tier and stream its answer
+    Ask(crate::cli_tiers::AskArgs),
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +186,10 @@ fn execute(command: Command, data_dir: &DataDir, json: bool) -> Result<(), AppEr
         }
         Command::Dataset(cmd) => dataset_command(cmd, data_dir, json),
         Command::Verify(args) => crate::cli_verify::run(args, data_dir, json),
+        Command::Keys(cmd) => crate::cli_tiers::keys(cmd, data_dir, json),
+        Command::Providers(cmd) => crate::cli_tiers::providers(cmd, data_dir, json),
+        Command::Tiers(cmd) => crate::cli_tiers::tiers(cmd, data_dir, json),
+        Command::Ask(args) => crate::cli_tiers::ask(args, data_dir, json),
     }
 }
 

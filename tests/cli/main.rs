@@ -157,7 +157,7 @@ fn the_data_dir_comes_from_the_environment_when_no_flag_is_given() {
     let report = ok_json(&out);
     assert_eq!(report["data_dir"], dir.path().display().to_string());
     assert_eq!(report["data_dir_source"], "env");
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], complexitynet_engine::store::SCHEMA_VERSION);
     let db = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == "database").unwrap().clone();
     assert_eq!(db["status"], "ok");
 }
@@ -308,4 +308,193 @@ fn doctor_reports_the_bubblewrap_sandbox() {
     let dir = tempfile::tempdir().unwrap();
     let report = ok_json(&cn(dir.path(), &["doctor", "--json"]));
     assert_eq!(report["sandbox_mode"], "bubblewrap", "{report}");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// keys, providers, tiers, ask (cloud tiers against the in-test server; keys in the real keychain)
+
+use complexitynet_engine::testing::{error_reply, openai_sse, ChatServer, Reply};
+
+fn cn_env(data_dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_complexitynet"));
+    cmd.arg("--data-dir").arg(data_dir).args(args).env_remove("COMPLEXITYNET_DATA_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() });
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("run complexitynet");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn tiers_default_to_the_papers_three_and_can_be_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok_json(&cn(dir.path(), &["tiers", "list", "--json"]));
+    let names: Vec<&str> = out["tiers"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["local", "mid", "top"]);
+    assert_eq!(out["tiers"][2]["input_per_1k"], 0.03);
+    let out = ok_json(&cn(
+        dir.path(),
+        &[
+            "tiers",
+            "set",
+            "mid",
+            "--provider",
+            "openai",
+            "--model",
+            "gpt-4o-mini",
+            "--price-in",
+            "0.00015",
+            "--price-out",
+            "0.0006",
+            "--json",
+        ],
+    ));
+    assert_eq!(out["tiers"][1]["model"], "gpt-4o-mini");
+    assert_eq!(out["tiers"][1]["output_per_1k"], 0.0006);
+    let bad = cn(dir.path(), &["tiers", "set", "mid", "--provider", "nope"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("no tier or provider named \"nope\""), "{}", stderr(&bad));
+}
+
+#[test]
+fn an_api_key_lives_only_in_the_keychain_through_a_chat_and_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rnd = [0u8; 8];
+    getrandom::fill(&mut rnd).unwrap();
+    let key = format!("sk-cn-test-{}", hex::encode(rnd));
+    let server = ChatServer::start(vec![
+        Reply::Sse {
+            body: openai_sse(&["def add(a, b):", "\n    return a + b"], Some((9, 12)), true),
+            chunk: 7,
+            stall_after: None,
+        },
+        error_reply(401, "invalid_api_key", "Incorrect API key provided"),
+    ]);
+    let env = [("RUST_LOG", "debug")];
+    let base = format!("{}/v1", server.url());
+    let mut outputs = Vec::new();
+    let out = cn_env(
+        dir.path(),
+        &["providers", "set", "mock", "--kind", "openai", "--base-url", &base, "--json"],
+        None,
+        &env,
+    );
+    outputs.push(out.clone());
+    ok_json(&out);
+    let out = cn_env(dir.path(), &["keys", "set", "mock", "--json"], Some(&format!("{key}\n")), &env);
+    outputs.push(out.clone());
+    let stored = ok_json(&out);
+    assert_eq!(stored["key"], format!("…{}", &key[key.len() - 4..]));
+    if let Ok(expected) = std::env::var("COMPLEXITYNET_TEST_KEYCHAIN") {
+        assert_eq!(stored["keychain"], expected, "the test run promised this keychain");
+    }
+
+    let out = cn_env(dir.path(), &["ask", "--tier", "mock:test-model", "write add"], None, &env);
+    outputs.push(out.clone());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), "def add(a, b):\n    return a + b");
+    assert!(stderr(&out).contains("9 + 12 tokens"), "{}", stderr(&out));
+    let out = cn_env(dir.path(), &["ask", "--tier", "mock:test-model", "again"], None, &env);
+    outputs.push(out.clone());
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("Incorrect API key provided"), "{}", stderr(&out));
+    let out = cn_env(dir.path(), &["keys", "list", "--json"], None, &env);
+    outputs.push(out.clone());
+    let listed = ok_json(&out);
+    let mock = listed["providers"].as_array().unwrap().iter().find(|p| p["provider"] == "mock").unwrap().clone();
+    assert_eq!(mock["key"], stored["key"]);
+
+    // The key reached the server in the Authorization header, as it must…
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].header("authorization"), Some(format!("Bearer {key}")));
+    // …and is nowhere else: not in any file of the data dir (SQLite, WAL, logs, downloads), not in any output.
+    let files = files_under(dir.path());
+    assert!(files.iter().any(|f| f.ends_with("complexitynet.sqlite3")));
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains(&key), "the key leaked into {}", f.display());
+    }
+    for o in &outputs {
+        assert!(
+            !String::from_utf8_lossy(&o.stdout).contains(&key) && !stderr(o).contains(&key),
+            "the key leaked into output"
+        );
+    }
+    // The call was recorded with its tokens and cost (9 * 0 + 12 * 0: an ad-hoc tier is priced at 0 until set).
+    let db = rusqlite::Connection::open(dir.path().join("complexitynet.sqlite3")).unwrap();
+    let (n, tokens): (i64, i64) = db
+        .query_row("SELECT count(*), sum(prompt_tokens + completion_tokens) FROM calls", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((n, tokens), (2, 21), "both calls are recorded, the failed one with no tokens");
+
+    if std::env::var("COMPLEXITYNET_TEST_KEYCHAIN").as_deref() == Ok("secret-service") {
+        let found = Command::new("secret-tool")
+            .args(["lookup", "service", "complexitynet", "username", "mock"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&found.stdout), key, "the key is a real Secret Service item");
+    }
+    let out = ok_json(&cn_env(dir.path(), &["keys", "delete", "mock", "--json"], None, &env));
+    assert_eq!(out["deleted"], true);
+    let listed = ok_json(&cn_env(dir.path(), &["keys", "list", "--json"], None, &env));
+    let mock = listed["providers"].as_array().unwrap().iter().find(|p| p["provider"] == "mock").unwrap().clone();
+    assert!(mock["key"].is_null());
+}
+
+#[test]
+fn ask_prices_every_call_in_dollars_or_in_the_papers_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ChatServer::start(vec![
+        Reply::Sse { body: openai_sse(&["x = 1"], Some((1000, 500)), true), chunk: 64, stall_after: None },
+        Reply::Sse { body: openai_sse(&["x = 2"], Some((1000, 500)), true), chunk: 64, stall_after: None },
+    ]);
+    let base = format!("{}/v1", server.url());
+    ok_json(&cn(dir.path(), &["providers", "set", "mock", "--kind", "openai", "--base-url", &base, "--json"]));
+    ok_json(&cn(
+        dir.path(),
+        &[
+            "tiers",
+            "set",
+            "mid",
+            "--provider",
+            "mock",
+            "--model",
+            "m",
+            "--price-in",
+            "0.002",
+            "--price-out",
+            "0.004",
+            "--json",
+        ],
+    ));
+    let out = ok_json(&cn(dir.path(), &["ask", "--tier", "mid", "hello", "--json"]));
+    assert_eq!(out["text"], "x = 1");
+    assert_eq!(out["tier"], "mid");
+    assert!((out["cost_usd"].as_f64().unwrap() - (1000.0 * 0.002 + 500.0 * 0.004) / 1000.0).abs() < 1e-12, "{out}");
+    ok_json(&cn(dir.path(), &["tiers", "cost-mode", "paper-units", "--json"]));
+    let out = ok_json(&cn(dir.path(), &["ask", "--tier", "mid", "hello", "--json"]));
+    assert_eq!(out["cost"], 10.0, "the mid tier's paper unit cost");
+    assert_eq!(out["cost_mode"], "paper_units");
 }

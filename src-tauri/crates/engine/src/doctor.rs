@@ -3,6 +3,7 @@
 use serde::Serialize;
 use std::process::Command;
 
+use crate::keys::SecretStore;
 use crate::paths::{DataDir, DataDirSource};
 use crate::store::{self, Store};
 
@@ -37,6 +38,8 @@ pub struct Report {
     pub datasets: Option<usize>,
     /// How answers are isolated when they are run: `bubblewrap` or `unavailable`.
     pub sandbox_mode: &'static str,
+    /// Where API keys are kept: `secret-service`, `keyutils`, `macos-keychain`, `windows-credential-manager`.
+    pub keychain: &'static str,
     pub checks: Vec<Check>,
 }
 
@@ -82,6 +85,19 @@ pub fn report(data_dir: &DataDir) -> Report {
             None => sandbox.detail.clone(),
         },
     });
+    let keychain = crate::keys::Keychain::open();
+    checks.push(Check {
+        name: "keychain",
+        status: CheckStatus::Ok,
+        detail: match keychain.backend() {
+            "keyutils" => {
+                "kernel keyutils (no Secret Service answered; keys last until reboot — start gnome-keyring or \
+                           KeePassXC to keep them)"
+                    .to_owned()
+            }
+            other => other.to_owned(),
+        },
+    });
     checks.push(Check {
         name: "local model runtime",
         status: CheckStatus::NotBuilt,
@@ -99,6 +115,7 @@ pub fn report(data_dir: &DataDir) -> Report {
         schema_version,
         datasets,
         sandbox_mode: sandbox.mode,
+        keychain: keychain.backend(),
         checks,
     }
 }

@@ -6,7 +6,10 @@ use serde::Serialize;
 
 pub use crate::dataset::DatasetError;
 pub use crate::download::DownloadError;
+pub use crate::keys::KeyError;
 pub use crate::store::StoreError;
+pub use crate::tiers::table::TierError;
+pub use crate::tiers::ProviderError;
 pub use crate::verify::VerifyError;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +22,12 @@ pub enum EngineError {
     Download(#[from] DownloadError),
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    #[error(transparent)]
+    Tier(#[from] TierError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
 }
 
 /// The closed list of error codes that cross to the UI (snake_case in JSON).
@@ -47,6 +56,21 @@ pub enum ErrorCode {
     SandboxUnavailable,
     /// A command was given a combination of arguments it cannot act on.
     InvalidArguments,
+    UnknownTier,
+    /// The OS keychain cannot be reached.
+    KeychainUnavailable,
+    /// The provider needs an API key and none is stored (or it was rejected).
+    ProviderAuth,
+    ProviderRateLimited,
+    ProviderQuota,
+    ContextLength,
+    ProviderServer,
+    ProviderNetwork,
+    ProviderTimeout,
+    ProviderBadRequest,
+    Cancelled,
+    /// The local model runtime is not available in this build.
+    LocalRuntimeUnavailable,
     /// Anything unexpected (I/O on the data dir, a bug). The message says what.
     Internal,
 }
@@ -58,6 +82,9 @@ impl EngineError {
             EngineError::Dataset(e) => e.code(),
             EngineError::Download(e) => e.code(),
             EngineError::Verify(e) => e.code(),
+            EngineError::Tier(e) => e.code(),
+            EngineError::Key(e) => e.code(),
+            EngineError::Provider(e) => e.code(),
         }
     }
 }

@@ -10,12 +10,14 @@ pub mod dataset;
 pub mod doctor;
 pub mod download;
 pub mod error;
+pub mod keys;
 pub mod paths;
 pub mod store;
 /// Test support shared with the app package's tests (a misbehaving loopback HTTP server). Not linked into the
 /// app unless a test uses it.
 #[doc(hidden)]
 pub mod testing;
+pub mod tiers;
 pub mod verify;
 
 pub use error::{EngineError, ErrorCode};

@@ -43,6 +43,44 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX tasks_by_ord ON tasks(dataset_id, ord);
     "#,
+    // v2: providers, tiers and prices (seeded from resources/tiers.json), settings, and every model call.
+    // No API key column anywhere: keys live in the OS keychain only.
+    r#"
+    CREATE TABLE providers (
+        name        TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('openai', 'anthropic', 'local')),
+        base_url    TEXT NOT NULL DEFAULT '',
+        concurrency INTEGER NOT NULL DEFAULT 4,
+        timeout_s   INTEGER NOT NULL DEFAULT 120
+    );
+    CREATE TABLE tiers (
+        name          TEXT PRIMARY KEY,
+        position      INTEGER NOT NULL,
+        provider      TEXT NOT NULL REFERENCES providers(name) ON UPDATE CASCADE,
+        model         TEXT NOT NULL,
+        input_per_1k  REAL NOT NULL,
+        output_per_1k REAL NOT NULL,
+        paper_units   REAL NOT NULL DEFAULT 1
+    );
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE calls (
+        id                INTEGER PRIMARY KEY,
+        at                TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        tier              TEXT NOT NULL,
+        provider          TEXT NOT NULL,
+        model             TEXT NOT NULL,
+        prompt_tokens     INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd          REAL NOT NULL,
+        latency_ms        REAL NOT NULL,
+        finish_reason     TEXT NOT NULL,
+        error_kind        TEXT,
+        usage_estimated   INTEGER NOT NULL DEFAULT 0
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -142,6 +180,9 @@ impl Store {
             // version intact and the next open retries it.
             let tx = self.conn.transaction().map_err(mig_err)?;
             tx.execute_batch(sql).map_err(mig_err)?;
+            if version == 2 {
+                crate::tiers::table::seed(&tx).map_err(mig_err)?;
+            }
             tx.execute(
                 "INSERT INTO meta(key, value) VALUES ('written_by', ?1)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",

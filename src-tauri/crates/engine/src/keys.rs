@@ -1,0 +1,200 @@
+//! API keys: they live only in the OS keychain (macOS Keychain, Windows Credential Manager, the Secret Service
+//! on Linux, with the kernel keyutils as the fallback). Nothing else in the app ever holds a key longer than a
+//! request: not SQLite, not config files, not logs (a [`Secret`] prints as `***`), not the webview.
+
+use serde::Serialize;
+
+/// An API key. `Debug` and `Display` print `***`; only [`Secret::expose`] gives the value, for the one header
+/// that needs it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// `…abcd`: the last 4 characters, for `keys list` and the Models & Keys tab.
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+        format!("…{tail}")
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum KeyError {
+    #[error("the OS keychain is not available ({0}); on Linux start a Secret Service (gnome-keyring, KeePassXC) or use a session keyring")]
+    Unavailable(String),
+    #[error("keychain error: {0}")]
+    Keychain(String),
+    #[error("an API key must not be empty")]
+    Empty,
+}
+
+impl KeyError {
+    pub fn code(&self) -> crate::ErrorCode {
+        match self {
+            KeyError::Unavailable(_) => crate::ErrorCode::KeychainUnavailable,
+            KeyError::Keychain(_) => crate::ErrorCode::KeychainUnavailable,
+            KeyError::Empty => crate::ErrorCode::InvalidArguments,
+        }
+    }
+}
+
+/// Where keys are kept. The keychain in the app; an in-memory store in unit tests.
+pub trait SecretStore: Send + Sync {
+    fn get(&self, provider: &str) -> Result<Option<Secret>, KeyError>;
+    fn set(&self, provider: &str, secret: &Secret) -> Result<(), KeyError>;
+    /// Returns whether a key was there.
+    fn delete(&self, provider: &str) -> Result<bool, KeyError>;
+    /// Which store is in use (`secret-service`, `keyutils`, `macos-keychain`, …), for `doctor`.
+    fn backend(&self) -> &'static str;
+}
+
+/// The keychain entry's service name; the provider name is the account.
+pub const SERVICE: &str = "complexitynet";
+
+pub struct Keychain {
+    backend: &'static str,
+}
+
+fn map(e: keyring::Error) -> KeyError {
+    match e {
+        keyring::Error::PlatformFailure(e) => KeyError::Unavailable(e.to_string()),
+        keyring::Error::NoStorageAccess(e) => KeyError::Unavailable(e.to_string()),
+        other => KeyError::Keychain(other.to_string()),
+    }
+}
+
+impl Keychain {
+    /// Picks the platform's keychain. On Linux: the Secret Service when one answers (a desktop session, or
+    /// gnome-keyring in tests), else the kernel's keyutils (kept in memory until reboot: fine for a headless
+    /// session, said so by `doctor`).
+    pub fn open() -> Keychain {
+        #[cfg(target_os = "linux")]
+        {
+            keyring::set_default_credential_builder(keyring::secret_service::default_credential_builder());
+            let probe = keyring::Entry::new(SERVICE, "__complexitynet_probe__").and_then(|e| e.get_password());
+            match probe {
+                Ok(_) | Err(keyring::Error::NoEntry) => Keychain { backend: "secret-service" },
+                Err(e) => {
+                    tracing::info!(error = %e, "no Secret Service; using the kernel keyutils session keyring");
+                    keyring::set_default_credential_builder(keyring::keyutils::default_credential_builder());
+                    Keychain { backend: "keyutils" }
+                }
+            }
+        }
+        #[cfg(target_os = "macos")]
+        {
+            Keychain { backend: "macos-keychain" }
+        }
+        #[cfg(target_os = "windows")]
+        {
+            Keychain { backend: "windows-credential-manager" }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+        {
+            Keychain { backend: "platform-default" }
+        }
+    }
+}
+
+impl SecretStore for Keychain {
+    fn get(&self, provider: &str) -> Result<Option<Secret>, KeyError> {
+        match keyring::Entry::new(SERVICE, provider).and_then(|e| e.get_password()) {
+            Ok(v) => Ok(Some(Secret(v))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map(e)),
+        }
+    }
+
+    fn set(&self, provider: &str, secret: &Secret) -> Result<(), KeyError> {
+        if secret.0.trim().is_empty() {
+            return Err(KeyError::Empty);
+        }
+        keyring::Entry::new(SERVICE, provider).and_then(|e| e.set_password(secret.0.trim())).map_err(map)
+    }
+
+    fn delete(&self, provider: &str) -> Result<bool, KeyError> {
+        match keyring::Entry::new(SERVICE, provider).and_then(|e| e.delete_credential()) {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(map(e)),
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        self.backend
+    }
+}
+
+/// An in-memory store for unit tests and for `--no-keychain` style tooling; never the app's default.
+#[derive(Default)]
+pub struct MemoryStore(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+impl SecretStore for MemoryStore {
+    fn get(&self, provider: &str) -> Result<Option<Secret>, KeyError> {
+        Ok(self.0.lock().unwrap_or_else(|e| e.into_inner()).get(provider).cloned().map(Secret))
+    }
+    fn set(&self, provider: &str, secret: &Secret) -> Result<(), KeyError> {
+        if secret.0.trim().is_empty() {
+            return Err(KeyError::Empty);
+        }
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(provider.to_owned(), secret.0.trim().to_owned());
+        Ok(())
+    }
+    fn delete(&self, provider: &str) -> Result<bool, KeyError> {
+        Ok(self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(provider).is_some())
+    }
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+}
+
+/// A provider as `keys list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyListing {
+    pub provider: String,
+    /// `…abcd`, or None when no key is stored.
+    pub key: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_never_prints_its_value() {
+        let s = Secret::new("sk-test-abcdefgh1234");
+        assert_eq!(format!("{s}"), "***");
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        assert_eq!(s.masked(), "…1234");
+        assert_eq!(Secret::new("ab").masked(), "…ab");
+    }
+
+    #[test]
+    fn the_memory_store_sets_gets_and_deletes() {
+        let m = MemoryStore::default();
+        assert!(m.get("openai").unwrap().is_none());
+        m.set("openai", &Secret::new(" k-1 ")).unwrap();
+        assert_eq!(m.get("openai").unwrap().unwrap().expose(), "k-1");
+        assert!(m.delete("openai").unwrap());
+        assert!(!m.delete("openai").unwrap());
+        assert!(matches!(m.set("x", &Secret::new("  ")), Err(KeyError::Empty)));
+    }
+}

@@ -1,0 +1,375 @@
+//! Providers, tiers and prices as stored in SQLite (seeded from `resources/tiers.json`), the cost mode, and
+//! the record of every call. A tier is a provider + a model + a price; tiers are ordered (L1 < L2 < …).
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+
+use super::Price;
+use crate::store::{Store, StoreError};
+
+const DEFAULTS: &str = include_str!("../../../../../resources/tiers.json");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// OpenAI-compatible Chat Completions.
+    Openai,
+    /// Anthropic Messages.
+    Anthropic,
+    /// The bundled llama.cpp runtime.
+    Local,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Local => "local",
+        }
+    }
+}
+
+impl std::str::FromStr for ProviderKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "openai" => Ok(ProviderKind::Openai),
+            "anthropic" => Ok(ProviderKind::Anthropic),
+            "local" => Ok(ProviderKind::Local),
+            other => Err(format!("unknown provider kind {other:?} (openai, anthropic or local)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderRow {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub base_url: String,
+    pub concurrency: u32,
+    pub timeout_s: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierRow {
+    pub name: String,
+    pub position: u32,
+    pub provider: String,
+    pub model: String,
+    pub input_per_1k: f64,
+    pub output_per_1k: f64,
+    pub paper_units: f64,
+}
+
+impl TierRow {
+    pub fn price(&self) -> Price {
+        Price { input_per_1k: self.input_per_1k, output_per_1k: self.output_per_1k }
+    }
+}
+
+/// How costs are counted: dollars from token prices, or the paper's unit cost per call (1 / 10 / 100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostMode {
+    Usd,
+    PaperUnits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TierError {
+    #[error("no tier or provider named {0:?} (see `complexitynet tiers list` and `providers list`)")]
+    Unknown(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for TierError {
+    fn from(e: rusqlite::Error) -> Self {
+        TierError::Store(StoreError::Sql(e))
+    }
+}
+
+impl TierError {
+    pub fn code(&self) -> crate::ErrorCode {
+        match self {
+            TierError::Unknown(_) => crate::ErrorCode::UnknownTier,
+            TierError::Invalid(_) => crate::ErrorCode::InvalidArguments,
+            TierError::Store(e) => e.code(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Defaults {
+    providers: std::collections::BTreeMap<String, DefaultProvider>,
+    tiers: Vec<DefaultTier>,
+}
+
+#[derive(Deserialize)]
+struct DefaultProvider {
+    kind: ProviderKind,
+    base_url: String,
+    #[serde(default)]
+    concurrency: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct DefaultTier {
+    name: String,
+    provider: String,
+    model: String,
+    input_per_1k: f64,
+    output_per_1k: f64,
+    paper_units: f64,
+}
+
+/// Seeds the default providers and tiers (run inside the migration that creates their tables).
+pub(crate) fn seed(tx: &Transaction) -> rusqlite::Result<()> {
+    let d: Defaults = serde_json::from_str(DEFAULTS).expect("resources/tiers.json is valid (unit-tested)");
+    for (name, p) in &d.providers {
+        tx.execute(
+            "INSERT OR IGNORE INTO providers(name, kind, base_url, concurrency) VALUES (?1, ?2, ?3, ?4)",
+            params![name, p.kind.as_str(), p.base_url, p.concurrency.unwrap_or(4)],
+        )?;
+    }
+    for (i, t) in d.tiers.iter().enumerate() {
+        tx.execute(
+            "INSERT OR IGNORE INTO tiers(name, position, provider, model, input_per_1k, output_per_1k, paper_units)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![t.name, i as i64 + 1, t.provider, t.model, t.input_per_1k, t.output_per_1k, t.paper_units],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn providers(store: &Store) -> Result<Vec<ProviderRow>, TierError> {
+    let mut stmt =
+        store.conn().prepare("SELECT name, kind, base_url, concurrency, timeout_s FROM providers ORDER BY name")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(ProviderRow {
+            name: r.get(0)?,
+            kind: r.get::<_, String>(1)?.parse().unwrap_or(ProviderKind::Openai),
+            base_url: r.get(2)?,
+            concurrency: r.get(3)?,
+            timeout_s: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn provider(store: &Store, name: &str) -> Result<ProviderRow, TierError> {
+    providers(store)?.into_iter().find(|p| p.name == name).ok_or_else(|| TierError::Unknown(name.to_owned()))
+}
+
+/// Adds or changes a provider. `None` fields keep their current value (or the default for a new provider).
+pub fn set_provider(
+    store: &Store,
+    name: &str,
+    kind: Option<ProviderKind>,
+    base_url: Option<&str>,
+    concurrency: Option<u32>,
+    timeout_s: Option<u32>,
+) -> Result<ProviderRow, TierError> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        return Err(TierError::Invalid(format!("invalid provider name {name:?}")));
+    }
+    let current = provider(store, name).ok();
+    let kind = kind.or(current.as_ref().map(|p| p.kind)).ok_or_else(|| {
+        TierError::Invalid(format!("a new provider needs --kind openai|anthropic|local ({name:?} does not exist yet)"))
+    })?;
+    let base_url = base_url.map(str::to_owned).or(current.as_ref().map(|p| p.base_url.clone())).unwrap_or_default();
+    if kind != ProviderKind::Local && !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(TierError::Invalid(format!("--base-url must be an http(s) URL, got {base_url:?}")));
+    }
+    let concurrency = concurrency.or(current.as_ref().map(|p| p.concurrency)).unwrap_or(4).max(1);
+    let timeout_s = timeout_s.or(current.as_ref().map(|p| p.timeout_s)).unwrap_or(120).max(1);
+    store.conn().execute(
+        "INSERT INTO providers(name, kind, base_url, concurrency, timeout_s) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, base_url = excluded.base_url,
+             concurrency = excluded.concurrency, timeout_s = excluded.timeout_s",
+        params![name, kind.as_str(), base_url.trim_end_matches('/'), concurrency, timeout_s],
+    )?;
+    provider(store, name)
+}
+
+pub fn tiers(store: &Store) -> Result<Vec<TierRow>, TierError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT name, position, provider, model, input_per_1k, output_per_1k, paper_units FROM tiers ORDER BY position",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(TierRow {
+            name: r.get(0)?,
+            position: r.get(1)?,
+            provider: r.get(2)?,
+            model: r.get(3)?,
+            input_per_1k: r.get(4)?,
+            output_per_1k: r.get(5)?,
+            paper_units: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The fields of `tiers set`; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct TierUpdate<'a> {
+    pub provider: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub input_per_1k: Option<f64>,
+    pub output_per_1k: Option<f64>,
+    pub paper_units: Option<f64>,
+}
+
+pub fn set_tier(store: &Store, name: &str, u: TierUpdate) -> Result<TierRow, TierError> {
+    let current = tiers(store)?.into_iter().find(|t| t.name == name);
+    let provider_name = u.provider.map(str::to_owned).or(current.as_ref().map(|t| t.provider.clone()));
+    let provider_name = provider_name
+        .ok_or_else(|| TierError::Invalid(format!("a new tier needs --provider ({name:?} does not exist yet)")))?;
+    provider(store, &provider_name)?;
+    let model = u.model.map(str::to_owned).or(current.as_ref().map(|t| t.model.clone()));
+    let model =
+        model.filter(|m| !m.trim().is_empty()).ok_or_else(|| TierError::Invalid("a tier needs --model".into()))?;
+    let pick = |new: Option<f64>, old: Option<f64>| new.or(old).unwrap_or(0.0);
+    let input = pick(u.input_per_1k, current.as_ref().map(|t| t.input_per_1k));
+    let output = pick(u.output_per_1k, current.as_ref().map(|t| t.output_per_1k));
+    let units = pick(u.paper_units, current.as_ref().map(|t| t.paper_units));
+    if [input, output, units].iter().any(|v| !v.is_finite() || *v < 0.0) {
+        return Err(TierError::Invalid("prices and units must be zero or positive numbers".into()));
+    }
+    let position: i64 = match &current {
+        Some(t) => t.position as i64,
+        None => store.conn().query_row("SELECT coalesce(max(position), 0) + 1 FROM tiers", [], |r| r.get(0))?,
+    };
+    store.conn().execute(
+        "INSERT INTO tiers(name, position, provider, model, input_per_1k, output_per_1k, paper_units)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(name) DO UPDATE SET provider = excluded.provider, model = excluded.model,
+             input_per_1k = excluded.input_per_1k, output_per_1k = excluded.output_per_1k,
+             paper_units = excluded.paper_units",
+        params![name, position, provider_name, model, input, output, units],
+    )?;
+    tiers(store)?.into_iter().find(|t| t.name == name).ok_or_else(|| TierError::Unknown(name.to_owned()))
+}
+
+pub fn cost_mode(store: &Store) -> Result<CostMode, TierError> {
+    let v: Option<String> =
+        store.conn().query_row("SELECT value FROM settings WHERE key = 'cost_mode'", [], |r| r.get(0)).optional()?;
+    Ok(if v.as_deref() == Some("paper_units") { CostMode::PaperUnits } else { CostMode::Usd })
+}
+
+pub fn set_cost_mode(store: &Store, mode: CostMode) -> Result<(), TierError> {
+    let v = match mode {
+        CostMode::Usd => "usd",
+        CostMode::PaperUnits => "paper_units",
+    };
+    store.conn().execute(
+        "INSERT INTO settings(key, value) VALUES ('cost_mode', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [v],
+    )?;
+    Ok(())
+}
+
+/// A tier spec as the CLI takes it: a tier name (`local`, `mid`, `top`, …) or `PROVIDER:MODEL` (priced at 0
+/// unless a tier with that provider and model exists).
+pub fn resolve(store: &Store, spec: &str) -> Result<(TierRow, ProviderRow), TierError> {
+    let all = tiers(store)?;
+    if let Some(t) = all.iter().find(|t| t.name == spec) {
+        return Ok((t.clone(), provider(store, &t.provider)?));
+    }
+    let Some((p, model)) = spec.split_once(':') else { return Err(TierError::Unknown(spec.to_owned())) };
+    let prov = provider(store, p)?;
+    let tier = all.into_iter().find(|t| t.provider == p && t.model == model).unwrap_or(TierRow {
+        name: spec.to_owned(),
+        position: 0,
+        provider: p.to_owned(),
+        model: model.to_owned(),
+        input_per_1k: 0.0,
+        output_per_1k: 0.0,
+        paper_units: 0.0,
+    });
+    Ok((tier, prov))
+}
+
+/// One generation as recorded: every call, successful or not, with its tokens and cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallRecord<'a> {
+    pub tier: &'a str,
+    pub provider: &'a str,
+    pub model: &'a str,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub cost_usd: f64,
+    pub latency_ms: f64,
+    pub finish_reason: &'a str,
+    pub error_kind: Option<&'a str>,
+    pub usage_estimated: bool,
+}
+
+pub fn record_call(store: &Store, c: &CallRecord) -> Result<(), TierError> {
+    store.conn().execute(
+        "INSERT INTO calls(tier, provider, model, prompt_tokens, completion_tokens, cost_usd, latency_ms,
+                           finish_reason, error_kind, usage_estimated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            c.tier,
+            c.provider,
+            c.model,
+            c.prompt_tokens,
+            c.completion_tokens,
+            c.cost_usd,
+            c.latency_ms,
+            c.finish_reason,
+            c.error_kind,
+            c.usage_estimated
+        ],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_papers_three_tiers_with_its_prices() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let t = tiers(&store).unwrap();
+        let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["local", "mid", "top"]);
+        assert_eq!((t[0].input_per_1k, t[1].input_per_1k, t[2].input_per_1k), (0.0002, 0.002, 0.03));
+        assert_eq!((t[0].paper_units, t[1].paper_units, t[2].paper_units), (1.0, 10.0, 100.0));
+        assert_eq!(provider(&store, "anthropic").unwrap().kind, ProviderKind::Anthropic);
+        assert_eq!(cost_mode(&store).unwrap(), CostMode::Usd);
+    }
+
+    #[test]
+    fn tiers_and_providers_can_be_changed_and_resolved() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        set_provider(&store, "mock", Some(ProviderKind::Openai), Some("http://127.0.0.1:9/v1/"), Some(2), None)
+            .unwrap();
+        let t = set_tier(
+            &store,
+            "mid",
+            TierUpdate { provider: Some("mock"), model: Some("m"), input_per_1k: Some(0.5), ..Default::default() },
+        )
+        .unwrap();
+        assert_eq!((t.provider.as_str(), t.model.as_str(), t.input_per_1k, t.output_per_1k), ("mock", "m", 0.5, 0.002));
+        let (tier, prov) = resolve(&store, "mid").unwrap();
+        assert_eq!((tier.name.as_str(), prov.base_url.as_str()), ("mid", "http://127.0.0.1:9/v1"));
+        let (adhoc, _) = resolve(&store, "mock:other").unwrap();
+        assert_eq!(adhoc.input_per_1k, 0.0);
+        assert!(matches!(resolve(&store, "nope"), Err(TierError::Unknown(_))));
+        assert!(set_provider(&store, "bad", Some(ProviderKind::Openai), Some("ftp://x"), None, None).is_err());
+        assert!(set_tier(
+            &store,
+            "x",
+            TierUpdate { provider: Some("mock"), model: Some("m"), input_per_1k: Some(-1.0), ..Default::default() }
+        )
+        .is_err());
+    }
+}
