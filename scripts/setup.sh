@@ -17,9 +17,10 @@ step() { # prints how long the previous step took, then names the next one
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: the WebKitGTK stack Tauri links against, bubblewrap + Python for the verification sandbox,
-# plus what the tests drive the window with.
-APP_PACKAGES=(build-essential pkg-config file curl libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev libxdo-dev bubblewrap python3)
+# Debian packages: the WebKitGTK stack Tauri links against, cmake + clang to build llama.cpp, bubblewrap + Python
+# for the verification sandbox (pip fetches the small default model), plus what the tests drive the window with.
+APP_PACKAGES=(build-essential pkg-config file curl cmake clang libclang-dev libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev
+  libxdo-dev bubblewrap python3 python3-pip unzip)
 TEST_PACKAGES=(xvfb webkit2gtk-driver python3-venv gnome-keyring libsecret-tools dbus-daemon keyutils)
 
 ensure_packages() {

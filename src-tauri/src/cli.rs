@@ -49,6 +49,9 @@ pub enum Command {
     Tiers(crate::cli_tiers::TiersCommand),
     /// Ask one tier and stream its answer
     Ask(crate::cli_tiers::AskArgs),
+    /// Local GGUF models for the local tier
+    #[command(subcommand)]
+    Models(crate::cli_tiers::ModelsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -159,7 +162,8 @@ pub(crate) fn open(data_dir: &DataDir) -> Result<Store, AppError> {
 fn execute(command: Command, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
     match command {
         Command::Doctor => {
-            let report = doctor::report(data_dir);
+            let mut report = doctor::report(data_dir);
+            report.checks.push(crate::cli_tiers::local_runtime_check(data_dir));
             emit(json, &report, || {
                 let mut s = format!(
                     "ComplexityNet {} ({}/{})\ndata dir  {} ({:?})\ndatabase  {}\nlogs      {}\nSQLite    {}\n",
@@ -190,6 +194,7 @@ fn execute(command: Command, data_dir: &DataDir, json: bool) -> Result<(), AppEr
         Command::Providers(cmd) => crate::cli_tiers::providers(cmd, data_dir, json),
         Command::Tiers(cmd) => crate::cli_tiers::tiers(cmd, data_dir, json),
         Command::Ask(args) => crate::cli_tiers::ask(args, data_dir, json),
+        Command::Models(cmd) => crate::cli_tiers::models(cmd, data_dir, json),
     }
 }
 

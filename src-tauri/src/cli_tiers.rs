@@ -72,6 +72,30 @@ pub enum TiersCommand {
     CostMode { mode: String },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Register a local GGUF file (its header is validated; the file stays where it is)
+    Add {
+        path: std::path::PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Registered local models with their architecture, size, quantisation and memory estimate
+    List,
+    /// Download a catalog model (see `models catalog`) or a URL; resumes an interrupted download
+    Download {
+        /// A catalog name or an https URL
+        spec: String,
+        /// Expected SHA-256 (catalog models have theirs)
+        #[arg(long)]
+        sha256: Option<String>,
+    },
+    /// The downloadable models
+    Catalog,
+    /// Forget a registered model (the file is not deleted)
+    Remove { name: String },
+}
+
 #[derive(Debug, Args)]
 pub struct AskArgs {
     /// A tier (local, mid, top, …) or PROVIDER:MODEL
@@ -217,18 +241,138 @@ pub fn tiers(cmd: TiersCommand, data_dir: &DataDir, json: bool) -> Result<(), Ap
     Ok(())
 }
 
+fn model_err(e: complexitynet_engine::models::ModelError) -> AppError {
+    AppError::from(EngineError::from(e))
+}
+
+pub fn models(cmd: ModelsCommand, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
+    use complexitynet_engine::models;
+    let store = open(data_dir)?;
+    match cmd {
+        ModelsCommand::Add { path, name } => {
+            let row = models::add(&store, &path, name.as_deref(), "file").map_err(model_err)?;
+            emit(json, &row, || {
+                format!(
+                    "Added {} ({}, {:.0}M parameters, {}, {} MiB)\n",
+                    row.name,
+                    row.architecture,
+                    row.parameters as f64 / 1e6,
+                    row.quantization,
+                    row.bytes >> 20
+                )
+            });
+        }
+        ModelsCommand::List => {
+            let rows = models::list(&store).map_err(model_err)?;
+            let with_mem: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    let mem = models::gguf::read(std::path::Path::new(&r.path)).ok().map(|i| i.memory_estimate(4096));
+                    json!({"model": r, "memory_estimate_bytes": mem, "file_present": std::path::Path::new(&r.path).is_file()})
+                })
+                .collect();
+            emit(json, &with_mem, || {
+                let mut s = String::new();
+                for (r, m) in rows.iter().zip(&with_mem) {
+                    let mem = m["memory_estimate_bytes"]
+                        .as_u64()
+                        .map(|b| format!("~{} MiB to run", b >> 20))
+                        .unwrap_or_else(|| "file missing".into());
+                    s.push_str(&format!(
+                        "{:<36} {:<8} {:>6.0}M {:<8} ctx {:<6} {}\n",
+                        r.name,
+                        r.architecture,
+                        r.parameters as f64 / 1e6,
+                        r.quantization,
+                        r.context_length.unwrap_or(0),
+                        mem
+                    ));
+                }
+                if rows.is_empty() {
+                    s.push_str("No local models. `complexitynet models download codellama-7b-instruct.Q4_K_M` or `models add FILE.gguf`.\n");
+                }
+                s
+            });
+        }
+        ModelsCommand::Catalog => {
+            let c = models::catalog();
+            emit(json, &c, || {
+                c.iter().map(|(k, m)| format!("{k:<40} {:>6} MiB  {}\n", m.size >> 20, m.title)).collect()
+            });
+        }
+        ModelsCommand::Remove { name } => {
+            let removed = models::remove(&store, &name).map_err(model_err)?;
+            emit(json, &json!({"removed": removed, "name": name}), || {
+                format!("{}\n", if removed { "Removed" } else { "No such model" })
+            });
+        }
+        ModelsCommand::Download { spec, sha256 } => {
+            let (name, req) = models::resolve_download(&spec, sha256.as_deref()).map_err(model_err)?;
+            let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(format!("downloading {name}"));
+            let progress = {
+                let bar = bar.clone();
+                move |p: complexitynet_engine::download::DownloadProgress| {
+                    if let Some(t) = p.total {
+                        bar.set_length(t);
+                    }
+                    bar.set_position(p.received);
+                }
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| AppError::internal(format!("cannot start the async runtime: {e}")))?;
+            let out = rt.block_on(models::download(data_dir, &name, req, &progress));
+            bar.finish_and_clear();
+            let out = out.map_err(model_err)?;
+            let row = models::add(&store, &out.path, Some(&name), &spec).map_err(model_err)?;
+            emit(json, &json!({"model": row, "bytes": out.bytes, "sha256": out.sha256}), || {
+                format!("Downloaded and verified {} ({} MiB, sha256 {})\n", row.name, out.bytes >> 20, out.sha256)
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Loads the local tier's model (registered under the tier's model name).
+fn local_provider(store: &Store, model: &str) -> Result<Box<dyn Provider>, AppError> {
+    use complexitynet_engine::models;
+    let row = models::get(store, model).map_err(|_| AppError {
+        code: ErrorCode::UnknownModel,
+        message: format!(
+            "the local tier's model {model:?} is not installed: run `complexitynet models download {model}` (if it is \
+             in the catalog), or `complexitynet models add FILE.gguf --name NAME` and `complexitynet tiers set local \
+             --model NAME`"
+        ),
+    })?;
+    let info = models::gguf::read(std::path::Path::new(&row.path)).map_err(|e| model_err(e.into()))?;
+    let settings = complexitynet_llm_local::LocalSettings::default();
+    tracing::info!(model, memory_estimate = info.memory_estimate(settings.n_ctx as u64), "loading the local model");
+    let loaded = complexitynet_llm_local::LocalModel::load(std::path::Path::new(&row.path), &row.name, settings)
+        .map_err(|e| AppError { code: ErrorCode::ModelInvalid, message: e.to_string() })?;
+    Ok(Box::new(complexitynet_llm_local::LocalProvider::new(std::sync::Arc::new(loaded))))
+}
+
 /// Builds the provider for a tier, with its key from the keychain.
-pub fn build_provider(prov: &ProviderRow, keychain: &dyn SecretStore) -> Result<Box<dyn Provider>, AppError> {
+pub fn build_provider(
+    store: &Store,
+    tier: &TierRow,
+    prov: &ProviderRow,
+    keychain: &dyn SecretStore,
+) -> Result<Box<dyn Provider>, AppError> {
     let mut cfg = CloudConfig::new(&prov.name, &prov.base_url, None);
     cfg.concurrency = prov.concurrency as usize;
     cfg.request_timeout = Duration::from_secs(prov.timeout_s as u64);
     match prov.kind {
-        ProviderKind::Local => Err(AppError {
-            code: ErrorCode::LocalRuntimeUnavailable,
-            message: "the local llama.cpp tier is not built into this version yet; use a cloud tier or an \
-                      OpenAI-compatible local server (providers: ollama, llama-server)"
-                .into(),
-        }),
+        ProviderKind::Local => local_provider(store, &tier.model),
         kind => {
             // Local servers (Ollama, llama-server) need no key; a missing key is only an error for the ones
             // that answer 401, and then the provider's own message says so.
@@ -253,7 +397,7 @@ pub fn ask(args: AskArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError
     let (tier, prov) = table::resolve(&store, &args.tier).map_err(tier_err)?;
     let mode = table::cost_mode(&store).map_err(tier_err)?;
     let keychain = Keychain::open();
-    let provider = build_provider(&prov, &keychain)?;
+    let provider = build_provider(&store, &tier, &prov, &keychain)?;
     let mut messages = Vec::new();
     if let Some(s) = &args.system {
         messages.push(Message::system(s));
@@ -354,5 +498,39 @@ pub fn ask(args: AskArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError
             .map_err(tier_err)?;
             Err(AppError::from(EngineError::from(e)))
         }
+    }
+}
+
+/// `doctor`'s line about the local tier: the runtime built in, and whether the local tier's model is installed.
+pub fn local_runtime_check(data_dir: &DataDir) -> complexitynet_engine::doctor::Check {
+    use complexitynet_engine::doctor::{Check, CheckStatus};
+    let backend = if cfg!(feature = "cuda") {
+        "CUDA"
+    } else if cfg!(feature = "metal") {
+        "Metal"
+    } else {
+        "CPU"
+    };
+    let runtime = format!("llama.cpp through llama-cpp-2 0.1.160 ({backend} build)");
+    let local = open(data_dir).ok().and_then(|s| {
+        let tier = table::tiers(&s).ok()?.into_iter().find(|t| t.name == "local")?;
+        let installed =
+            complexitynet_engine::models::get(&s, &tier.model).is_ok_and(|m| std::path::Path::new(&m.path).is_file());
+        Some((tier.model, installed))
+    });
+    match local {
+        Some((model, true)) => {
+            Check { name: "local tier", status: CheckStatus::Ok, detail: format!("{runtime}; model {model} installed") }
+        }
+        Some((model, false)) => Check {
+            name: "local tier",
+            status: CheckStatus::Missing,
+            detail: format!("{runtime}; model {model} not installed (complexitynet models download {model})"),
+        },
+        None => Check {
+            name: "local tier",
+            status: CheckStatus::Missing,
+            detail: format!("{runtime}; no local tier configured"),
+        },
     }
 }

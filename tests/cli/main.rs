@@ -498,3 +498,76 @@ fn ask_prices_every_call_in_dollars_or_in_the_papers_units() {
     assert_eq!(out["cost"], 10.0, "the mid tier's paper unit cost");
     assert_eq!(out["cost_mode"], "paper_units");
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// the local tier: models and `ask --tier local` on SmolLM2-135M-Instruct
+
+fn test_models() -> PathBuf {
+    let dir = std::env::var_os("COMPLEXITYNET_TEST_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/complexitynet-dev/models"));
+    assert!(
+        dir.join("SmolLM2-135M-Instruct.Q4_1.gguf").is_file(),
+        "the test models are not in {} (run scripts/fetch-models.sh, or set COMPLEXITYNET_TEST_MODELS)",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn ask_the_local_tier_streams_a_real_answer_from_smollm2() {
+    let dir = tempfile::tempdir().unwrap();
+    let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    // Before a model is installed the local tier says what to do.
+    let out = cn(dir.path(), &["ask", "--tier", "local", "hi"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("models download codellama-7b-instruct.Q4_K_M"), "{}", stderr(&out));
+
+    let added = ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));
+    assert_eq!((added["architecture"].as_str(), added["quantization"].as_str()), (Some("llama"), Some("Q4_1")));
+    let listed = ok_json(&cn(dir.path(), &["models", "list", "--json"]));
+    assert!(listed[0]["memory_estimate_bytes"].as_u64().unwrap() > 98_000_000);
+    ok_json(&cn(dir.path(), &["tiers", "set", "local", "--model", "smollm2", "--json"]));
+
+    let env = [("COMPLEXITYNET_LOCAL_THREADS", "1")];
+    let out = cn_env(
+        dir.path(),
+        &["ask", "--tier", "local", "Write one sentence about the sea.", "--temperature", "0", "--max-tokens", "32"],
+        None,
+        &env,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let streamed = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(streamed.split_whitespace().count() >= 3, "a real answer on stdout: {streamed:?}");
+    assert!(stderr(&out).contains("[local · smollm2 ·"), "{}", stderr(&out));
+    let json = ok_json(&cn_env(
+        dir.path(),
+        &[
+            "ask",
+            "--tier",
+            "local",
+            "Write one sentence about the sea.",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "32",
+            "--json",
+        ],
+        None,
+        &env,
+    ));
+    assert_eq!(json["text"].as_str().unwrap().trim(), streamed, "greedy decoding is deterministic");
+    assert!(json["usage"]["completion_tokens"].as_u64().unwrap() > 3);
+    assert!(json["cost_usd"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn a_file_that_is_not_a_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = write(dir.path(), "fake.gguf", "this is not a model");
+    let out = cn(dir.path(), &["models", "add", fake.to_str().unwrap(), "--json"]);
+    assert!(!out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "model_invalid");
+    assert!(stderr(&out).contains("not a GGUF model file"), "{}", stderr(&out));
+}

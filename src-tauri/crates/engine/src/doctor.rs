@@ -98,11 +98,7 @@ pub fn report(data_dir: &DataDir) -> Report {
             other => other.to_owned(),
         },
     });
-    checks.push(Check {
-        name: "local model runtime",
-        status: CheckStatus::NotBuilt,
-        detail: "llama.cpp tiers arrive with the model-tiers issue".into(),
-    });
+
     Report {
         version: crate::VERSION,
         os: std::env::consts::OS,

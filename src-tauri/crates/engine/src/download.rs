@@ -25,10 +25,10 @@ pub enum DownloadError {
     Interrupted { url: String, received: u64, total: Option<u64>, attempts: u32, reason: String },
     #[error("cannot reach {url} ({attempts} attempts): {reason}")]
     Network { url: String, attempts: u32, reason: String },
-    #[error("the file from {url} has {actual} bytes, expected {expected}")]
-    SizeMismatch { url: String, expected: u64, actual: u64 },
-    #[error("the file from {url} has SHA-256 {actual}, expected {expected}")]
-    ChecksumMismatch { url: String, expected: String, actual: String },
+    #[error("the file from {url} has {actual} bytes, expected {expected}{}", kept_note(kept))]
+    SizeMismatch { url: String, expected: u64, actual: u64, kept: Option<PathBuf> },
+    #[error("the file from {url} has SHA-256 {actual}, expected {expected}{}", kept_note(kept))]
+    ChecksumMismatch { url: String, expected: String, actual: String, kept: Option<PathBuf> },
     #[error("no downloadable dataset named {name:?} (known: {known})")]
     UnknownDataset { name: String, known: String },
     #[error("cannot write {}: {source}", path.display())]
@@ -37,6 +37,12 @@ pub enum DownloadError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn kept_note(kept: &Option<PathBuf>) -> String {
+    kept.as_ref()
+        .map(|p| format!("; the downloaded file was kept at {} (delete it to start over)", p.display()))
+        .unwrap_or_default()
 }
 
 impl DownloadError {
@@ -67,6 +73,9 @@ pub struct FetchRequest {
     pub attempts: u32,
     /// Delay before the second attempt; it doubles after each failure.
     pub backoff: Duration,
+    /// Keep `DEST.part` across runs and resume it (large model files); on a size or checksum mismatch the
+    /// partial file is kept for inspection and the error names it. Off: every run starts clean (datasets).
+    pub resume: bool,
 }
 
 impl FetchRequest {
@@ -78,6 +87,7 @@ impl FetchRequest {
             expected_sha256: None,
             attempts: 4,
             backoff: Duration::from_millis(500),
+            resume: false,
         }
     }
 }
@@ -90,7 +100,7 @@ pub struct FetchOutcome {
     pub attempts: u32,
 }
 
-fn partial_path(dest: &Path) -> PathBuf {
+pub fn partial_path(dest: &Path) -> PathBuf {
     let mut name = dest.file_name().unwrap_or_default().to_os_string();
     name.push(".part");
     dest.with_file_name(name)
@@ -126,8 +136,10 @@ async fn fetch_inner(
         tokio::fs::create_dir_all(dir).await.map_err(io(dir))?;
     }
     let part = partial_path(&req.dest);
-    // A stale partial file from an earlier process may belong to another version of the file: start clean.
-    let _ = tokio::fs::remove_file(&part).await;
+    if !req.resume {
+        // A stale partial file from an earlier process may belong to another version of the file: start clean.
+        let _ = tokio::fs::remove_file(&part).await;
+    }
 
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(15))
@@ -136,12 +148,15 @@ async fn fetch_inner(
         .build()
         .map_err(|e| DownloadError::Network { url: req.url.clone(), attempts: 0, reason: e.to_string() })?;
 
-    let mut received: u64 = 0;
+    // Resuming: what an earlier run left is where this one starts.
+    let mut received: u64 = if req.resume { tokio::fs::metadata(&part).await.map(|m| m.len()).unwrap_or(0) } else { 0 };
     let mut total: Option<u64> = req.expected_size;
     let mut last: Option<DownloadError> = None;
     let mut attempt = 0;
     let mut delay = req.backoff;
-    while attempt < req.attempts.max(1) {
+    // A resumed file that is already complete needs no request at all (a Range past the end would be a 416).
+    let complete_already = req.resume && req.expected_size.is_some_and(|s| received >= s);
+    while !complete_already && attempt < req.attempts.max(1) {
         attempt += 1;
         if attempt > 1 {
             tracing::warn!(attempt, received, "retrying the download after {:?}", delay);
@@ -218,21 +233,28 @@ async fn fetch_inner(
         }
     }
     if let Some(err) = last {
-        let _ = tokio::fs::remove_file(&part).await;
+        if !req.resume {
+            let _ = tokio::fs::remove_file(&part).await;
+        }
         return Err(err);
     }
 
     let bytes = tokio::fs::metadata(&part).await.map_err(io(&part))?.len();
     let sha256 = sha256_file(&part).await.map_err(io(&part))?;
+    let kept = req.resume.then(|| part.clone());
     let mismatch = if let Some(expected) = req.expected_size.filter(|&e| e != bytes) {
-        Some(DownloadError::SizeMismatch { url: req.url.clone(), expected, actual: bytes })
+        Some(DownloadError::SizeMismatch { url: req.url.clone(), expected, actual: bytes, kept })
     } else {
         req.expected_sha256.as_ref().filter(|e| !e.eq_ignore_ascii_case(&sha256)).map(|e| {
-            DownloadError::ChecksumMismatch { url: req.url.clone(), expected: e.clone(), actual: sha256.clone() }
+            DownloadError::ChecksumMismatch { url: req.url.clone(), expected: e.clone(), actual: sha256.clone(), kept }
         })
     };
     if let Some(err) = mismatch {
-        let _ = tokio::fs::remove_file(&part).await;
+        if req.resume {
+            tracing::warn!(partial = %part.display(), "kept the downloaded file for inspection: {err}");
+        } else {
+            let _ = tokio::fs::remove_file(&part).await;
+        }
         return Err(err);
     }
     tokio::fs::rename(&part, &req.dest).await.map_err(io(&req.dest))?;

@@ -7,6 +7,7 @@ use serde::Serialize;
 pub use crate::dataset::DatasetError;
 pub use crate::download::DownloadError;
 pub use crate::keys::KeyError;
+pub use crate::models::ModelError;
 pub use crate::store::StoreError;
 pub use crate::tiers::table::TierError;
 pub use crate::tiers::ProviderError;
@@ -28,6 +29,8 @@ pub enum EngineError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
 }
 
 /// The closed list of error codes that cross to the UI (snake_case in JSON).
@@ -71,6 +74,11 @@ pub enum ErrorCode {
     Cancelled,
     /// The local model runtime is not available in this build.
     LocalRuntimeUnavailable,
+    /// A model file is not a valid GGUF.
+    ModelInvalid,
+    UnknownModel,
+    /// Not enough free disk space for a download.
+    DiskFull,
     /// Anything unexpected (I/O on the data dir, a bug). The message says what.
     Internal,
 }
@@ -85,6 +93,7 @@ impl EngineError {
             EngineError::Tier(e) => e.code(),
             EngineError::Key(e) => e.code(),
             EngineError::Provider(e) => e.code(),
+            EngineError::Model(e) => e.code(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod download;
 pub mod error;
 pub mod keys;
+pub mod models;
 pub mod paths;
 pub mod store;
 /// Test support shared with the app package's tests (a misbehaving loopback HTTP server). Not linked into the

@@ -81,6 +81,21 @@ const MIGRATIONS: &[&str] = &[
         usage_estimated   INTEGER NOT NULL DEFAULT 0
     );
     "#,
+    // v3: local models (GGUF files registered by path; the weights stay where they are).
+    r#"
+    CREATE TABLE models (
+        name              TEXT PRIMARY KEY,
+        path              TEXT NOT NULL,
+        bytes             INTEGER NOT NULL,
+        architecture      TEXT NOT NULL,
+        parameters        INTEGER NOT NULL,
+        quantization      TEXT NOT NULL,
+        context_length    INTEGER,
+        has_chat_template INTEGER NOT NULL,
+        source            TEXT NOT NULL,
+        added_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -15,7 +15,7 @@ pub mod table;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use tokio_util::sync::CancellationToken;
 
@@ -218,4 +218,31 @@ pub fn http_client() -> reqwest::Client {
         .user_agent(concat!("ComplexityNet/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("a reqwest client builds")
+}
+
+/// Builds a completion and prices it (estimating usage when the provider sent none).
+pub fn complete(
+    req: &Request,
+    text: String,
+    usage: Option<Usage>,
+    finish_reason: FinishReason,
+    model: String,
+    start: Instant,
+    attempts: u32,
+) -> Completion {
+    let usage_estimated = usage.is_none();
+    let usage = usage.unwrap_or_else(|| Usage {
+        prompt_tokens: req.messages.iter().map(|m| http::estimate_tokens(&m.content) + 4).sum(),
+        completion_tokens: http::estimate_tokens(&text),
+    });
+    Completion {
+        cost_usd: req.price.cost(usage),
+        text,
+        model,
+        usage,
+        finish_reason,
+        latency_ms: http::elapsed_ms(start),
+        attempts,
+        usage_estimated,
+    }
 }

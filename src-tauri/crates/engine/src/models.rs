@@ -1,0 +1,200 @@
+//! Local models: GGUF files registered by path (validated and described from their header), a catalog of
+//! downloadable models (`resources/models.json`), and downloads that resume after an interruption and keep the
+//! partial file when a checksum does not match.
+
+pub mod gguf;
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::download::{fetch, DownloadProgress, FetchOutcome, FetchRequest};
+use crate::paths::DataDir;
+use crate::store::{Store, StoreError};
+pub use gguf::GgufInfo;
+
+const CATALOG: &str = include_str!("../../../../resources/models.json");
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CatalogModel {
+    pub title: String,
+    pub url: String,
+    pub size: u64,
+    pub sha256: String,
+    pub license: String,
+}
+
+pub fn catalog() -> BTreeMap<String, CatalogModel> {
+    let raw: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(CATALOG).expect("resources/models.json is valid");
+    raw.into_iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .map(|(k, v)| (k, serde_json::from_value(v).expect("a valid catalog entry")))
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModelRow {
+    pub name: String,
+    pub path: String,
+    pub bytes: u64,
+    pub architecture: String,
+    pub parameters: u64,
+    pub quantization: String,
+    pub context_length: Option<u64>,
+    pub has_chat_template: bool,
+    pub source: String,
+    pub added_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error(transparent)]
+    Gguf(#[from] gguf::GgufError),
+    #[error("no local model named {0:?} (see `complexitynet models list`)")]
+    Unknown(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not enough disk space in {dir}: {needed} bytes needed, {available} available")]
+    Disk { dir: String, needed: u64, available: u64 },
+    #[error(transparent)]
+    Download(#[from] crate::download::DownloadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for ModelError {
+    fn from(e: rusqlite::Error) -> Self {
+        ModelError::Store(StoreError::Sql(e))
+    }
+}
+
+impl ModelError {
+    pub fn code(&self) -> crate::ErrorCode {
+        use crate::ErrorCode as C;
+        match self {
+            ModelError::Gguf(_) => C::ModelInvalid,
+            ModelError::Unknown(_) => C::UnknownModel,
+            ModelError::Invalid(_) => C::InvalidArguments,
+            ModelError::Disk { .. } => C::DiskFull,
+            ModelError::Download(e) => e.code(),
+            ModelError::Store(e) => e.code(),
+        }
+    }
+}
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<ModelRow> {
+    Ok(ModelRow {
+        name: r.get(0)?,
+        path: r.get(1)?,
+        bytes: r.get::<_, i64>(2)? as u64,
+        architecture: r.get(3)?,
+        parameters: r.get::<_, i64>(4)? as u64,
+        quantization: r.get(5)?,
+        context_length: r.get::<_, Option<i64>>(6)?.map(|v| v as u64),
+        has_chat_template: r.get(7)?,
+        source: r.get(8)?,
+        added_at: r.get(9)?,
+    })
+}
+
+const COLUMNS: &str =
+    "name, path, bytes, architecture, parameters, quantization, context_length, has_chat_template, source, added_at";
+
+/// Registers a GGUF file after validating its header. The name defaults to the file name without `.gguf`.
+pub fn add(store: &Store, path: &Path, name: Option<&str>, source: &str) -> Result<ModelRow, ModelError> {
+    let path = std::fs::canonicalize(path).map_err(|e| ModelError::Invalid(format!("{}: {e}", path.display())))?;
+    let info = gguf::read(&path)?;
+    let name = name.map(str::to_owned).unwrap_or_else(|| {
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("model").trim_end_matches(".gguf").to_owned()
+    });
+    if name.is_empty() || name.contains(['/', '\\']) {
+        return Err(ModelError::Invalid(format!("invalid model name {name:?}")));
+    }
+    store.conn().execute(
+        "INSERT INTO models(name, path, bytes, architecture, parameters, quantization, context_length,
+                            has_chat_template, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(name) DO UPDATE SET path = excluded.path, bytes = excluded.bytes,
+             architecture = excluded.architecture, parameters = excluded.parameters,
+             quantization = excluded.quantization, context_length = excluded.context_length,
+             has_chat_template = excluded.has_chat_template, source = excluded.source",
+        params![
+            name,
+            path.display().to_string(),
+            info.file_bytes as i64,
+            info.architecture,
+            info.parameters as i64,
+            info.quantization,
+            info.context_length.map(|c| c as i64),
+            info.has_chat_template,
+            source
+        ],
+    )?;
+    tracing::info!(name, path = %path.display(), arch = %info.architecture, "model registered");
+    get(store, &name)
+}
+
+pub fn list(store: &Store) -> Result<Vec<ModelRow>, ModelError> {
+    let mut stmt = store.conn().prepare(&format!("SELECT {COLUMNS} FROM models ORDER BY name"))?;
+    let rows = stmt.query_map([], row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn get(store: &Store, name: &str) -> Result<ModelRow, ModelError> {
+    store
+        .conn()
+        .query_row(&format!("SELECT {COLUMNS} FROM models WHERE name = ?1"), [name], row)
+        .optional()?
+        .ok_or_else(|| ModelError::Unknown(name.to_owned()))
+}
+
+pub fn remove(store: &Store, name: &str) -> Result<bool, ModelError> {
+    Ok(store.conn().execute("DELETE FROM models WHERE name = ?1", [name])? > 0)
+}
+
+/// What `models download` fetches: a catalog name, or a URL with an optional expected checksum.
+pub fn resolve_download(spec: &str, sha256: Option<&str>) -> Result<(String, FetchRequest), ModelError> {
+    let (name, url, size, sha) = match catalog().remove(spec) {
+        Some(m) => (spec.to_owned(), m.url, Some(m.size), Some(sha256.map(str::to_owned).unwrap_or(m.sha256))),
+        None if spec.starts_with("http://") || spec.starts_with("https://") => {
+            let file = spec.rsplit('/').next().unwrap_or("model.gguf").split('?').next().unwrap_or("model.gguf");
+            (file.trim_end_matches(".gguf").to_owned(), spec.to_owned(), None, sha256.map(str::to_owned))
+        }
+        None => {
+            let known: Vec<String> = catalog().into_keys().collect();
+            return Err(ModelError::Invalid(format!(
+                "{spec:?} is neither a catalog model ({}) nor a URL",
+                known.join(", ")
+            )));
+        }
+    };
+    let mut req = FetchRequest::new(url, PathBuf::new());
+    req.expected_size = size;
+    req.expected_sha256 = sha;
+    req.resume = true;
+    Ok((name, req))
+}
+
+/// Downloads a model into `DATA_DIR/models/` (resuming a partial file from an earlier run), checks it, and
+/// registers it. Refuses to start when the disk cannot hold it.
+pub async fn download(
+    data_dir: &DataDir,
+    name: &str,
+    mut req: FetchRequest,
+    progress: &(dyn Fn(DownloadProgress) + Send + Sync),
+) -> Result<FetchOutcome, ModelError> {
+    let dir = data_dir.root.join("models");
+    std::fs::create_dir_all(&dir).map_err(|e| ModelError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+    req.dest = dir.join(format!("{name}.gguf"));
+    if let Some(size) = req.expected_size {
+        let have = std::fs::metadata(crate::download::partial_path(&req.dest)).map(|m| m.len()).unwrap_or(0);
+        let available = fs4::available_space(&dir).unwrap_or(u64::MAX);
+        let needed = size.saturating_sub(have);
+        if needed > available {
+            return Err(ModelError::Disk { dir: dir.display().to_string(), needed, available });
+        }
+    }
+    Ok(fetch(&req, progress).await?)
+}

@@ -1,0 +1,182 @@
+//! The local tier on real GGUF models: SmolLM2-135M-Instruct (a chat template in its GGUF) and Gemma 3 270M
+//! (a base model without one: the [INST] fallback). Threads: 1, since tests run in parallel on small machines.
+
+use complexitynet_engine::tiers::{CancellationToken, FinishReason, GenParams, Message, Price, Provider, Request};
+use complexitynet_llm_local::{LocalError, LocalModel, LocalProvider, LocalSettings, TemplateKind};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+fn models_dir() -> PathBuf {
+    let dir = std::env::var_os("COMPLEXITYNET_TEST_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/complexitynet-dev/models"));
+    assert!(
+        dir.join("SmolLM2-135M-Instruct.Q4_1.gguf").is_file(),
+        "the test models are not in {} (run scripts/fetch-models.sh, or set COMPLEXITYNET_TEST_MODELS)",
+        dir.display()
+    );
+    dir
+}
+
+fn settings(n_ctx: u32) -> LocalSettings {
+    LocalSettings { threads: 1, gpu_layers: 0, n_ctx, n_batch: 512 }
+}
+
+fn smol(n_ctx: u32) -> Arc<LocalModel> {
+    Arc::new(
+        LocalModel::load(&models_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf"), "smollm2", settings(n_ctx)).unwrap(),
+    )
+}
+
+fn request(prompt: &str, params: GenParams) -> Request {
+    Request {
+        model: "smollm2".into(),
+        messages: vec![Message::user(prompt)],
+        params,
+        stream: true,
+        price: Price { input_per_1k: 0.0002, output_per_1k: 0.0002 },
+    }
+}
+
+fn greedy(max_tokens: u32) -> GenParams {
+    GenParams { temperature: 0.0, max_tokens, ..GenParams::default() }
+}
+
+fn run(
+    p: &LocalProvider,
+    req: &Request,
+) -> (Result<complexitynet_engine::tiers::Completion, complexitynet_engine::tiers::ProviderError>, Vec<String>) {
+    let pieces = Mutex::new(Vec::new());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let cancel = CancellationToken::new();
+    let out = rt.block_on(p.generate(req, &|t| pieces.lock().unwrap().push(t.to_owned()), &cancel));
+    (out, pieces.into_inner().unwrap())
+}
+
+#[test]
+fn smollm2_answers_a_chat_prompt_streaming_with_its_own_template() {
+    let model = smol(2048);
+    assert_eq!(model.info().template, TemplateKind::Gguf);
+    assert!(model.info().n_params > 100_000_000);
+    let p = LocalProvider::new(model);
+    let (out, pieces) = run(&p, &request("Write one sentence about the sea.", greedy(48)));
+    let c = out.unwrap();
+    assert!(c.text.split_whitespace().count() >= 3, "a real answer, got {:?}", c.text);
+    assert!(pieces.len() >= 3, "the answer streams in pieces: {pieces:?}");
+    assert_eq!(pieces.concat(), c.text);
+    assert!(c.usage.prompt_tokens > 5 && c.usage.completion_tokens as usize >= pieces.len() - 1);
+    assert!(matches!(c.finish_reason, FinishReason::Stop | FinishReason::Length));
+    assert!(c.cost_usd > 0.0 && !c.usage_estimated);
+}
+
+#[test]
+fn temperature_zero_is_greedy_and_deterministic() {
+    let p = LocalProvider::new(smol(2048));
+    let req = request("List three colours.", greedy(24));
+    let (a, _) = run(&p, &req);
+    let (b, _) = run(&p, &req);
+    assert_eq!(a.unwrap().text, b.unwrap().text);
+    // With temperature and a seed, the same seed gives the same answer too.
+    let sampled = request(
+        "List three colours.",
+        GenParams { temperature: 1.0, top_p: Some(0.9), seed: Some(42), max_tokens: 24, stop: vec![] },
+    );
+    let (c, _) = run(&p, &sampled);
+    let (d, _) = run(&p, &sampled);
+    assert_eq!(c.unwrap().text, d.unwrap().text);
+}
+
+#[test]
+fn cancel_stops_decoding_within_a_token() {
+    let p = LocalProvider::new(smol(2048));
+    let req = request("Tell me a long story about a dragon.", greedy(200));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let cancel = CancellationToken::new();
+    let seen = Mutex::new(0usize);
+    let c = rt
+        .block_on(p.generate(
+            &req,
+            &|_| {
+                let mut n = seen.lock().unwrap();
+                *n += 1;
+                if *n == 3 {
+                    cancel.cancel();
+                }
+            },
+            &cancel,
+        ))
+        .unwrap();
+    assert_eq!(c.finish_reason, FinishReason::Cancelled);
+    assert!(
+        c.usage.completion_tokens <= 5,
+        "decoding must stop within a token of the cancel, made {}",
+        c.usage.completion_tokens
+    );
+}
+
+#[test]
+fn a_prompt_longer_than_the_context_is_a_clear_error_and_the_model_keeps_working() {
+    let model = smol(256);
+    let p = LocalProvider::new(model);
+    let long = "word ".repeat(600);
+    let (out, _) = run(&p, &request(&long, greedy(8)));
+    let e = out.unwrap_err();
+    assert_eq!(e.kind, complexitynet_engine::tiers::ErrorKind::ContextLength, "{e}");
+    assert!(e.message.contains("context holds 256"), "{e}");
+    let (ok, _) = run(&p, &request("Say hi.", greedy(8)));
+    assert!(ok.is_ok(), "the worker survives a rejected prompt");
+}
+
+#[test]
+fn a_stop_string_ends_the_answer_before_it() {
+    let p = LocalProvider::new(smol(2048));
+    let params = GenParams { temperature: 0.0, max_tokens: 64, stop: vec!["\n".into()], ..GenParams::default() };
+    let (out, pieces) = run(&p, &request("Write a haiku about rain, one line per verse.", params));
+    let c = out.unwrap();
+    assert!(!c.text.contains('\n') && !pieces.concat().contains('\n'), "{:?}", c.text);
+}
+
+#[test]
+fn queued_requests_all_complete() {
+    let model = smol(2048);
+    let p = Arc::new(LocalProvider::new(model));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let reqs: Vec<Request> = (0..3).map(|i| request(&format!("Count to {}.", i + 2), greedy(12))).collect();
+    let cancel = CancellationToken::new();
+    let outs = rt.block_on(async { futures_join(&p, &reqs, &cancel).await });
+    assert!(outs.iter().all(|o| o.as_ref().is_ok_and(|c| !c.text.is_empty())), "{outs:?}");
+}
+
+async fn futures_join(
+    p: &LocalProvider,
+    reqs: &[Request],
+    cancel: &CancellationToken,
+) -> Vec<Result<complexitynet_engine::tiers::Completion, complexitynet_engine::tiers::ProviderError>> {
+    let (a, b, c) = tokio::join!(
+        p.generate(&reqs[0], &|_| {}, cancel),
+        p.generate(&reqs[1], &|_| {}, cancel),
+        p.generate(&reqs[2], &|_| {}, cancel)
+    );
+    vec![a, b, c]
+}
+
+#[test]
+fn gemma_without_a_chat_template_uses_the_inst_fallback() {
+    let model =
+        Arc::new(LocalModel::load(&models_dir().join("gemma-3-270m-q4_k_m.gguf"), "gemma", settings(1024)).unwrap());
+    assert_eq!(model.info().template, TemplateKind::LlamaInst);
+    let p = LocalProvider::new(model);
+    let (out, _) = run(&p, &request("Write a Python function that adds two numbers.", greedy(16)));
+    let c = out.unwrap();
+    assert!(c.usage.completion_tokens > 0, "the base model still generates: {c:?}");
+}
+
+#[test]
+fn a_missing_or_invalid_file_is_a_load_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = LocalModel::load(&dir.path().join("nope.gguf"), "x", settings(512)).err().unwrap();
+    assert!(matches!(e, LocalError::Load { .. }), "{e}");
+    let bad = dir.path().join("bad.gguf");
+    std::fs::write(&bad, b"GGUF garbage that is not a model").unwrap();
+    assert!(matches!(LocalModel::load(&bad, "x", settings(512)).err().unwrap(), LocalError::Load { .. }));
+}
