@@ -36,6 +36,7 @@ step "cargo clippy";      cargo clippy --workspace --all-targets --locked -- -D 
 step "cargo test";        dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
                             env COMPLEXITYNET_TEST_KEYCHAIN=secret-service cargo test --workspace --locked
 step "e2e (WebDriver, Xvfb)"
-E2E_PYTHON="$VENV/bin/python" E2E_ARTIFACTS="$TARGET/e2e" \
+# The window gets a real keychain too (the keys test stores a key through the UI).
+E2E_PYTHON="$VENV/bin/python" E2E_ARTIFACTS="$TARGET/e2e" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
   xvfb-run -a -s "-screen 0 1280x800x24" tests/e2e/run.sh "$TARGET/debug/complexitynet"
 step "done"

@@ -111,11 +111,11 @@ pub struct AskArgs {
     pub system: Option<String>,
 }
 
-fn keychain_err(e: complexitynet_engine::keys::KeyError) -> AppError {
+pub(crate) fn keychain_err(e: complexitynet_engine::keys::KeyError) -> AppError {
     AppError::from(EngineError::from(e))
 }
 
-fn tier_err(e: complexitynet_engine::tiers::table::TierError) -> AppError {
+pub(crate) fn tier_err(e: complexitynet_engine::tiers::table::TierError) -> AppError {
     AppError::from(EngineError::from(e))
 }
 
@@ -241,7 +241,7 @@ pub fn tiers(cmd: TiersCommand, data_dir: &DataDir, json: bool) -> Result<(), Ap
     Ok(())
 }
 
-fn model_err(e: complexitynet_engine::models::ModelError) -> AppError {
+pub(crate) fn model_err(e: complexitynet_engine::models::ModelError) -> AppError {
     AppError::from(EngineError::from(e))
 }
 
@@ -342,8 +342,11 @@ pub fn models(cmd: ModelsCommand, data_dir: &DataDir, json: bool) -> Result<(), 
     Ok(())
 }
 
-/// Loads the local tier's model (registered under the tier's model name).
-fn local_provider(store: &Store, model: &str) -> Result<Box<dyn Provider>, AppError> {
+/// Loads a registered local model on its worker thread.
+pub(crate) fn load_local(
+    store: &Store,
+    model: &str,
+) -> Result<std::sync::Arc<complexitynet_llm_local::LocalModel>, AppError> {
     use complexitynet_engine::models;
     let row = models::get(store, model).map_err(|_| AppError {
         code: ErrorCode::UnknownModel,
@@ -358,21 +361,29 @@ fn local_provider(store: &Store, model: &str) -> Result<Box<dyn Provider>, AppEr
     tracing::info!(model, memory_estimate = info.memory_estimate(settings.n_ctx as u64), "loading the local model");
     let loaded = complexitynet_llm_local::LocalModel::load(std::path::Path::new(&row.path), &row.name, settings)
         .map_err(|e| AppError { code: ErrorCode::ModelInvalid, message: e.to_string() })?;
-    Ok(Box::new(complexitynet_llm_local::LocalProvider::new(std::sync::Arc::new(loaded))))
+    Ok(std::sync::Arc::new(loaded))
 }
 
-/// Builds the provider for a tier, with its key from the keychain.
+/// Builds the provider for a tier, with its key from the keychain. A local tier uses `loaded` when given (the
+/// app keeps models loaded between requests), else loads the tier's model.
 pub fn build_provider(
     store: &Store,
     tier: &TierRow,
     prov: &ProviderRow,
     keychain: &dyn SecretStore,
+    loaded: Option<std::sync::Arc<complexitynet_llm_local::LocalModel>>,
 ) -> Result<Box<dyn Provider>, AppError> {
     let mut cfg = CloudConfig::new(&prov.name, &prov.base_url, None);
     cfg.concurrency = prov.concurrency as usize;
     cfg.request_timeout = Duration::from_secs(prov.timeout_s as u64);
     match prov.kind {
-        ProviderKind::Local => local_provider(store, &tier.model),
+        ProviderKind::Local => {
+            let model = match loaded {
+                Some(m) => m,
+                None => load_local(store, &tier.model)?,
+            };
+            Ok(Box::new(complexitynet_llm_local::LocalProvider::new(model)))
+        }
         kind => {
             // Local servers (Ollama, llama-server) need no key; a missing key is only an error for the ones
             // that answer 401, and then the provider's own message says so.
@@ -397,7 +408,7 @@ pub fn ask(args: AskArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError
     let (tier, prov) = table::resolve(&store, &args.tier).map_err(tier_err)?;
     let mode = table::cost_mode(&store).map_err(tier_err)?;
     let keychain = Keychain::open();
-    let provider = build_provider(&store, &tier, &prov, &keychain)?;
+    let provider = build_provider(&store, &tier, &prov, &keychain, None)?;
     let mut messages = Vec::new();
     if let Some(s) = &args.system {
         messages.push(Message::system(s));

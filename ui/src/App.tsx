@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { appReady } from "./ipc/commands";
 import { DatasetsTab } from "./tabs/Datasets";
+import { ModelsTab } from "./tabs/Models";
 import { NotBuiltTab } from "./tabs/NotBuilt";
 import { SettingsTab } from "./tabs/Settings";
 
@@ -22,7 +23,6 @@ const NOT_BUILT: Partial<Record<TabId, string>> = {
   labeling: "Labeling will run each task of a dataset on every model tier several times, verify each answer against its asserts, and turn the success counts into complexity levels.",
   finetune: "Fine-tune will train the complexity classifier on labeled tasks, locally or through a cloud fine-tuning job, and compare methods on the same folds.",
   evaluate: "Evaluate will measure routed pass rate and cost against always using the top tier, the oracle and the paper's routing map.",
-  models: "Models & Keys will manage local GGUF models, cloud providers, API keys (kept in the OS keychain) and tier prices.",
 };
 
 export function App() {
@@ -51,6 +51,7 @@ export function App() {
       </nav>
       <main className="content">
         {tab === "datasets" && <DatasetsTab />}
+        {tab === "models" && <ModelsTab />}
         {tab === "settings" && <SettingsTab />}
         {NOT_BUILT[tab] && <NotBuiltTab title={current.label} description={NOT_BUILT[tab]!} />}
       </main>

@@ -4,7 +4,18 @@ import { open } from "@tauri-apps/plugin-dialog";
 import { toAppError } from "./errors";
 import type {
   AppInfo,
+  AskEvent,
   CatalogEntry,
+  CatalogModel,
+  Completion,
+  CostMode,
+  KeyTable,
+  ModelDownloadEvent,
+  ModelView,
+  ProviderKind,
+  ProviderRow,
+  TierRow,
+  TierTable,
   DatasetSummary,
   DownloadEvent,
   ImportOutcome,
@@ -60,6 +71,65 @@ export async function pickDatasetFile(): Promise<string | null> {
         { name: "All files", extensions: ["*"] },
       ],
     });
+    return typeof picked === "string" ? picked : null;
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+// ---- Models & Keys --------------------------------------------------------------------------------------
+
+export const tiersList = () => call<TierTable>("tiers_list");
+
+export const tierSet = (args: {
+  name: string;
+  provider?: string;
+  model?: string;
+  priceIn?: number;
+  priceOut?: number;
+  units?: number;
+}) => call<TierRow>("tier_set", args);
+
+export const costModeSet = (mode: CostMode) => call<void>("cost_mode_set", { mode });
+
+export const providerSet = (args: { name: string; kind?: ProviderKind; baseUrl?: string; concurrency?: number }) =>
+  call<ProviderRow>("provider_set", args);
+
+export const keysList = () => call<KeyTable>("keys_list");
+
+/** Writes the key to the OS keychain; resolves to its mask (…abcd). The key itself never comes back. */
+export const keySet = (provider: string, key: string) => call<string>("key_set", { provider, key });
+
+export const keyDelete = (provider: string) => call<boolean>("key_delete", { provider });
+
+export const modelsList = () => call<ModelView[]>("models_list");
+
+export const modelsCatalog = () => call<CatalogModel[]>("models_catalog");
+
+export const modelAdd = (path: string, name?: string) => call<ModelView>("model_add", { path, name: name || null });
+
+export function modelDownload(spec: string, job: string, onEvent: (e: ModelDownloadEvent) => void) {
+  const channel = new Channel<ModelDownloadEvent>();
+  channel.onmessage = onEvent;
+  return call<ModelView>("model_download", { spec, job, onEvent: channel });
+}
+
+export const jobCancel = (job: string) => call<boolean>("job_cancel", { job });
+
+export const modelLoad = (name: string) => call<void>("model_load", { name });
+
+export const modelUnload = (name: string) => call<boolean>("model_unload", { name });
+
+export function askTier(tier: string, prompt: string, job: string, onEvent: (e: AskEvent) => void) {
+  const channel = new Channel<AskEvent>();
+  channel.onmessage = onEvent;
+  return call<{ tier: string; completion: Completion }>("ask_tier", { tier, prompt, job, onEvent: channel });
+}
+
+/** The native open-file dialog for GGUF models. */
+export async function pickModelFile(): Promise<string | null> {
+  try {
+    const picked = await open({ multiple: false, directory: false, filters: [{ name: "GGUF models", extensions: ["gguf"] }] });
     return typeof picked === "string" ? picked : null;
   } catch (e) {
     throw toAppError(e);

@@ -64,3 +64,80 @@ export interface AppInfo {
   database: string;
   logs: string;
 }
+
+export type CostMode = "usd" | "paper_units";
+export type ProviderKind = "openai" | "anthropic" | "local";
+
+export interface TierRow {
+  name: string;
+  position: number;
+  provider: string;
+  model: string;
+  input_per_1k: number;
+  output_per_1k: number;
+  paper_units: number;
+}
+
+export interface ProviderRow {
+  name: string;
+  kind: ProviderKind;
+  base_url: string;
+  concurrency: number;
+  timeout_s: number;
+}
+
+export interface TierTable {
+  cost_mode: CostMode;
+  tiers: TierRow[];
+  providers: ProviderRow[];
+}
+
+export interface KeyTable {
+  keychain: string;
+  providers: { provider: string; key: string | null }[];
+}
+
+export interface ModelView {
+  name: string;
+  path: string;
+  bytes: number;
+  architecture: string;
+  parameters: number;
+  quantization: string;
+  context_length: number | null;
+  has_chat_template: boolean;
+  source: string;
+  added_at: string;
+  file_present: boolean;
+  memory_estimate_bytes: number | null;
+  loaded: boolean;
+}
+
+export interface CatalogModel {
+  name: string;
+  title: string;
+  size: number;
+  license: string;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface Completion {
+  text: string;
+  model: string;
+  usage: Usage;
+  finish_reason: string | { other: string };
+  latency_ms: number;
+  cost_usd: number;
+  attempts: number;
+  usage_estimated: boolean;
+}
+
+export type AskEvent =
+  | { event: "started"; tier: string; provider: string; model: string }
+  | { event: "piece"; text: string };
+
+export type ModelDownloadEvent = { event: "progress"; received: number; total: number | null };

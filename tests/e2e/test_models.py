@@ -1,0 +1,77 @@
+"""End-to-end: the Models & Keys tab in the real window — the local tier answers from SmolLM2, and an API key
+typed into the page goes to the OS keychain and nowhere else (not the database, not the webview's storage)."""
+
+import os
+import pathlib
+import secrets
+import subprocess
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
+from selenium.webdriver.support.ui import WebDriverWait
+
+APP = os.environ["APP_BINARY"]
+DATA = pathlib.Path(os.environ["E2E_DATA_DIR"])
+ARTIFACTS = pathlib.Path(os.environ.get("E2E_ARTIFACTS", "target/e2e"))
+
+
+@pytest.fixture(scope="module")
+def driver():
+    opts = ArgOptions()
+    opts.set_capability("browserName", "wry")
+    opts.set_capability("tauri:options", {"application": APP})
+    drv = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
+    drv.file_detector = UselessFileDetector()
+    yield drv
+    drv.save_screenshot(str(ARTIFACTS / "models.png"))
+    drv.quit()
+
+
+def wait(drv, cond, timeout=60, what="condition"):
+    return WebDriverWait(drv, timeout).until(lambda d: cond(d), message=f"timed out waiting for {what}")
+
+
+def test_the_local_tier_streams_an_answer_with_tokens_and_cost(driver):
+    wait(driver, lambda d: d.find_elements(By.ID, "nav-models"), what="the navigation")
+    driver.find_element(By.ID, "nav-models").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-model="smollm2"]'), what="the local model row")
+    prompt = driver.find_element(By.ID, "ask-prompt")
+    prompt.send_keys("Write one sentence about the sea.")
+    driver.find_element(By.ID, "ask-button").click()
+    footer = wait(driver, lambda d: "tokens" in d.find_element(By.ID, "ask-footer").text and d.find_element(By.ID, "ask-footer"), what="the answer's footer")
+    answer = driver.find_element(By.ID, "ask-answer").text
+    assert len(answer.split()) >= 3, answer
+    assert footer.text.startswith("smollm2 · "), footer.text
+    assert "$" in footer.text
+
+
+def files_under(root: pathlib.Path):
+    if not root.exists():
+        return []
+    return [p for p in root.rglob("*") if p.is_file() and "keyrings" not in p.parts]
+
+
+def test_an_api_key_typed_in_the_page_lives_only_in_the_keychain(driver):
+    key = "sk-e2e-" + secrets.token_hex(16)
+    row_input = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-provider="openai"] input.key-input'), what="the key field")[0]
+    assert row_input.get_attribute("type") == "password"
+    row_input.send_keys(key)
+    driver.find_element(By.CSS_SELECTOR, 'tr[data-provider="openai"] button.key-save').click()
+    mask = wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, '.key-mask[data-provider="openai"]').text.startswith("…") and d.find_element(By.CSS_SELECTOR, '.key-mask[data-provider="openai"]'), what="the key's mask")
+    assert mask.text == "…" + key[-4:]
+    assert driver.find_element(By.CSS_SELECTOR, 'tr[data-provider="openai"] input.key-input').get_attribute("value") == ""
+    assert key not in driver.page_source
+    assert key not in driver.execute_script("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
+
+    # It is a real keychain item…
+    found = subprocess.run(["secret-tool", "lookup", "service", "complexitynet", "username", "openai"], capture_output=True, text=True)
+    assert found.stdout == key, "the key must be in the Secret Service"
+    # …and nowhere on disk: not the database, not the logs, not the webview's storage.
+    roots = [DATA] + [pathlib.Path(p) for p in os.environ.get("E2E_WEBVIEW_DIRS", "").split(":") if p]
+    searched = [f for r in roots for f in files_under(r)]
+    assert any(f.name == "complexitynet.sqlite3" for f in searched)
+    for f in searched:
+        assert key.encode() not in f.read_bytes(), f"the key leaked into {f}"

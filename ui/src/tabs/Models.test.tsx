@@ -1,0 +1,98 @@
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import type { Channel } from "@tauri-apps/api/core";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, it } from "vitest";
+import type { AskEvent } from "../ipc/types";
+import { describeCompletion, ModelsTab } from "./Models";
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const KEY = "sk-ui-test-0123456789WXYZ";
+
+function backend() {
+  const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  let stored: string | null = null;
+  mockIPC((cmd, args) => {
+    const a = (args ?? {}) as Record<string, unknown>;
+    calls.push({ cmd, args: a });
+    switch (cmd) {
+      case "tiers_list":
+        return {
+          cost_mode: "usd",
+          tiers: [
+            { name: "local", position: 1, provider: "local", model: "smollm2", input_per_1k: 0.0002, output_per_1k: 0.0002, paper_units: 1 },
+            { name: "mid", position: 2, provider: "openai", model: "gpt-3.5-turbo", input_per_1k: 0.002, output_per_1k: 0.002, paper_units: 10 },
+          ],
+          providers: [
+            { name: "local", kind: "local", base_url: "", concurrency: 1, timeout_s: 120 },
+            { name: "openai", kind: "openai", base_url: "https://api.openai.com/v1", concurrency: 8, timeout_s: 120 },
+          ],
+        };
+      case "keys_list":
+        return { keychain: "secret-service", providers: [{ provider: "openai", key: stored ? `…${stored.slice(-4)}` : null }] };
+      case "key_set":
+        stored = a.key as string;
+        return `…${stored.slice(-4)}`;
+      case "models_list":
+        return [];
+      case "models_catalog":
+        return [{ name: "codellama-7b-instruct.Q4_K_M", title: "Code Llama 7B", size: 4081095360, license: "Llama 2" }];
+      case "ask_tier": {
+        const ch = a.onEvent as Channel<AskEvent>;
+        ch.onmessage({ event: "started", tier: "local", provider: "local", model: "smollm2" });
+        ch.onmessage({ event: "piece", text: "def add(a, b):" });
+        ch.onmessage({ event: "piece", text: "\n    return a + b" });
+        return {
+          tier: "local",
+          completion: { text: "def add(a, b):\n    return a + b", model: "smollm2", usage: { prompt_tokens: 12, completion_tokens: 9 }, finish_reason: "stop", latency_ms: 321, cost_usd: 0.0000042, attempts: 1, usage_estimated: false },
+        };
+      }
+      default:
+        throw { code: "internal", message: `unexpected ${cmd}` };
+    }
+  });
+  return calls;
+}
+
+describe("Models & Keys tab", () => {
+  it("shows the tier table with prices", async () => {
+    backend();
+    render(<ModelsTab />);
+    expect(await screen.findByLabelText("mid model")).toHaveProperty("value", "gpt-3.5-turbo");
+    expect(screen.getByText("L2")).toBeTruthy();
+  });
+
+  it("writes a key to the keychain and never shows it again, only its mask", async () => {
+    const calls = backend();
+    render(<ModelsTab />);
+    const input = (await screen.findByLabelText("openai API key")) as HTMLInputElement;
+    expect(input.type).toBe("password");
+    fireEvent.change(input, { target: { value: KEY } });
+    fireEvent.click(screen.getByRole("button", { name: "Save key" }));
+    await waitFor(() => expect(document.querySelector('.key-mask[data-provider="openai"]')?.textContent).toBe("…WXYZ"));
+    expect(calls.find((c) => c.cmd === "key_set")?.args).toMatchObject({ provider: "openai", key: KEY });
+    expect((screen.getByLabelText("openai API key") as HTMLInputElement).value).toBe("");
+    expect(document.body.innerHTML).not.toContain(KEY);
+    expect(JSON.stringify(localStorage)).not.toContain(KEY);
+    expect(JSON.stringify(sessionStorage)).not.toContain(KEY);
+  });
+
+  it("streams an answer from a tier and then shows model, tokens, cost and latency", async () => {
+    backend();
+    render(<ModelsTab />);
+    fireEvent.change(await screen.findByLabelText("Prompt"), { target: { value: "add two numbers" } });
+    fireEvent.click(screen.getByRole("button", { name: "Ask" }));
+    await waitFor(() => expect(document.querySelector("#ask-answer")?.textContent).toBe("def add(a, b):\n    return a + b"));
+    await waitFor(() => expect(document.querySelector("#ask-footer")?.textContent).toContain("12 + 9 tokens"));
+  });
+});
+
+describe("describeCompletion", () => {
+  it("says when usage was estimated", () => {
+    const s = describeCompletion({ text: "", model: "m", usage: { prompt_tokens: 1, completion_tokens: 2 }, finish_reason: "stop", latency_ms: 10.4, cost_usd: 0.5, attempts: 1, usage_estimated: true });
+    expect(s).toBe("m · 1 + 2 tokens (estimated) · $0.5000 · 10 ms");
+  });
+});

@@ -1,0 +1,416 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import {
+  askTier,
+  costModeSet,
+  jobCancel,
+  keyDelete,
+  keySet,
+  keysList,
+  modelAdd,
+  modelDownload,
+  modelLoad,
+  modelsCatalog,
+  modelsList,
+  modelUnload,
+  pickModelFile,
+  providerSet,
+  tierSet,
+  tiersList,
+} from "../ipc/commands";
+import type { AppError } from "../ipc/errors";
+import type { CatalogModel, Completion, CostMode, KeyTable, ModelView, TierRow, TierTable } from "../ipc/types";
+import { formatBytes, percent } from "./Datasets";
+import { ErrorBanner } from "./ErrorBanner";
+
+let jobCounter = 0;
+const newJob = (kind: string) => `${kind}-${Date.now()}-${++jobCounter}`;
+
+export function ModelsTab() {
+  const [table, setTable] = useState<TierTable | null>(null);
+  const [keys, setKeys] = useState<KeyTable | null>(null);
+  const [models, setModels] = useState<ModelView[]>([]);
+  const [error, setError] = useState<AppError | null>(null);
+
+  const refresh = useCallback(async () => {
+    try {
+      const [t, k, m] = await Promise.all([tiersList(), keysList(), modelsList()]);
+      setTable(t);
+      setKeys(k);
+      setModels(m);
+    } catch (e) {
+      setError(e as AppError);
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  return (
+    <section className="models">
+      <h1>Models &amp; Keys</h1>
+      <p className="lede">The tiers prompts are routed between, their prices, the local models and the API keys (kept in the OS keychain only).</p>
+      <ErrorBanner error={error} onDismiss={() => setError(null)} />
+      {table && <TiersPanel table={table} onChanged={refresh} onError={setError} />}
+      {table && keys && <ProvidersPanel table={table} keys={keys} onChanged={refresh} onError={setError} />}
+      <LocalModelsPanel models={models} onChanged={refresh} onError={setError} />
+      {table && <AskPanel tiers={table.tiers} onError={setError} />}
+    </section>
+  );
+}
+
+function TiersPanel({ table, onChanged, onError }: { table: TierTable; onChanged: () => void; onError: (e: AppError) => void }) {
+  const setMode = async (mode: CostMode) => {
+    try {
+      await costModeSet(mode);
+      onChanged();
+    } catch (e) {
+      onError(e as AppError);
+    }
+  };
+  return (
+    <div className="panel">
+      <div className="row spread">
+        <h2>Tiers</h2>
+        <label className="small">
+          Costs in{" "}
+          <select id="cost-mode" value={table.cost_mode} onChange={(e) => setMode(e.target.value as CostMode)}>
+            <option value="usd">US dollars (token prices)</option>
+            <option value="paper_units">the paper's unit costs (1 / 10 / 100)</option>
+          </select>
+        </label>
+      </div>
+      <table className="grid" id="tier-table">
+        <thead>
+          <tr>
+            <th>Level</th>
+            <th>Tier</th>
+            <th>Provider</th>
+            <th>Model</th>
+            <th>$ / 1K in</th>
+            <th>$ / 1K out</th>
+            <th>Units</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {table.tiers.map((t) => (
+            <TierEditor key={`${t.name}-${t.provider}-${t.model}-${t.input_per_1k}`} tier={t} providers={table.providers.map((p) => p.name)} onChanged={onChanged} onError={onError} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function TierEditor({ tier, providers, onChanged, onError }: { tier: TierRow; providers: string[]; onChanged: () => void; onError: (e: AppError) => void }) {
+  const [draft, setDraft] = useState(tier);
+  const dirty = JSON.stringify(draft) !== JSON.stringify(tier);
+  const save = async () => {
+    try {
+      await tierSet({ name: tier.name, provider: draft.provider, model: draft.model, priceIn: Number(draft.input_per_1k), priceOut: Number(draft.output_per_1k), units: Number(draft.paper_units) });
+      onChanged();
+    } catch (e) {
+      onError(e as AppError);
+    }
+  };
+  const num = (k: "input_per_1k" | "output_per_1k" | "paper_units") => (
+    <input className="num" type="number" step="any" min="0" value={draft[k]} onChange={(e) => setDraft({ ...draft, [k]: e.target.value as unknown as number })} aria-label={`${tier.name} ${k}`} />
+  );
+  return (
+    <tr data-tier={tier.name}>
+      <td>L{tier.position}</td>
+      <td>{tier.name}</td>
+      <td>
+        <select value={draft.provider} onChange={(e) => setDraft({ ...draft, provider: e.target.value })} aria-label={`${tier.name} provider`}>
+          {providers.map((p) => (
+            <option key={p}>{p}</option>
+          ))}
+        </select>
+      </td>
+      <td>
+        <input value={draft.model} onChange={(e) => setDraft({ ...draft, model: e.target.value })} aria-label={`${tier.name} model`} />
+      </td>
+      <td>{num("input_per_1k")}</td>
+      <td>{num("output_per_1k")}</td>
+      <td>{num("paper_units")}</td>
+      <td>
+        <button disabled={!dirty} onClick={save}>
+          Save
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+function ProvidersPanel({ table, keys, onChanged, onError }: { table: TierTable; keys: KeyTable; onChanged: () => void; onError: (e: AppError) => void }) {
+  const mask = (p: string) => keys.providers.find((k) => k.provider === p)?.key ?? null;
+  return (
+    <div className="panel">
+      <h2>
+        Providers and API keys <span className="muted small">keychain: {keys.keychain}</span>
+      </h2>
+      <table className="grid" id="provider-table">
+        <thead>
+          <tr>
+            <th>Provider</th>
+            <th>Kind</th>
+            <th>Base URL</th>
+            <th>API key</th>
+          </tr>
+        </thead>
+        <tbody>
+          {table.providers
+            .filter((p) => p.kind !== "local")
+            .map((p) => (
+              <ProviderRowEditor key={`${p.name}-${p.base_url}-${mask(p.name)}`} name={p.name} kind={p.kind} baseUrl={p.base_url} mask={mask(p.name)} onChanged={onChanged} onError={onError} />
+            ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The key field only ever writes: after saving it is cleared and the row shows the keychain's mask. */
+function ProviderRowEditor(props: { name: string; kind: string; baseUrl: string; mask: string | null; onChanged: () => void; onError: (e: AppError) => void }) {
+  const [url, setUrl] = useState(props.baseUrl);
+  const [key, setKey] = useState("");
+  const run = async (f: () => Promise<unknown>) => {
+    try {
+      await f();
+      props.onChanged();
+    } catch (e) {
+      props.onError(e as AppError);
+    }
+  };
+  return (
+    <tr data-provider={props.name}>
+      <td>{props.name}</td>
+      <td className="muted">{props.kind}</td>
+      <td>
+        <div className="row">
+          <input value={url} onChange={(e) => setUrl(e.target.value)} aria-label={`${props.name} base URL`} />
+          <button disabled={url === props.baseUrl} onClick={() => run(() => providerSet({ name: props.name, baseUrl: url }))}>
+            Save
+          </button>
+        </div>
+      </td>
+      <td>
+        <div className="row">
+          <span className="key-mask" data-provider={props.name}>{props.mask ?? "no key"}</span>
+          <input
+            type="password"
+            autoComplete="off"
+            placeholder="paste a key"
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            aria-label={`${props.name} API key`}
+            className="key-input"
+          />
+          <button
+            className="key-save"
+            disabled={!key.trim()}
+            onClick={() =>
+              run(async () => {
+                const k = key;
+                setKey("");
+                await keySet(props.name, k);
+              })
+            }
+          >
+            Save key
+          </button>
+          {props.mask && (
+            <button className="danger" onClick={() => run(() => keyDelete(props.name))}>
+              Delete
+            </button>
+          )}
+        </div>
+      </td>
+    </tr>
+  );
+}
+
+function LocalModelsPanel({ models, onChanged, onError }: { models: ModelView[]; onChanged: () => void; onError: (e: AppError) => void }) {
+  const [catalog, setCatalog] = useState<CatalogModel[]>([]);
+  const [path, setPath] = useState("");
+  const [name, setName] = useState("");
+  const [pick, setPick] = useState("");
+  const [dl, setDl] = useState<{ job: string; spec: string; received: number; total: number | null } | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  useEffect(() => {
+    modelsCatalog().then((c) => {
+      setCatalog(c);
+      setPick((p) => p || (c.find((m) => m.name === "codellama-7b-instruct.Q4_K_M") ?? c[0])?.name || "");
+    }, onError);
+  }, [onError]);
+
+  const run = async (label: string, f: () => Promise<unknown>) => {
+    setBusy(label);
+    try {
+      await f();
+      onChanged();
+    } catch (e) {
+      onError(e as AppError);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const download = async (spec: string) => {
+    const job = newJob("download");
+    const size = catalog.find((c) => c.name === spec)?.size ?? null;
+    setDl({ job, spec, received: 0, total: size });
+    try {
+      await modelDownload(spec, job, (ev) => setDl((d) => (d ? { ...d, received: ev.received, total: ev.total } : d)));
+      onChanged();
+      setDl(null);
+    } catch (e) {
+      const err = e as AppError;
+      setDl((d) => (d && err.code === "cancelled" ? { ...d, job: "" } : null));
+      if (err.code !== "cancelled") onError(err);
+    }
+  };
+
+  return (
+    <div className="panel">
+      <h2>Local models</h2>
+      {models.length === 0 ? (
+        <p className="muted" id="no-models">No local models yet.</p>
+      ) : (
+        <table className="grid" id="model-table">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Architecture</th>
+              <th>Parameters</th>
+              <th>Quantisation</th>
+              <th>Context</th>
+              <th>Memory to run</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {models.map((m) => (
+              <tr key={m.name} data-model={m.name}>
+                <td>{m.name}</td>
+                <td>{m.architecture}</td>
+                <td>{(m.parameters / 1e6).toFixed(0)}M</td>
+                <td>{m.quantization}</td>
+                <td>{m.context_length ?? "?"}</td>
+                <td>{m.file_present ? (m.memory_estimate_bytes ? `~${formatBytes(m.memory_estimate_bytes)}` : "?") : "file missing"}</td>
+                <td>
+                  {m.loaded ? (
+                    <button onClick={() => run("unload", () => modelUnload(m.name))}>Unload</button>
+                  ) : (
+                    <button disabled={!m.file_present || busy !== null} onClick={() => run("load", () => modelLoad(m.name))}>
+                      {busy === "load" ? "Loading…" : "Load"}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="row">
+        <input id="model-path" placeholder="/path/to/model.gguf" value={path} onChange={(e) => setPath(e.target.value)} aria-label="Model file path" />
+        <button onClick={async () => setPath((await pickModelFile().catch(() => null)) ?? path)}>Browse…</button>
+        <input placeholder="name (optional)" value={name} onChange={(e) => setName(e.target.value)} aria-label="Model name" />
+        <button id="model-add" disabled={!path.trim() || busy !== null} onClick={() => run("add", () => modelAdd(path.trim(), name.trim()))}>
+          Add
+        </button>
+      </div>
+      <div className="row">
+        <select value={pick} onChange={(e) => setPick(e.target.value)} aria-label="Catalog model">
+          {catalog.map((c) => (
+            <option key={c.name} value={c.name}>
+              {c.title} ({formatBytes(c.size)})
+            </option>
+          ))}
+        </select>
+        {!dl && (
+          <button disabled={!pick} onClick={() => download(pick)}>
+            Download
+          </button>
+        )}
+        {dl && dl.job && <button onClick={() => jobCancel(dl.job)}>Pause</button>}
+        {dl && !dl.job && <button onClick={() => download(dl.spec)}>Resume</button>}
+      </div>
+      {dl && (
+        <div className="progress">
+          <progress max={100} value={percent(dl.received, dl.total) ?? undefined} />
+          <span className="small">
+            {formatBytes(dl.received)}
+            {dl.total ? ` of ${formatBytes(dl.total)}` : ""} {dl.job ? "" : "(paused)"}
+          </span>
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function describeCompletion(c: Completion): string {
+  const cost = c.cost_usd < 0.01 ? `$${c.cost_usd.toFixed(6)}` : `$${c.cost_usd.toFixed(4)}`;
+  return `${c.model} · ${c.usage.prompt_tokens} + ${c.usage.completion_tokens} tokens${c.usage_estimated ? " (estimated)" : ""} · ${cost} · ${Math.round(c.latency_ms)} ms`;
+}
+
+function AskPanel({ tiers, onError }: { tiers: TierRow[]; onError: (e: AppError) => void }) {
+  const [tier, setTier] = useState(tiers[0]?.name ?? "");
+  const [prompt, setPrompt] = useState("");
+  const [answer, setAnswer] = useState("");
+  const [footer, setFooter] = useState<string | null>(null);
+  const job = useRef<string | null>(null);
+
+  const ask = async () => {
+    const id = newJob("ask");
+    job.current = id;
+    setAnswer("");
+    setFooter("waiting for the first token…");
+    try {
+      const out = await askTier(tier, prompt, id, (ev) => {
+        if (ev.event === "piece") setAnswer((a) => a + ev.text);
+        else setFooter(`${ev.tier} · ${ev.model} · answering…`);
+      });
+      setFooter(describeCompletion(out.completion));
+    } catch (e) {
+      setFooter(null);
+      onError(e as AppError);
+    } finally {
+      job.current = null;
+    }
+  };
+
+  return (
+    <div className="panel">
+      <h2>Ask this tier</h2>
+      <div className="row">
+        <select id="ask-tier" value={tier} onChange={(e) => setTier(e.target.value)} aria-label="Tier">
+          {tiers.map((t) => (
+            <option key={t.name} value={t.name}>
+              {t.name} — {t.model}
+            </option>
+          ))}
+        </select>
+        <input id="ask-prompt" placeholder="A coding question" value={prompt} onChange={(e) => setPrompt(e.target.value)} aria-label="Prompt" />
+        <button id="ask-button" disabled={!prompt.trim() || job.current !== null} onClick={ask}>
+          Ask
+        </button>
+        <button id="ask-stop" disabled={job.current === null} onClick={() => job.current && jobCancel(job.current)}>
+          Stop
+        </button>
+      </div>
+      {(answer || footer) && (
+        <>
+          <pre className="answer" id="ask-answer">
+            {answer}
+          </pre>
+          <div className="small muted" id="ask-footer">
+            {footer}
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
