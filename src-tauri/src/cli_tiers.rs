@@ -94,6 +94,17 @@ pub enum ModelsCommand {
     Catalog,
     /// Forget a registered model (the file is not deleted)
     Remove { name: String },
+    /// Show or change the local runtime's settings (COMPLEXITYNET_LOCAL_THREADS overrides the threads)
+    Settings {
+        #[arg(long)]
+        threads: Option<u32>,
+        /// Layers offloaded to the GPU (Metal/CUDA builds)
+        #[arg(long)]
+        gpu_layers: Option<u32>,
+        /// Context size in tokens
+        #[arg(long)]
+        ctx: Option<u32>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -300,6 +311,22 @@ pub fn models(cmd: ModelsCommand, data_dir: &DataDir, json: bool) -> Result<(), 
                 c.iter().map(|(k, m)| format!("{k:<40} {:>6} MiB  {}\n", m.size >> 20, m.title)).collect()
             });
         }
+        ModelsCommand::Settings { threads, gpu_layers, ctx } => {
+            let stored =
+                table::set_local_settings(&store, table::LocalRuntimeSettings { threads, gpu_layers, n_ctx: ctx })
+                    .map_err(tier_err)?;
+            let effective = runtime_settings(stored);
+            emit(
+                json,
+                &json!({"stored": stored, "effective": {"threads": effective.threads, "gpu_layers": effective.gpu_layers, "n_ctx": effective.n_ctx}}),
+                || {
+                    format!(
+                        "threads {}, GPU layers {}, context {} tokens\n",
+                        effective.threads, effective.gpu_layers, effective.n_ctx
+                    )
+                },
+            );
+        }
         ModelsCommand::Remove { name } => {
             let removed = models::remove(&store, &name).map_err(model_err)?;
             emit(json, &json!({"removed": removed, "name": name}), || {
@@ -342,6 +369,21 @@ pub fn models(cmd: ModelsCommand, data_dir: &DataDir, json: bool) -> Result<(), 
     Ok(())
 }
 
+/// The local runtime's settings: stored values over the defaults; `COMPLEXITYNET_LOCAL_THREADS` over both.
+fn runtime_settings(stored: table::LocalRuntimeSettings) -> complexitynet_llm_local::LocalSettings {
+    let mut s = complexitynet_llm_local::LocalSettings::default();
+    if let (Some(t), None) = (stored.threads, std::env::var_os("COMPLEXITYNET_LOCAL_THREADS")) {
+        s.threads = t as i32;
+    }
+    if let Some(g) = stored.gpu_layers {
+        s.gpu_layers = g;
+    }
+    if let Some(c) = stored.n_ctx {
+        s.n_ctx = c;
+    }
+    s
+}
+
 /// Loads a registered local model on its worker thread.
 pub(crate) fn load_local(
     store: &Store,
@@ -357,7 +399,7 @@ pub(crate) fn load_local(
         ),
     })?;
     let info = models::gguf::read(std::path::Path::new(&row.path)).map_err(|e| model_err(e.into()))?;
-    let settings = complexitynet_llm_local::LocalSettings::default();
+    let settings = runtime_settings(table::local_settings(store).map_err(tier_err)?);
     tracing::info!(model, memory_estimate = info.memory_estimate(settings.n_ctx as u64), "loading the local model");
     let loaded = complexitynet_llm_local::LocalModel::load(std::path::Path::new(&row.path), &row.name, settings)
         .map_err(|e| AppError { code: ErrorCode::ModelInvalid, message: e.to_string() })?;

@@ -571,3 +571,14 @@ fn a_file_that_is_not_a_model_is_refused() {
     assert_eq!(doc["error"]["code"], "model_invalid");
     assert!(stderr(&out).contains("not a GGUF model file"), "{}", stderr(&out));
 }
+
+#[test]
+fn local_runtime_settings_are_stored_and_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok_json(&cn(dir.path(), &["models", "settings", "--gpu-layers", "12", "--ctx", "2048", "--json"]));
+    assert_eq!((out["stored"]["gpu_layers"].as_u64(), out["effective"]["n_ctx"].as_u64()), (Some(12), Some(2048)));
+    let again = ok_json(&cn(dir.path(), &["models", "settings", "--json"]));
+    assert_eq!(again["stored"]["gpu_layers"], 12, "settings persist");
+    let bad = cn(dir.path(), &["models", "settings", "--ctx", "10"]);
+    assert!(!bad.status.success());
+}

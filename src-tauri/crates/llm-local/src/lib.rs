@@ -2,8 +2,8 @@
 //! interface.
 //!
 //! - One `LlamaBackend` per process ([`backend`]), its logs sent to `tracing`.
-//! - One worker thread owns each loaded [`LocalModel`]; requests queue on a channel and run one at a time,
-//!   each in a fresh context, so nothing of one prompt's KV cache leaks into the next.
+//! - One worker thread owns each loaded [`LocalModel`] and its context; requests queue on a channel and run one
+//!   at a time, each starting from an emptied KV cache, so nothing of one prompt leaks into the next.
 //! - Text streams back token by token; a cancel token is checked before every token, so a cancel stops decoding
 //!   within one token.
 //! - A prompt that does not fit the context is a [`LocalError::ContextLength`], not a crash.

@@ -2,6 +2,7 @@
 
 use complexitynet_engine::tiers::{CancellationToken, FinishReason, GenParams, Message};
 use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
@@ -65,6 +66,22 @@ pub(crate) fn spawn(
                 bytes: model.size(),
                 template,
             };
+            // One context for the worker's life; every request starts from an emptied KV cache. Re-creating
+            // the context per request gives the same isolation but costs tens of milliseconds (its buffers
+            // and compute graph are allocated again), a fifth of a short prompt's processing time.
+            let ctx_params = LlamaContextParams::default()
+                .with_n_ctx(NonZeroU32::new(n_ctx))
+                .with_n_batch(settings.n_batch)
+                .with_n_threads(settings.threads)
+                .with_n_threads_batch(settings.threads);
+            let mut ctx = match model.new_context(backend, ctx_params) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ =
+                        ready_tx.send(Err(LocalError::Load { path: path.display().to_string(), why: e.to_string() }));
+                    return;
+                }
+            };
             tracing::info!(?template, n_ctx, params = info.n_params, "model loaded");
             if ready_tx.send(Ok(info)).is_err() {
                 return;
@@ -73,7 +90,8 @@ pub(crate) fn spawn(
             for job in jobs_rx {
                 let events = job.events.clone();
                 let _span = tracing::info_span!("generate").entered();
-                if let Err(e) = generate(&model, &settings, n_ctx, job) {
+                ctx.clear_kv_cache();
+                if let Err(e) = generate(&model, &mut ctx, &settings, n_ctx, job) {
                     tracing::warn!(error = %e, "local generation failed");
                     let _ = events.send(Event::Failed(e));
                 }
@@ -99,7 +117,13 @@ fn held_back(text: &str, stops: &[String]) -> usize {
     keep
 }
 
-fn generate(model: &LlamaModel, settings: &LocalSettings, n_ctx: u32, job: Job) -> Result<(), LocalError> {
+fn generate(
+    model: &LlamaModel,
+    ctx: &mut LlamaContext,
+    settings: &LocalSettings,
+    n_ctx: u32,
+    job: Job,
+) -> Result<(), LocalError> {
     let rt = |e: &dyn std::fmt::Display| LocalError::Runtime(e.to_string());
     let (prompt, _) = template::format(model, &job.messages).map_err(|e| rt(&e))?;
     let vocab = model.vocab();
@@ -111,12 +135,6 @@ fn generate(model: &LlamaModel, settings: &LocalSettings, n_ctx: u32, job: Job) 
         return Err(LocalError::ContextLength { prompt: tokens.len(), n_ctx });
     }
     let max_new = job.params.max_tokens.min(n_ctx - tokens.len() as u32);
-    let ctx_params = LlamaContextParams::default()
-        .with_n_ctx(NonZeroU32::new(n_ctx))
-        .with_n_batch(settings.n_batch)
-        .with_n_threads(settings.threads)
-        .with_n_threads_batch(settings.threads);
-    let mut ctx = model.new_context(crate::backend(), ctx_params).map_err(|e| rt(&e))?;
 
     // The prompt, in batches; logits only for its last token.
     let n_batch = settings.n_batch.max(1) as usize;
@@ -164,7 +182,7 @@ fn generate(model: &LlamaModel, settings: &LocalSettings, n_ctx: u32, job: Job) 
         if generated >= max_new {
             break FinishReason::Length;
         }
-        let tok = sampler.sample(&ctx, batch.n_tokens() - 1);
+        let tok = sampler.sample(ctx, batch.n_tokens() - 1);
         sampler.accept(tok);
         if vocab.is_eog(tok) {
             break FinishReason::Stop;

@@ -180,3 +180,14 @@ fn a_missing_or_invalid_file_is_a_load_error() {
     std::fs::write(&bad, b"GGUF garbage that is not a model").unwrap();
     assert!(matches!(LocalModel::load(&bad, "x", settings(512)).err().unwrap(), LocalError::Load { .. }));
 }
+
+#[test]
+fn a_request_sees_nothing_of_the_one_before() {
+    // The worker reuses its context with an emptied KV cache: B after A must equal B on a fresh model.
+    let warm = LocalProvider::new(smol(2048));
+    let (_, _) = run(&warm, &request("Tell me about volcanoes in detail.", greedy(40)));
+    let (after, _) = run(&warm, &request("Name a fruit.", greedy(16)));
+    let fresh = LocalProvider::new(smol(2048));
+    let (alone, _) = run(&fresh, &request("Name a fruit.", greedy(16)));
+    assert_eq!(after.unwrap().text, alone.unwrap().text);
+}

@@ -373,3 +373,41 @@ mod tests {
         .is_err());
     }
 }
+
+/// The local runtime's settings, stored in `settings` (`None`: the runtime's default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalRuntimeSettings {
+    pub threads: Option<u32>,
+    pub gpu_layers: Option<u32>,
+    pub n_ctx: Option<u32>,
+}
+
+fn setting_u32(store: &Store, key: &str) -> Result<Option<u32>, TierError> {
+    let v: Option<String> =
+        store.conn().query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    Ok(v.and_then(|v| v.parse().ok()))
+}
+
+pub fn local_settings(store: &Store) -> Result<LocalRuntimeSettings, TierError> {
+    Ok(LocalRuntimeSettings {
+        threads: setting_u32(store, "local.threads")?,
+        gpu_layers: setting_u32(store, "local.gpu_layers")?,
+        n_ctx: setting_u32(store, "local.n_ctx")?,
+    })
+}
+
+/// Changes the given settings; the others keep their values.
+pub fn set_local_settings(store: &Store, s: LocalRuntimeSettings) -> Result<LocalRuntimeSettings, TierError> {
+    if s.threads == Some(0) || s.n_ctx.is_some_and(|c| c < 256) {
+        return Err(TierError::Invalid("threads must be at least 1 and the context at least 256 tokens".into()));
+    }
+    for (key, v) in [("local.threads", s.threads), ("local.gpu_layers", s.gpu_layers), ("local.n_ctx", s.n_ctx)] {
+        if let Some(v) = v {
+            store.conn().execute(
+                "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, v.to_string()],
+            )?;
+        }
+    }
+    local_settings(store)
+}
