@@ -52,6 +52,9 @@ pub enum Command {
     /// Local GGUF models for the local tier
     #[command(subcommand)]
     Models(crate::cli_tiers::ModelsCommand),
+    /// Label rules, label runs (tiers × trials, every answer verified), status and exports
+    #[command(subcommand)]
+    Label(crate::cli_label::LabelCommand),
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +198,7 @@ fn execute(command: Command, data_dir: &DataDir, json: bool) -> Result<(), AppEr
         Command::Tiers(cmd) => crate::cli_tiers::tiers(cmd, data_dir, json),
         Command::Ask(args) => crate::cli_tiers::ask(args, data_dir, json),
         Command::Models(cmd) => crate::cli_tiers::models(cmd, data_dir, json),
+        Command::Label(cmd) => crate::cli_label::run(cmd, data_dir, json),
     }
 }
 

@@ -3,6 +3,7 @@
 //! opens the window.
 
 pub mod cli;
+mod cli_label;
 mod cli_tiers;
 mod cli_verify;
 mod commands;

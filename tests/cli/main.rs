@@ -582,3 +582,137 @@ fn local_runtime_settings_are_stored_and_validated() {
     let bad = cn(dir.path(), &["models", "settings", "--ctx", "10"]);
     assert!(!bad.status.success());
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// label: rules and resumable runs over the real recorded answers
+
+#[test]
+fn label_rule_prints_the_papers_levels_and_drops() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, want) in [
+        (vec!["--rule", "paper5", "--trials", "5", "5", "0", "0"], serde_json::json!({"level": 1})),
+        (vec!["--rule", "paper5", "--trials", "5", "3", "4", "0"], serde_json::json!({"level": 1})),
+        (vec!["--rule", "paper5", "--trials", "5", "1", "5", "0"], serde_json::json!({"level": 2})),
+        (vec!["--rule", "paper5", "--trials", "5", "2", "4", "5"], serde_json::json!({"level": 3})),
+        (vec!["--rule", "paper5", "--trials", "5", "0", "2", "1"], serde_json::json!({"level": 4})),
+        (vec!["--rule", "paper5", "--trials", "5", "1", "1", "1"], serde_json::json!({"level": 5})),
+        (vec!["--rule", "paper5", "--trials", "5", "0", "0", "0"], serde_json::json!({"dropped": true})),
+        (vec!["--rule", "single3", "--trials", "1", "0", "1", "1"], serde_json::json!({"level": 1})),
+        (vec!["--rule", "single3", "--trials", "1", "0", "0", "1"], serde_json::json!({"level": 2})),
+        (vec!["--rule", "single3", "--trials", "1", "0", "0", "0"], serde_json::json!({"dropped": true})),
+    ] {
+        let mut full = vec!["label", "rule"];
+        full.extend(args.iter().copied());
+        full.push("--json");
+        assert_eq!(ok_json(&cn(dir.path(), &full)), want, "{args:?}");
+    }
+    assert!(!cn(dir.path(), &["label", "rule", "--rule", "paper5", "--trials", "5", "6", "0", "0"]).status.success());
+}
+
+fn replay_run(dir: &Path, limit: &str) -> std::process::Child {
+    let recorded = shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl");
+    Command::new(env!("CARGO_BIN_EXE_complexitynet"))
+        .args(["--data-dir", dir.to_str().unwrap(), "label", "run", "--dataset", "mbpp", "--name", "replayed"])
+        .args(["--tiers", "replay:codellama-7b-python,replay:gpt-3.5-turbo-1106,replay:gpt-4-1106-preview"])
+        .args([
+            "--trials",
+            "1",
+            "--rule",
+            "single3",
+            "--limit",
+            limit,
+            "--json",
+            "--replay",
+            recorded.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn labels(dir: &Path) -> (Value, Value) {
+    let s = ok_json(&cn(dir, &["label", "status", "replayed", "--json"]));
+    (s["labels"].clone(), json_pick(&s, &["trials_stored", "tiers", "histogram"]))
+}
+
+fn json_pick(v: &Value, keys: &[&str]) -> Value {
+    Value::Object(keys.iter().map(|k| (k.to_string(), v[k].clone())).collect())
+}
+
+#[test]
+fn a_label_run_killed_five_times_resumes_to_the_same_counts_without_duplicates() {
+    let mbpp = mbpp();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for d in [&a, &b] {
+        ok_json(&cn(d.path(), &["dataset", "import", mbpp.to_str().unwrap(), "--json"]));
+    }
+    // The reference: one uninterrupted run.
+    let out = replay_run(a.path(), "400").wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (want_labels, want_stats) = labels(a.path());
+    assert_eq!(want_stats["trials_stored"], 1200);
+
+    // Killed (SIGKILL) at five random moments, then run to the end.
+    let mut killed_with_progress = 0;
+    for _ in 0..5 {
+        let mut r = [0u8; 2];
+        getrandom::fill(&mut r).unwrap();
+        let delay = 150 + (u16::from_le_bytes(r) % 1500) as u64;
+        let mut child = replay_run(b.path(), "400");
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if !finished {
+            killed_with_progress += 1;
+        }
+    }
+    assert!(killed_with_progress >= 3, "the kills must land mid-run");
+    let db = rusqlite::Connection::open(b.path().join("complexitynet.sqlite3")).unwrap();
+    let partial: i64 = db.query_row("SELECT count(*) FROM trials", [], |r| r.get(0)).unwrap();
+    assert!(partial < 1200, "the kills must have interrupted the run ({partial} trials stored)");
+    let out = replay_run(b.path(), "400").wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (got_labels, got_stats) = labels(b.path());
+    assert_eq!(got_stats, want_stats, "the resumed run must count exactly what an uninterrupted run counts");
+    assert_eq!(got_labels, want_labels);
+    let distinct: i64 = db
+        .query_row("SELECT count(*) FROM (SELECT DISTINCT task_id, tier_index, trial FROM trials)", [], |r| r.get(0))
+        .unwrap();
+    let all: i64 = db.query_row("SELECT count(*) FROM trials", [], |r| r.get(0)).unwrap();
+    assert_eq!((distinct, all), (1200, 1200), "no trial lost, none duplicated");
+}
+
+#[test]
+fn a_run_with_another_configuration_under_the_same_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbpp = mbpp();
+    ok_json(&cn(dir.path(), &["dataset", "import", mbpp.to_str().unwrap(), "--json"]));
+    let out = replay_run(dir.path(), "5").wait_with_output().unwrap();
+    assert!(out.status.success());
+    let recorded = shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl");
+    let out = cn(
+        dir.path(),
+        &[
+            "label",
+            "run",
+            "--dataset",
+            "mbpp",
+            "--name",
+            "replayed",
+            "--tiers",
+            "replay:codellama-7b-python",
+            "--trials",
+            "1",
+            "--rule",
+            "single3",
+            "--limit",
+            "5",
+            "--replay",
+            recorded.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("exists with another configuration"), "{}", stderr(&out));
+}

@@ -7,6 +7,7 @@ use serde::Serialize;
 pub use crate::dataset::DatasetError;
 pub use crate::download::DownloadError;
 pub use crate::keys::KeyError;
+pub use crate::label::run::LabelError;
 pub use crate::models::ModelError;
 pub use crate::store::StoreError;
 pub use crate::tiers::table::TierError;
@@ -31,6 +32,8 @@ pub enum EngineError {
     Provider(#[from] ProviderError),
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error(transparent)]
+    Label(#[from] LabelError),
 }
 
 /// The closed list of error codes that cross to the UI (snake_case in JSON).
@@ -79,6 +82,7 @@ pub enum ErrorCode {
     UnknownModel,
     /// Not enough free disk space for a download.
     DiskFull,
+    UnknownRun,
     /// Anything unexpected (I/O on the data dir, a bug). The message says what.
     Internal,
 }
@@ -94,6 +98,7 @@ impl EngineError {
             EngineError::Key(e) => e.code(),
             EngineError::Provider(e) => e.code(),
             EngineError::Model(e) => e.code(),
+            EngineError::Label(e) => e.code(),
         }
     }
 }

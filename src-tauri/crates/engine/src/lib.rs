@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod download;
 pub mod error;
 pub mod keys;
+pub mod label;
 pub mod models;
 pub mod paths;
 pub mod store;

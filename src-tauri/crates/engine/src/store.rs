@@ -96,6 +96,43 @@ const MIGRATIONS: &[&str] = &[
         added_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
     );
     "#,
+    // v4: label runs and their trials. A trial's primary key is its place in the run, so a resumed run can
+    // never store one twice.
+    r#"
+    CREATE TABLE label_runs (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        dataset     TEXT NOT NULL,
+        config      TEXT NOT NULL,
+        rule        TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+        finished_at TEXT
+    );
+    CREATE TABLE trials (
+        run_id            INTEGER NOT NULL REFERENCES label_runs(id) ON DELETE CASCADE,
+        task_id           TEXT NOT NULL,
+        tier_index        INTEGER NOT NULL,
+        trial             INTEGER NOT NULL,
+        tier              TEXT NOT NULL,
+        model             TEXT NOT NULL,
+        prompt            TEXT NOT NULL,
+        answer            TEXT NOT NULL,
+        code              TEXT NOT NULL,
+        verdict           TEXT NOT NULL,
+        verdict_json      TEXT NOT NULL,
+        passed            INTEGER NOT NULL,
+        asserts_passed    INTEGER NOT NULL,
+        asserts_total     INTEGER NOT NULL,
+        prompt_tokens     INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        latency_ms        REAL NOT NULL,
+        cost_usd          REAL NOT NULL,
+        started_ms        INTEGER NOT NULL,
+        finished_ms       INTEGER NOT NULL,
+        PRIMARY KEY (run_id, task_id, tier_index, trial)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,574 @@
+//! A label run: every task of a dataset on each tier M times, every answer verified in the sandbox, each trial
+//! stored the moment it completes.
+//!
+//! Crash safety: a trial's primary key is (run, task, tier, trial), trials are committed one by one, and a run
+//! started again under the same name plans only the trials not yet stored. A SIGKILL at any moment loses at most
+//! the trials in flight (never stored, so redone) and never duplicates one. Generation and verification overlap:
+//! answers are verified on a pool of sandbox workers while further generations are in flight.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::{Label, Rule};
+use crate::dataset::Task;
+use crate::store::{Store, StoreError};
+use crate::tiers::{CancellationToken, GenParams, Message, Price, Provider, Request};
+use crate::verify::extract::extract_code;
+use crate::verify::{Answer, Check, Limits, Verifier};
+
+const CLOUD_SYSTEM: &str = include_str!("../../../../../resources/prompts/cloud-system.txt");
+const CLOUD_USER: &str = include_str!("../../../../../resources/prompts/cloud-user.txt");
+const LOCAL_USER: &str = include_str!("../../../../../resources/prompts/local-user.txt");
+
+#[derive(Debug, thiserror::Error)]
+pub enum LabelError {
+    #[error("a label run named {name:?} exists with another configuration ({why}); choose another --name")]
+    Mismatch { name: String, why: String },
+    #[error("no label run named {0:?} (see `complexitynet label status`)")]
+    Unknown(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Rule(#[from] super::RuleError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for LabelError {
+    fn from(e: rusqlite::Error) -> Self {
+        LabelError::Store(StoreError::Sql(e))
+    }
+}
+
+impl LabelError {
+    pub fn code(&self) -> crate::ErrorCode {
+        match self {
+            LabelError::Mismatch { .. } | LabelError::Invalid(_) | LabelError::Rule(_) => {
+                crate::ErrorCode::InvalidArguments
+            }
+            LabelError::Unknown(_) => crate::ErrorCode::UnknownRun,
+            LabelError::Store(e) => e.code(),
+        }
+    }
+}
+
+/// Which prompt template a tier gets: the paper found Code Llama needs the short form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptStyle {
+    /// A system prompt asking for code only with the asserts' signature, then the task.
+    Cloud,
+    /// The task description plus the signature, nothing else.
+    Local,
+}
+
+/// The prompt messages for a task.
+pub fn messages(task: &Task, style: PromptStyle) -> Vec<Message> {
+    let fill = |t: &str| {
+        t.trim_end().replace("{prompt}", task.prompt.trim()).replace("{signature}", &task.entry_point.signature)
+    };
+    match style {
+        PromptStyle::Cloud => vec![Message::system(fill(CLOUD_SYSTEM)), Message::user(fill(CLOUD_USER))],
+        PromptStyle::Local => vec![Message::user(fill(LOCAL_USER))],
+    }
+}
+
+/// How a tier answers.
+pub enum Backend {
+    Live {
+        provider: Arc<dyn Provider>,
+        price: Price,
+        concurrency: usize,
+    },
+    /// Recorded answers by (task id, trial); trial k replays recorded trial k mod (the recorded trials of the task).
+    Replay {
+        answers: HashMap<String, Vec<String>>,
+    },
+}
+
+pub struct Tier {
+    /// As given on the command line (`mid`, `openai:gpt-4o`, `replay:gpt-4-1106-preview`).
+    pub spec: String,
+    pub model: String,
+    pub style: PromptStyle,
+    pub backend: Backend,
+}
+
+impl Tier {
+    /// A replay tier over the recorded answers of `model`.
+    pub fn replay(model: &str, recorded: &[Answer]) -> Result<Tier, LabelError> {
+        let mut answers: HashMap<String, Vec<(u32, String)>> = HashMap::new();
+        for a in recorded.iter().filter(|a| a.model == model) {
+            answers.entry(a.task_id.clone()).or_default().push((a.trial, a.output.clone()));
+        }
+        if answers.is_empty() {
+            let models: HashSet<&str> = recorded.iter().map(|a| a.model.as_str()).collect();
+            return Err(LabelError::Invalid(format!(
+                "the recorded answers have no model {model:?} (they have: {models:?})"
+            )));
+        }
+        let answers = answers
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort_by_key(|(t, _)| *t);
+                (k, v.into_iter().map(|(_, o)| o).collect())
+            })
+            .collect();
+        Ok(Tier {
+            spec: format!("replay:{model}"),
+            model: model.to_owned(),
+            style: PromptStyle::Cloud,
+            backend: Backend::Replay { answers },
+        })
+    }
+}
+
+/// The run's configuration, stored with it: a resumed run must match it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub tiers: Vec<String>,
+    pub trials: u32,
+    pub temperature: f32,
+    pub max_tokens: u32,
+    pub seed: u64,
+    pub task_ids: Vec<String>,
+    /// Wall-clock limit per check. Generous by default (10 s, as the reference re-execution of the recorded
+    /// answers used): some correct answers compute for seconds (MBPP task 123 takes ~4 s), and a verdict must
+    /// not flip with the machine's load.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Creates the run, or finds it to resume (then its configuration must match).
+pub fn open_run(
+    store: &Store,
+    name: &str,
+    dataset: &str,
+    cfg: &RunConfig,
+    rule: &Rule,
+) -> Result<(i64, bool), LabelError> {
+    let existing: Option<(i64, String, String)> = store
+        .conn()
+        .query_row("SELECT id, dataset, config FROM label_runs WHERE name = ?1", [name], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    if let Some((id, ds, config)) = existing {
+        let stored: RunConfig = serde_json::from_str(&config).map_err(|e| LabelError::Invalid(e.to_string()))?;
+        let why = if ds != dataset {
+            Some(format!("dataset {ds}"))
+        } else if stored.tiers != cfg.tiers {
+            Some(format!("tiers {}", stored.tiers.join(",")))
+        } else if stored.trials != cfg.trials {
+            Some(format!("{} trials", stored.trials))
+        } else if stored.task_ids != cfg.task_ids {
+            Some("another task selection".to_owned())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(LabelError::Mismatch { name: name.to_owned(), why });
+        }
+        store.conn().execute(
+            "UPDATE label_runs SET status = 'running', rule = ?2 WHERE id = ?1",
+            params![id, serde_json::to_string(rule).unwrap()],
+        )?;
+        return Ok((id, true));
+    }
+    store.conn().execute(
+        "INSERT INTO label_runs(name, dataset, config, rule, status) VALUES (?1, ?2, ?3, ?4, 'running')",
+        params![name, dataset, serde_json::to_string(cfg).unwrap(), serde_json::to_string(rule).unwrap()],
+    )?;
+    Ok((store.conn().last_insert_rowid(), false))
+}
+
+/// The trials already stored, by (task id, tier index, trial).
+pub fn done(store: &Store, run_id: i64) -> Result<HashSet<(String, u32, u32)>, LabelError> {
+    let mut stmt = store.conn().prepare("SELECT task_id, tier_index, trial FROM trials WHERE run_id = ?1")?;
+    let rows = stmt.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One finished trial, as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrialRecord {
+    pub task_id: String,
+    pub tier_index: u32,
+    pub trial: u32,
+    pub tier: String,
+    pub model: String,
+    pub prompt: String,
+    pub answer: String,
+    pub code: String,
+    pub verdict: String,
+    pub verdict_json: String,
+    pub passed: bool,
+    pub asserts_passed: u32,
+    pub asserts_total: u32,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub latency_ms: f64,
+    pub cost_usd: f64,
+    pub started_ms: i64,
+    pub finished_ms: i64,
+}
+
+pub fn store_trial(store: &Store, run_id: i64, t: &TrialRecord) -> Result<(), LabelError> {
+    // OR IGNORE: a trial is stored once, whatever happens (the plan never schedules a stored one).
+    store.conn().execute(
+        "INSERT OR IGNORE INTO trials(run_id, task_id, tier_index, trial, tier, model, prompt, answer, code, verdict,
+             verdict_json, passed, asserts_passed, asserts_total, prompt_tokens, completion_tokens, latency_ms,
+             cost_usd, started_ms, finished_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        params![
+            run_id,
+            t.task_id,
+            t.tier_index,
+            t.trial,
+            t.tier,
+            t.model,
+            t.prompt,
+            t.answer,
+            t.code,
+            t.verdict,
+            t.verdict_json,
+            t.passed,
+            t.asserts_passed,
+            t.asserts_total,
+            t.prompt_tokens,
+            t.completion_tokens,
+            t.latency_ms,
+            t.cost_usd,
+            t.started_ms,
+            t.finished_ms
+        ],
+    )?;
+    Ok(())
+}
+
+/// Progress as the run goes: one per stored trial.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub tier_index: u32,
+    pub passed: bool,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Outcome {
+    pub planned: usize,
+    pub stored: usize,
+    pub skipped_done: usize,
+    /// Generations that failed after their retries; they are not stored, so running again retries them.
+    pub failed_generations: usize,
+    pub budget_stopped: bool,
+    pub spent_usd: f64,
+    pub seconds: f64,
+}
+
+/// Runs the planned trials. `on_trial` is called from the storing thread for each stored trial.
+#[allow(clippy::too_many_arguments)] // the run's parts, each needed once
+pub async fn execute(
+    db_path: std::path::PathBuf,
+    run_id: i64,
+    tasks: Vec<Task>,
+    tiers: Vec<Tier>,
+    cfg: RunConfig,
+    budget_usd: Option<f64>,
+    verifier: Arc<Verifier>,
+    verify_parallel: usize,
+    on_trial: Arc<dyn Fn(&Progress) + Send + Sync>,
+) -> Result<Outcome, LabelError> {
+    let started = Instant::now();
+    let already = {
+        let store = Store::open(&db_path)?;
+        done(&store, run_id)?
+    };
+    // The writer: one thread, one connection, one commit per trial.
+    let (tx, rx) = std::sync::mpsc::channel::<TrialRecord>();
+    let writer_db = db_path.clone();
+    let on_trial2 = on_trial.clone();
+    let writer = std::thread::spawn(move || -> Result<usize, LabelError> {
+        let store = Store::open(&writer_db)?;
+        let mut n = 0;
+        for t in rx {
+            store_trial(&store, run_id, &t)?;
+            n += 1;
+            on_trial2(&Progress { tier_index: t.tier_index, passed: t.passed, cost_usd: t.cost_usd });
+        }
+        Ok(n)
+    });
+
+    let tiers: Arc<Vec<Tier>> = Arc::new(tiers);
+    let limits = Limits { timeout_ms: cfg.timeout_ms, ..Limits::default() };
+    let verify_slots = Arc::new(tokio::sync::Semaphore::new(verify_parallel.max(1)));
+    let tier_slots: Vec<Arc<tokio::sync::Semaphore>> = tiers
+        .iter()
+        .map(|t| {
+            Arc::new(tokio::sync::Semaphore::new(match &t.backend {
+                Backend::Live { concurrency, .. } => (*concurrency).max(1),
+                Backend::Replay { .. } => tokio::sync::Semaphore::MAX_PERMITS,
+            }))
+        })
+        .collect();
+    let spent_micro = Arc::new(AtomicU64::new(0));
+    let budget_hit = Arc::new(AtomicBool::new(false));
+    let failed = Arc::new(AtomicU64::new(0));
+    let cancel = CancellationToken::new();
+    let mut planned = 0;
+    let mut skipped = 0;
+    let mut handles = Vec::new();
+    // Interleave tiers and trials so each tier's concurrency is used from the start.
+    for trial in 0..cfg.trials {
+        for task in &tasks {
+            for (ti, _) in tiers.iter().enumerate() {
+                if already.contains(&(task.task_id.clone(), ti as u32, trial)) {
+                    skipped += 1;
+                    continue;
+                }
+                planned += 1;
+                let (tiers, task, tx, vslots, tslot) =
+                    (tiers.clone(), task.clone(), tx.clone(), verify_slots.clone(), tier_slots[ti].clone());
+                let (spent, budget_hit, failed, verifier, cancel, cfg2) = (
+                    spent_micro.clone(),
+                    budget_hit.clone(),
+                    failed.clone(),
+                    verifier.clone(),
+                    cancel.clone(),
+                    cfg.clone(),
+                );
+                handles.push(tokio::spawn(async move {
+                    let tier = &tiers[ti];
+                    let msgs = messages(&task, tier.style);
+                    let prompt_text = msgs.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n\n");
+                    let started_ms = now_ms();
+                    let (answer, usage, latency, cost) = match &tier.backend {
+                        Backend::Replay { answers } => {
+                            let Some(recorded) = answers.get(&task.task_id).filter(|v| !v.is_empty()) else {
+                                failed.fetch_add(1, Ordering::Relaxed);
+                                return;
+                            };
+                            (recorded[trial as usize % recorded.len()].clone(), (0, 0), 0.0, 0.0)
+                        }
+                        Backend::Live { provider, price, .. } => {
+                            let _permit = tslot.acquire().await.expect("open semaphore");
+                            if let Some(budget) = budget_usd {
+                                // The worst case of this call must fit: the budget is a cap, not a target.
+                                let worst = price.cost(crate::tiers::Usage {
+                                    prompt_tokens: crate::tiers::http::estimate_tokens(&prompt_text) + 16,
+                                    completion_tokens: cfg2.max_tokens,
+                                });
+                                if spent.load(Ordering::SeqCst) as f64 / 1e6 + worst > budget {
+                                    budget_hit.store(true, Ordering::SeqCst);
+                                    return;
+                                }
+                            }
+                            let req = Request {
+                                model: tier.model.clone(),
+                                messages: msgs,
+                                params: GenParams {
+                                    temperature: cfg2.temperature,
+                                    max_tokens: cfg2.max_tokens,
+                                    seed: Some(cfg2.seed.wrapping_add(trial as u64)),
+                                    ..GenParams::default()
+                                },
+                                stream: false,
+                                price: *price,
+                            };
+                            match provider.generate(&req, &|_| {}, &cancel).await {
+                                Ok(c) => {
+                                    spent.fetch_add((c.cost_usd * 1e6).round() as u64, Ordering::SeqCst);
+                                    (c.text, (c.usage.prompt_tokens, c.usage.completion_tokens), c.latency_ms, c.cost_usd)
+                                }
+                                Err(e) => {
+                                    tracing::warn!(tier = %tier.spec, task = %task.task_id, trial, error = %e, "generation failed");
+                                    failed.fetch_add(1, Ordering::Relaxed);
+                                    return;
+                                }
+                            }
+                        }
+                    };
+                    let code = extract_code(&answer, Some(&task.entry_point.name)).code;
+                    let check = Check { code: code.clone(), setup: task.setup.clone(), asserts: task.asserts.clone(), limits };
+                    let _vp = vslots.acquire().await.expect("open semaphore");
+                    let verdict = match tokio::task::spawn_blocking(move || verifier.verify(&check)).await {
+                        Ok(v) => v,
+                        Err(_) => return,
+                    };
+                    if matches!(verdict.outcome, crate::verify::Outcome::SandboxUnavailable { .. }) {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        return; // not a verdict on the answer: never stored as one
+                    }
+                    let _ = tx.send(TrialRecord {
+                        task_id: task.task_id.clone(),
+                        tier_index: ti as u32,
+                        trial,
+                        tier: tier.spec.clone(),
+                        model: tier.model.clone(),
+                        prompt: prompt_text,
+                        answer,
+                        code,
+                        verdict: verdict.name().to_owned(),
+                        verdict_json: serde_json::to_string(&verdict).unwrap_or_default(),
+                        passed: verdict.passed(),
+                        asserts_passed: verdict.asserts_passed as u32,
+                        asserts_total: verdict.asserts_total as u32,
+                        prompt_tokens: usage.0,
+                        completion_tokens: usage.1,
+                        latency_ms: latency,
+                        cost_usd: cost,
+                        started_ms,
+                        finished_ms: now_ms(),
+                    });
+                }));
+            }
+        }
+    }
+    drop(tx);
+    for h in handles {
+        let _ = h.await;
+    }
+    let stored = writer.join().map_err(|_| LabelError::Invalid("the trial writer panicked".into()))??;
+    Ok(Outcome {
+        planned,
+        stored,
+        skipped_done: skipped,
+        failed_generations: failed.load(Ordering::Relaxed) as usize,
+        budget_stopped: budget_hit.load(Ordering::SeqCst),
+        spent_usd: spent_micro.load(Ordering::SeqCst) as f64 / 1e6,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A task's counts and label in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelRow {
+    pub task_id: String,
+    /// Passes per tier, L1..LK.
+    pub counts: Vec<u32>,
+    /// Trials stored per tier (a label needs all of them).
+    pub trials: Vec<u32>,
+    pub level: Option<u32>,
+    pub dropped: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub name: String,
+    pub dataset: String,
+    pub status: String,
+    pub rule: Rule,
+    pub config: RunConfig,
+    pub trials_stored: usize,
+    pub trials_total: usize,
+    /// Per tier: passes, trials stored, pass rate.
+    pub tiers: Vec<serde_json::Value>,
+    pub histogram: BTreeMap<String, usize>,
+    pub spent_usd: f64,
+    pub labels: Vec<LabelRow>,
+}
+
+/// Counts, labels and statistics of a run, from its stored trials.
+pub fn summary(store: &Store, name: &str) -> Result<RunSummary, LabelError> {
+    let (id, dataset, config, rule, status): (i64, String, String, String, String) = store
+        .conn()
+        .query_row("SELECT id, dataset, config, rule, status FROM label_runs WHERE name = ?1", [name], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?
+        .ok_or_else(|| LabelError::Unknown(name.to_owned()))?;
+    let config: RunConfig = serde_json::from_str(&config).map_err(|e| LabelError::Invalid(e.to_string()))?;
+    let rule: Rule = serde_json::from_str(&rule).map_err(|e| LabelError::Invalid(e.to_string()))?;
+    let k = config.tiers.len();
+    let mut per_task: BTreeMap<String, (Vec<u32>, Vec<u32>)> =
+        config.task_ids.iter().map(|t| (t.clone(), (vec![0; k], vec![0; k]))).collect();
+    let mut stmt =
+        store.conn().prepare("SELECT task_id, tier_index, passed, cost_usd FROM trials WHERE run_id = ?1")?;
+    let mut spent = 0.0;
+    let mut stored = 0;
+    let rows = stmt.query_map([id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, bool>(2)?, r.get::<_, f64>(3)?))
+    })?;
+    for row in rows {
+        let (task, ti, passed, cost) = row?;
+        stored += 1;
+        spent += cost;
+        if let Some((counts, trials)) = per_task.get_mut(&task) {
+            if (ti as usize) < k {
+                counts[ti as usize] += u32::from(passed);
+                trials[ti as usize] += 1;
+            }
+        }
+    }
+    let mut labels = Vec::new();
+    let mut histogram: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut tier_pass, mut tier_n) = (vec![0usize; k], vec![0usize; k]);
+    for (task_id, (counts, trials)) in per_task {
+        for i in 0..k {
+            tier_pass[i] += counts[i] as usize;
+            tier_n[i] += trials[i] as usize;
+        }
+        let complete = trials.iter().all(|&t| t == config.trials);
+        let label = if complete { Some(rule.label(&counts)?) } else { None };
+        let (level, dropped) = match label {
+            Some(Label::Level(l)) => (Some(l), false),
+            Some(Label::Dropped) => (None, true),
+            None => (None, false),
+        };
+        let key = match label {
+            Some(Label::Level(l)) => format!("level {l}"),
+            Some(Label::Dropped) => "dropped".into(),
+            None => "pending".into(),
+        };
+        *histogram.entry(key).or_default() += 1;
+        labels.push(LabelRow { task_id, counts, trials, level, dropped });
+    }
+    let tiers = config
+        .tiers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::json!({"tier": t, "passes": tier_pass[i], "trials": tier_n[i],
+                "pass_rate": if tier_n[i] > 0 { tier_pass[i] as f64 / tier_n[i] as f64 } else { 0.0 }})
+        })
+        .collect();
+    Ok(RunSummary {
+        name: name.to_owned(),
+        dataset,
+        status,
+        trials_total: config.task_ids.len() * k * config.trials as usize,
+        rule,
+        config,
+        trials_stored: stored,
+        tiers,
+        histogram,
+        spent_usd: spent,
+        labels,
+    })
+}
+
+pub fn set_status(store: &Store, name: &str, status: &str) -> Result<(), LabelError> {
+    store.conn().execute(
+        "UPDATE label_runs SET status = ?2, finished_at = CASE WHEN ?2 = 'complete' THEN strftime('%Y-%m-%dT%H:%M:%SZ', 'now') ELSE finished_at END WHERE name = ?1",
+        params![name, status],
+    )?;
+    Ok(())
+}
+
+pub fn runs(store: &Store) -> Result<Vec<String>, LabelError> {
+    let mut stmt = store.conn().prepare("SELECT name FROM label_runs ORDER BY id")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
