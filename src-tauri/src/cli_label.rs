@@ -33,6 +33,19 @@ pub enum LabelCommand {
     },
     /// Run every task on each tier M times, verify every answer, store every trial (resumable)
     Run(RunArgs),
+    /// Import outside pass counts (JSONL: task_id, model, passes, trials) as a label source
+    ImportCounts {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        dataset: String,
+        /// The models of the count table, in tier order L1,L2,…
+        #[arg(long, value_delimiter = ',')]
+        models: Vec<String>,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "paper5")]
+        rule: String,
+    },
     /// A run's progress, per-tier pass rates, level histogram and spend (all runs without a name)
     Status { run: Option<String> },
     /// Export a run's labels
@@ -131,6 +144,22 @@ pub fn run(cmd: LabelCommand, data_dir: &DataDir, json: bool) -> Result<(), AppE
             Ok(())
         }
         LabelCommand::Export { run: name, format, out } => export(data_dir, &name, &format, out.as_deref()),
+        LabelCommand::ImportCounts { file, dataset: ds, models, name, rule } => {
+            let rows = run::read_counts(&file).map_err(err)?;
+            let trials = rows.first().map(|r| r.trials).unwrap_or(1);
+            let rule = Rule::parse(&rule, trials, None).map_err(|e| invalid(e.to_string()))?;
+            let mut store = open(data_dir)?;
+            let tasks = dataset::all_tasks(&store, &ds)?;
+            let (imported, skipped) =
+                run::import_counts(&mut store, &name, &ds, &tasks, &models, &rows, &rule).map_err(err)?;
+            let s = run::summary(&store, &name).map_err(err)?;
+            emit(
+                json,
+                &json!({"run": name, "imported_rows": imported, "skipped_rows": skipped, "tiers": s.tiers, "histogram": s.histogram}),
+                || format!("imported {imported} rows ({skipped} for tasks {ds} does not have)\n{}", status_text(&s)),
+            );
+            Ok(())
+        }
     }
 }
 

@@ -716,3 +716,41 @@ fn a_run_with_another_configuration_under_the_same_name_is_refused() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("exists with another configuration"), "{}", stderr(&out));
 }
+
+#[test]
+fn outside_count_tables_import_as_a_label_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbpp = mbpp();
+    ok_json(&cn(dir.path(), &["dataset", "import", mbpp.to_str().unwrap(), "--json"]));
+    // The authors' own 5-trial counts for GPT-3.5 and GPT-4 on tasks 2–285.
+    let counts = shared_data().join("recorded/complexitynet-mbpp-x5-counts.jsonl");
+    let out = ok_json(&cn(
+        dir.path(),
+        &[
+            "label",
+            "import-counts",
+            counts.to_str().unwrap(),
+            "--dataset",
+            "mbpp",
+            "--models",
+            "gpt-3.5-turbo-1106,gpt-4-1106-preview",
+            "--name",
+            "x5",
+            "--rule",
+            "threshold",
+            "--json",
+        ],
+    ));
+    assert!(out["imported_rows"].as_u64().unwrap() >= 2 * 280, "{out}");
+    let status = ok_json(&cn(dir.path(), &["label", "status", "x5", "--json"]));
+    let task3 = status["labels"].as_array().unwrap().iter().find(|l| l["task_id"] == "3").unwrap().clone();
+    assert_eq!(task3["counts"], serde_json::json!([5, 5]), "task 3: 5/5 for both models in the file");
+    assert_eq!(task3["level"], 1);
+    let bad = write(dir.path(), "bad.jsonl", "{\"task_id\": 2, \"model\": \"m\", \"passes\": 6, \"trials\": 5}\n");
+    let out = cn(
+        dir.path(),
+        &["label", "import-counts", bad.to_str().unwrap(), "--dataset", "mbpp", "--models", "m", "--name", "bad"],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("bad.jsonl:1: 6 passes of 5 trials"), "{}", stderr(&out));
+}

@@ -572,3 +572,94 @@ pub fn runs(store: &Store) -> Result<Vec<String>, LabelError> {
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// One row of an outside count table: `task_id, model, passes, trials`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CountRow {
+    #[serde(deserialize_with = "id_string")]
+    pub task_id: String,
+    pub model: String,
+    pub passes: u32,
+    pub trials: u32,
+}
+
+fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!("task_id must be a string or number, got {other}"))),
+    }
+}
+
+/// Reads a JSONL count table; a bad line is an error naming file and line, and nothing is imported.
+pub fn read_counts(file: &std::path::Path) -> Result<Vec<CountRow>, LabelError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| LabelError::Invalid(format!("cannot read {}: {e}", file.display())))?;
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let row: CountRow = serde_json::from_str(line)
+            .map_err(|e| LabelError::Invalid(format!("{}:{}: {e}", file.display(), i + 1)))?;
+        if row.passes > row.trials || row.trials == 0 {
+            return Err(LabelError::Invalid(format!(
+                "{}:{}: {} passes of {} trials",
+                file.display(),
+                i + 1,
+                row.passes,
+                row.trials
+            )));
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Imports outside pass counts as a label source: a run whose tiers are `counts:MODEL`, with one stored trial
+/// per counted trial (verdict `imported`, passed for the first `passes` of them), so status, labels and exports
+/// treat it like any run. Tasks the dataset does not have are skipped and counted.
+pub fn import_counts(
+    store: &mut Store,
+    name: &str,
+    dataset: &str,
+    tasks: &[Task],
+    models: &[String],
+    rows: &[CountRow],
+    rule: &Rule,
+) -> Result<(usize, usize), LabelError> {
+    let known: HashSet<&str> = tasks.iter().map(|t| t.task_id.as_str()).collect();
+    let trials = rows.iter().map(|r| r.trials).max().unwrap_or(1);
+    if rows.iter().any(|r| r.trials != trials) {
+        return Err(LabelError::Invalid("every row must count the same number of trials".into()));
+    }
+    let cfg = RunConfig {
+        tiers: models.iter().map(|m| format!("counts:{m}")).collect(),
+        trials,
+        temperature: 0.0,
+        max_tokens: 0,
+        seed: 0,
+        task_ids: tasks.iter().map(|t| t.task_id.clone()).filter(|t| rows.iter().any(|r| &r.task_id == t)).collect(),
+        timeout_ms: 0,
+    };
+    let (run_id, _) = open_run(store, name, dataset, &cfg, rule)?;
+    let tx = store.conn_mut().transaction()?;
+    let (mut imported, mut skipped) = (0, 0);
+    for r in rows {
+        let Some(ti) = models.iter().position(|m| *m == r.model) else { continue };
+        if !known.contains(r.task_id.as_str()) {
+            skipped += 1;
+            continue;
+        }
+        for k in 0..r.trials {
+            tx.execute(
+                "INSERT OR IGNORE INTO trials(run_id, task_id, tier_index, trial, tier, model, prompt, answer, code, verdict,
+                     verdict_json, passed, asserts_passed, asserts_total, prompt_tokens, completion_tokens, latency_ms,
+                     cost_usd, started_ms, finished_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', '', '', 'imported', '{}', ?7, 0, 0, 0, 0, 0, 0, ?8, ?8)",
+                params![run_id, r.task_id, ti as u32, k, format!("counts:{}", r.model), r.model, k < r.passes, now_ms()],
+            )?;
+        }
+        imported += 1;
+    }
+    tx.execute("UPDATE label_runs SET status = 'imported' WHERE id = ?1", [run_id])?;
+    tx.commit()?;
+    Ok((imported, skipped))
+}
