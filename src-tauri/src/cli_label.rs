@@ -163,7 +163,7 @@ pub fn run(cmd: LabelCommand, data_dir: &DataDir, json: bool) -> Result<(), AppE
     }
 }
 
-fn status_text(s: &run::RunSummary) -> String {
+pub(crate) fn status_text(s: &run::RunSummary) -> String {
     let mut t = format!(
         "{} ({}): {} — {}/{} trials, rule {}, ${:.4} spent\n",
         s.name,
@@ -190,19 +190,21 @@ fn status_text(s: &run::RunSummary) -> String {
     t
 }
 
-fn label_run(a: RunArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
-    if a.tiers.is_empty() {
-        return Err(invalid("--tiers needs at least one tier"));
-    }
-    let rule = Rule::parse(&a.rule, a.trials, a.fraction).map_err(|e| invalid(e.to_string()))?;
-    let store = open(data_dir)?;
-    let mut tasks = dataset::all_tasks(&store, &a.dataset)?;
-    if let Some(n) = a.limit {
+/// The tasks of a run: all, the first `limit`, or a seeded sample of `sample`.
+pub(crate) fn select_tasks(
+    store: &complexitynet_engine::store::Store,
+    ds: &str,
+    limit: Option<usize>,
+    sample: Option<usize>,
+    seed: u64,
+) -> Result<Vec<dataset::Task>, AppError> {
+    let mut tasks = dataset::all_tasks(store, ds)?;
+    if let Some(n) = limit {
         tasks.truncate(n);
     }
-    if let Some(n) = a.sample {
-        // A seeded shuffle (xorshift): the same --seed picks the same tasks on every machine.
-        let mut x = a.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    if let Some(n) = sample {
+        // A seeded shuffle (xorshift): the same seed picks the same tasks on every machine.
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         for i in (1..tasks.len()).rev() {
             x ^= x << 13;
             x ^= x >> 7;
@@ -211,24 +213,38 @@ fn label_run(a: RunArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError>
         }
         tasks.truncate(n);
     }
-    let recorded = match &a.replay {
+    Ok(tasks)
+}
+
+/// Builds the run's tiers from their specs (tier names, PROVIDER:MODEL, replay:MODEL) and their prices. For a
+/// dry run nothing is loaded or contacted.
+pub(crate) fn build_tiers(
+    store: &complexitynet_engine::store::Store,
+    specs: &[String],
+    replay: Option<&std::path::Path>,
+    dry_run: bool,
+) -> Result<(Vec<Tier>, Vec<complexitynet_engine::tiers::Price>), AppError> {
+    if specs.is_empty() {
+        return Err(invalid("--tiers needs at least one tier"));
+    }
+    let recorded = match replay {
         Some(f) => Some(read_answers(f).map_err(err)?),
         None => None,
     };
     let keychain = Keychain::open();
     let mut tiers = Vec::new();
     let mut prices = Vec::new();
-    for spec in &a.tiers {
+    for spec in specs {
         if let Some(model) = spec.strip_prefix("replay:") {
             let rec = recorded.as_ref().ok_or_else(|| invalid("replay:MODEL tiers need --replay FILE.jsonl"))?;
             tiers.push(Tier::replay(model, rec).map_err(err)?);
             prices.push(complexitynet_engine::tiers::Price::default());
             continue;
         }
-        let (tier, prov) = table::resolve(&store, spec).map_err(tier_err)?;
+        let (tier, prov) = table::resolve(store, spec).map_err(tier_err)?;
         let style = if prov.kind == ProviderKind::Local { PromptStyle::Local } else { PromptStyle::Cloud };
         prices.push(tier.price());
-        if a.dry_run {
+        if dry_run {
             tiers.push(Tier {
                 spec: spec.clone(),
                 model: tier.model.clone(),
@@ -237,7 +253,7 @@ fn label_run(a: RunArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError>
             });
             continue;
         }
-        let provider = build_provider(&store, &tier, &prov, &keychain, None)?;
+        let provider = build_provider(store, &tier, &prov, &keychain, None)?;
         // Local generation is serial: one model, one worker thread.
         let concurrency = if prov.kind == ProviderKind::Local { 1 } else { prov.concurrency as usize };
         tiers.push(Tier {
@@ -247,6 +263,17 @@ fn label_run(a: RunArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError>
             backend: Backend::Live { provider: Arc::from(provider), price: tier.price(), concurrency },
         });
     }
+    Ok((tiers, prices))
+}
+
+fn label_run(a: RunArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
+    if a.tiers.is_empty() {
+        return Err(invalid("--tiers needs at least one tier"));
+    }
+    let rule = Rule::parse(&a.rule, a.trials, a.fraction).map_err(|e| invalid(e.to_string()))?;
+    let store = open(data_dir)?;
+    let tasks = select_tasks(&store, &a.dataset, a.limit, a.sample, a.seed)?;
+    let (tiers, prices) = build_tiers(&store, &a.tiers, a.replay.as_deref(), a.dry_run)?;
 
     if a.dry_run {
         let est = |t: &dataset::Task, style: PromptStyle| {

@@ -3,4 +3,5 @@
 
 pub mod app;
 pub mod datasets;
+pub mod labeling;
 pub mod models;

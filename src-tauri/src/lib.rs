@@ -43,6 +43,10 @@ pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
             commands::models::model_load,
             commands::models::model_unload,
             commands::models::ask_tier,
+            commands::labeling::label_estimate,
+            commands::labeling::label_start,
+            commands::labeling::label_runs,
+            commands::labeling::label_trials,
         ],
     )
 }

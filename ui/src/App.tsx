@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { appReady } from "./ipc/commands";
 import { DatasetsTab } from "./tabs/Datasets";
+import { LabelingTab } from "./tabs/Labeling";
 import { ModelsTab } from "./tabs/Models";
 import { NotBuiltTab } from "./tabs/NotBuilt";
 import { SettingsTab } from "./tabs/Settings";
@@ -20,7 +21,6 @@ export const TABS: { id: TabId; label: string }[] = [
 /** What each unbuilt tab will do, stated plainly; no placeholder data. */
 const NOT_BUILT: Partial<Record<TabId, string>> = {
   chat: "Chat will classify every prompt, send it to the cheapest capable tier and show the level, tier, cost and savings of each answer.",
-  labeling: "Labeling will run each task of a dataset on every model tier several times, verify each answer against its asserts, and turn the success counts into complexity levels.",
   finetune: "Fine-tune will train the complexity classifier on labeled tasks, locally or through a cloud fine-tuning job, and compare methods on the same folds.",
   evaluate: "Evaluate will measure routed pass rate and cost against always using the top tier, the oracle and the paper's routing map.",
 };
@@ -52,6 +52,7 @@ export function App() {
       <main className="content">
         {tab === "datasets" && <DatasetsTab />}
         {tab === "models" && <ModelsTab />}
+        {tab === "labeling" && <LabelingTab />}
         {tab === "settings" && <SettingsTab />}
         {NOT_BUILT[tab] && <NotBuiltTab title={current.label} description={NOT_BUILT[tab]!} />}
       </main>

@@ -10,12 +10,16 @@ import type {
   Completion,
   CostMode,
   KeyTable,
+  LabelArgs,
+  LabelEvent,
   ModelDownloadEvent,
   ModelView,
   ProviderKind,
   ProviderRow,
+  RunSummary,
   TierRow,
   TierTable,
+  TrialView,
   DatasetSummary,
   DownloadEvent,
   ImportOutcome,
@@ -135,3 +139,18 @@ export async function pickModelFile(): Promise<string | null> {
     throw toAppError(e);
   }
 }
+
+// ---- Labeling ---------------------------------------------------------------------------------------------
+
+export const labelEstimate = (args: LabelArgs) =>
+  call<{ tier: string; calls: number; tokens: number; cost_usd: number }[]>("label_estimate", { args });
+
+export function labelStart(args: LabelArgs, onEvent: (e: LabelEvent) => void) {
+  const channel = new Channel<LabelEvent>();
+  channel.onmessage = onEvent;
+  return call<RunSummary>("label_start", { args, onEvent: channel });
+}
+
+export const labelRuns = () => call<RunSummary[]>("label_runs");
+
+export const labelTrials = (name: string, taskId: string) => call<TrialView[]>("label_trials", { name, taskId });

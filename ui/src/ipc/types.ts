@@ -141,3 +141,48 @@ export type AskEvent =
   | { event: "piece"; text: string };
 
 export type ModelDownloadEvent = { event: "progress"; received: number; total: number | null };
+
+export interface LabelArgs {
+  name: string;
+  dataset: string;
+  tiers: string[];
+  trials: number;
+  rule: string;
+  replay?: string | null;
+  limit?: number | null;
+  budget?: number | null;
+}
+
+export interface LabelRow {
+  task_id: string;
+  counts: number[];
+  trials: number[];
+  level: number | null;
+  dropped: boolean;
+}
+
+export interface RunSummary {
+  name: string;
+  dataset: string;
+  status: string;
+  rule: { rule: string };
+  config: { tiers: string[]; trials: number; task_ids: string[] };
+  trials_stored: number;
+  trials_total: number;
+  tiers: { tier: string; passes: number; trials: number; pass_rate: number }[];
+  histogram: Record<string, number>;
+  spent_usd: number;
+  labels: LabelRow[];
+}
+
+export interface TrialView {
+  tier: string;
+  trial: number;
+  verdict: string;
+  verdict_json: unknown;
+  answer: string;
+  code: string;
+  cost_usd: number;
+}
+
+export type LabelEvent = { event: "trial"; tier_index: number; passed: boolean; cost_usd: number };

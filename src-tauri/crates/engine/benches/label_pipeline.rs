@@ -57,6 +57,7 @@ fn main() {
         let v = verifier.verify_all(&checks, cores, &|_, _| {});
         best_verify = best_verify.min(t.elapsed().as_secs_f64());
         let passed = v.iter().filter(|v| v.passed()).count();
+        let busy_alone: f64 = v.iter().map(|v| v.duration_ms).sum::<f64>() / 1000.0;
 
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("bench.sqlite3");
@@ -93,6 +94,14 @@ fn main() {
         let store = Store::open(&db).unwrap();
         let s = run::summary(&store, "bench").unwrap();
         let run_passed: usize = s.tiers.iter().map(|t| t["passes"].as_u64().unwrap() as usize).sum();
+        let busy_run: f64 = store
+            .conn()
+            .query_row("SELECT sum(json_extract(verdict_json, '$.duration_ms')) FROM trials", [], |r| {
+                r.get::<_, f64>(0)
+            })
+            .unwrap()
+            / 1000.0;
+        println!("  sandbox busy time (sum of check durations): alone {busy_alone:.2} s, in the run {busy_run:.2} s");
         println!(
             "round {}: {} checks verified alone ({} passed); the replayed run stored {} trials ({} passed)",
             round + 1,

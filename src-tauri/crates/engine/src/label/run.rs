@@ -291,6 +291,35 @@ pub async fn execute(
     verify_parallel: usize,
     on_trial: Arc<dyn Fn(&Progress) + Send + Sync>,
 ) -> Result<Outcome, LabelError> {
+    execute_cancellable(
+        db_path,
+        run_id,
+        tasks,
+        tiers,
+        cfg,
+        budget_usd,
+        verifier,
+        verify_parallel,
+        on_trial,
+        CancellationToken::new(),
+    )
+    .await
+}
+
+/// [`execute`] that stops starting new trials once `cancel` fires (pause: the same run started again resumes).
+#[allow(clippy::too_many_arguments)] // the run's parts, each needed once
+pub async fn execute_cancellable(
+    db_path: std::path::PathBuf,
+    run_id: i64,
+    tasks: Vec<Task>,
+    tiers: Vec<Tier>,
+    cfg: RunConfig,
+    budget_usd: Option<f64>,
+    verifier: Arc<Verifier>,
+    verify_parallel: usize,
+    on_trial: Arc<dyn Fn(&Progress) + Send + Sync>,
+    cancel: CancellationToken,
+) -> Result<Outcome, LabelError> {
     let started = Instant::now();
     let already = {
         let store = Store::open(&db_path)?;
@@ -326,7 +355,6 @@ pub async fn execute(
     let spent_micro = Arc::new(AtomicU64::new(0));
     let budget_hit = Arc::new(AtomicBool::new(false));
     let failed = Arc::new(AtomicU64::new(0));
-    let cancel = CancellationToken::new();
     let mut planned = 0;
     let mut skipped = 0;
     let mut handles = Vec::new();
@@ -350,6 +378,9 @@ pub async fn execute(
                     cfg.clone(),
                 );
                 handles.push(tokio::spawn(async move {
+                    if cancel.is_cancelled() {
+                        return;
+                    }
                     let tier = &tiers[ti];
                     let msgs = messages(&task, tier.style);
                     let prompt_text = msgs.iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n\n");
@@ -364,6 +395,9 @@ pub async fn execute(
                         }
                         Backend::Live { provider, price, .. } => {
                             let _permit = tslot.acquire().await.expect("open semaphore");
+                            if cancel.is_cancelled() {
+                                return;
+                            }
                             if let Some(budget) = budget_usd {
                                 // The worst case of this call must fit: the budget is a cap, not a target.
                                 let worst = price.cost(crate::tiers::Usage {
@@ -403,6 +437,9 @@ pub async fn execute(
                     let code = extract_code(&answer, Some(&task.entry_point.name)).code;
                     let check = Check { code: code.clone(), setup: task.setup.clone(), asserts: task.asserts.clone(), limits };
                     let _vp = vslots.acquire().await.expect("open semaphore");
+                    if cancel.is_cancelled() {
+                        return; // paused: this answer is generated again on resume (replayed ones cost nothing)
+                    }
                     let verdict = match tokio::task::spawn_blocking(move || verifier.verify(&check)).await {
                         Ok(v) => v,
                         Err(_) => return,
@@ -662,4 +699,56 @@ pub fn import_counts(
     tx.execute("UPDATE label_runs SET status = 'imported' WHERE id = ?1", [run_id])?;
     tx.commit()?;
     Ok((imported, skipped))
+}
+
+/// The dry-run estimate of one tier: calls, tokens (prompt from the templates, answer from the reference solution
+/// or half of max_tokens) and dollars.
+pub fn estimate(
+    tasks: &[Task],
+    style: PromptStyle,
+    price: Price,
+    trials: u32,
+    max_tokens: u32,
+) -> (u64, u64, u64, f64) {
+    let (mut pin, mut pout) = (0u64, 0u64);
+    for t in tasks {
+        let p: u32 = messages(t, style).iter().map(|m| crate::tiers::http::estimate_tokens(&m.content) + 4).sum();
+        let a =
+            t.reference.as_deref().map(crate::tiers::http::estimate_tokens).unwrap_or(max_tokens / 2).min(max_tokens);
+        pin += p as u64 * trials as u64;
+        pout += a as u64 * trials as u64;
+    }
+    let cost = (pin as f64 * price.input_per_1k + pout as f64 * price.output_per_1k) / 1000.0;
+    (tasks.len() as u64 * trials as u64, pin, pout, cost)
+}
+
+/// A stored trial for the drill-down view.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrialView {
+    pub tier: String,
+    pub trial: u32,
+    pub verdict: String,
+    pub verdict_json: serde_json::Value,
+    pub answer: String,
+    pub code: String,
+    pub cost_usd: f64,
+}
+
+pub fn trials_of(store: &Store, name: &str, task_id: &str) -> Result<Vec<TrialView>, LabelError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT t.tier, t.trial, t.verdict, t.verdict_json, t.answer, t.code, t.cost_usd FROM trials t
+         JOIN label_runs r ON r.id = t.run_id WHERE r.name = ?1 AND t.task_id = ?2 ORDER BY t.tier_index, t.trial",
+    )?;
+    let rows = stmt.query_map(params![name, task_id], |r| {
+        Ok(TrialView {
+            tier: r.get(0)?,
+            trial: r.get(1)?,
+            verdict: r.get(2)?,
+            verdict_json: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or(serde_json::Value::Null),
+            answer: r.get(4)?,
+            code: r.get(5)?,
+            cost_usd: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -1,0 +1,69 @@
+"""End-to-end: the Labeling tab drives a real label run — the paper's recorded answers replayed, every answer
+verified in the sandbox — with the estimate first, live progress, per-tier pass rates, the task grid and a
+task's trials."""
+
+import os
+import pathlib
+import subprocess
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
+from selenium.webdriver.support.ui import WebDriverWait
+
+APP = os.environ["APP_BINARY"]
+DATA = pathlib.Path(os.environ["E2E_DATA_DIR"])
+SHARED = pathlib.Path(os.environ["COMPLEXITYNET_SHARED_DATA"])
+ARTIFACTS = pathlib.Path(os.environ.get("E2E_ARTIFACTS", "target/e2e"))
+
+
+@pytest.fixture(scope="module")
+def driver():
+    # MBPP in the data dir (idempotent: the Datasets test may have imported it already).
+    subprocess.run([APP, "--data-dir", str(DATA), "dataset", "import", str(SHARED / "mbpp.jsonl"), "--name", "mbpp"], check=True, capture_output=True)
+    opts = ArgOptions()
+    opts.set_capability("browserName", "wry")
+    opts.set_capability("tauri:options", {"application": APP})
+    drv = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
+    drv.file_detector = UselessFileDetector()
+    yield drv
+    drv.save_screenshot(str(ARTIFACTS / "labeling.png"))
+    drv.quit()
+
+
+def wait(drv, cond, timeout=120, what="condition"):
+    return WebDriverWait(drv, timeout).until(lambda d: cond(d), message=f"timed out waiting for {what}")
+
+
+def test_a_replayed_label_run_from_the_labeling_tab(driver):
+    wait(driver, lambda d: d.find_elements(By.ID, "nav-labeling"), what="the navigation")
+    driver.find_element(By.ID, "nav-labeling").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#label-dataset option"), what="the dataset list")
+    driver.find_element(By.XPATH, "//button[text()=\"Paper's recorded answers\"]").click()
+    name = driver.find_element(By.ID, "label-name")
+    name.clear()
+    name.send_keys("e2e-replay")
+    driver.find_element(By.ID, "label-replay").send_keys(str(SHARED / "recorded" / "complexitynet-mbpp-outputs.jsonl"))
+    driver.find_element(By.ID, "label-limit").send_keys("30")
+    assert not driver.find_element(By.ID, "label-start").is_enabled(), "the estimate comes first"
+    driver.find_element(By.ID, "label-estimate").click()
+    total = wait(driver, lambda d: d.find_elements(By.ID, "label-estimate-total"), what="the estimate")[0]
+    assert total.text == "$0.0000", "replayed answers cost nothing"
+    driver.find_element(By.ID, "label-start").click()
+    run = wait(
+        driver,
+        lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, '#label-runs button[data-run="e2e-replay"] .run-status') if e.text == "complete"],
+        what="the run to complete",
+    )
+    assert run
+    rates = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#label-tier-rates .pass-rate")]
+    assert len(rates) == 3 and all(r.endswith("%") for r in rates), rates
+    assert "level 0" in driver.find_element(By.ID, "label-histogram").text
+    cells = driver.find_elements(By.CSS_SELECTOR, "#label-grid .cell")
+    assert len(cells) == 30
+    driver.find_element(By.CSS_SELECTOR, '#label-grid .cell[data-task-id="2"]').click()
+    verdicts = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#label-trials .trial-verdict"), what="task 2's trials")
+    assert len(verdicts) == 3, [v.text for v in verdicts]
+    assert all(v.text in {"passed", "failed", "error", "timed_out", "memory_exceeded", "output_limit"} for v in verdicts)
