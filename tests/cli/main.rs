@@ -754,3 +754,42 @@ fn outside_count_tables_import_as_a_label_source() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("bad.jsonl:1: 6 passes of 5 trials"), "{}", stderr(&out));
 }
+
+#[test]
+fn label_exports_open_in_the_formats_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbpp = mbpp();
+    ok_json(&cn(dir.path(), &["dataset", "import", mbpp.to_str().unwrap(), "--json"]));
+    let out = replay_run(dir.path(), "20").wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let export = |format: &str| {
+        let out = cn(dir.path(), &["label", "export", "replayed", "--format", format]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let jsonl = export("jsonl");
+    let rows: Vec<Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 20);
+    assert!(rows.iter().all(|r| r["counts"].as_array().unwrap().len() == 3 && r["rule"]["rule"] == "single3"));
+    let csv_text = export("csv");
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    assert_eq!(reader.headers().unwrap().len(), 1 + 3 + 3);
+    assert_eq!(reader.records().count(), 20);
+    let openai = export("openai");
+    for line in openai.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let msgs = v["messages"].as_array().unwrap();
+        assert_eq!(
+            (msgs[0]["role"].as_str(), msgs[1]["role"].as_str(), msgs[2]["role"].as_str()),
+            (Some("system"), Some("user"), Some("assistant"))
+        );
+        assert!(msgs[2]["content"].as_str().unwrap().parse::<u32>().is_ok(), "the answer is the level");
+    }
+    let dropped = rows.iter().filter(|r| r["dropped"] == true).count();
+    assert_eq!(openai.lines().count(), 20 - dropped, "dropped tasks are not training examples");
+    let rb = export("routerbench");
+    let mut reader = csv::Reader::from_reader(rb.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert!(headers.iter().any(|h| h == "replay:gpt-4-1106-preview|total_cost"), "{headers:?}");
+    assert_eq!(reader.records().count(), 20);
+}

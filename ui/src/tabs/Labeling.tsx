@@ -230,10 +230,14 @@ function RunView({ run, onError }: { run: RunSummary; onError: (e: AppError) => 
               <summary>
                 {t.tier} · trial {t.trial} · <span className="trial-verdict">{t.verdict}</span>
               </summary>
+              <h4>Answer</h4>
+              <pre className="trial-answer">{t.answer || "(empty answer)"}</pre>
+              <h4>Extracted code</h4>
               <pre>
                 <code>{t.code || "(no code)"}</code>
               </pre>
-              <pre className="small">{JSON.stringify(t.verdict_json)}</pre>
+              <h4>Verdict</h4>
+              <pre className="small">{JSON.stringify(t.verdict_json, null, 1)}</pre>
             </details>
           ))}
         </div>
