@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs whatever is missing (Debian/Ubuntu), builds the app in release mode and opens its window.
-# Extra arguments go to the app, e.g. `scripts/run.sh --data-dir /tmp/cn` or `scripts/run.sh doctor`.
+# Extra arguments go to the app, e.g. `bash scripts/run.sh --data-dir /tmp/cn` or `bash scripts/run.sh doctor`.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 step "system packages";  ensure_packages "${APP_PACKAGES[@]}"

@@ -4,10 +4,8 @@
 
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
-use super::complete;
-use super::http::{Cloud, CloudConfig, Flow, StreamEnd};
+use super::http::{generate_with_retries, Attempt, Cloud, CloudConfig, Flow, StreamEnd};
 use super::{
     BoxFuture, CancellationToken, Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Role, Usage,
 };
@@ -82,7 +80,7 @@ impl Anthropic {
         on_text: &(dyn Fn(&str) + Send + Sync),
         cancel: &CancellationToken,
         delivered: &AtomicBool,
-    ) -> Result<(String, Option<Usage>, FinishReason, String), ProviderError> {
+    ) -> Result<Attempt, ProviderError> {
         let c = &self.cloud;
         let _permit = tokio::select! {
             p = c.permits.acquire() => p.map_err(|_| c.err(ErrorKind::Cancelled, "the provider was shut down"))?,
@@ -170,17 +168,11 @@ impl Provider for Anthropic {
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(async move {
-            let start = Instant::now();
             let delivered = AtomicBool::new(false);
-            let policy = self.cloud.config.retry;
-            let ((text, usage, finish_reason, model), attempts) = policy
-                .run(cancel, |_| async {
-                    self.attempt(req, on_text, cancel, &delivered)
-                        .await
-                        .map_err(|e| (e, delivered.load(Ordering::SeqCst)))
-                })
-                .await?;
-            Ok(complete(req, text, usage, finish_reason, model, start, attempts))
+            generate_with_retries(&self.cloud, req, cancel, &delivered, || {
+                self.attempt(req, on_text, cancel, &delivered)
+            })
+            .await
         })
     }
 }

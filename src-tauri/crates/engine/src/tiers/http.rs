@@ -224,3 +224,31 @@ pub fn estimate_tokens(text: &str) -> u32 {
 pub fn elapsed_ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
+
+/// What one attempt of a cloud call returns: text, usage when reported, finish reason, model.
+pub(crate) type Attempt = (String, Option<super::Usage>, super::FinishReason, String);
+
+/// Runs `attempt` under the provider's retry policy and prices the result. An attempt that already showed text
+/// is not retried (it would show it twice): the attempt sets `delivered` when it shows some.
+pub(crate) async fn generate_with_retries<F, Fut>(
+    cloud: &Cloud,
+    req: &super::Request,
+    cancel: &CancellationToken,
+    delivered: &std::sync::atomic::AtomicBool,
+    attempt: F,
+) -> Result<super::Completion, ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Attempt, ProviderError>>,
+{
+    let start = Instant::now();
+    let ((text, usage, finish_reason, model), attempts) = cloud
+        .config
+        .retry
+        .run(cancel, |_| {
+            let fut = attempt();
+            async move { fut.await.map_err(|e| (e, delivered.load(std::sync::atomic::Ordering::SeqCst))) }
+        })
+        .await?;
+    Ok(super::complete(req, text, usage, finish_reason, model, start, attempts))
+}
