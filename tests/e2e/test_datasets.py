@@ -11,35 +11,18 @@ import pathlib
 import threading
 
 import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
-from selenium.webdriver.remote.file_detector import UselessFileDetector
-from selenium.webdriver.support.ui import WebDriverWait
+from window import app_window, wait
 
-APP = os.environ["APP_BINARY"]
 SHARED = pathlib.Path(os.environ["COMPLEXITYNET_SHARED_DATA"])
 MBPP = SHARED / "mbpp.jsonl"
-ARTIFACTS = pathlib.Path(os.environ.get("E2E_ARTIFACTS", "target/e2e"))
 
 
 @pytest.fixture(scope="module")
 def driver():
     assert MBPP.is_file(), f"MBPP not found at {MBPP}: set COMPLEXITYNET_SHARED_DATA to the shared data folder"
-    opts = ArgOptions()
-    opts.set_capability("browserName", "wry")
-    opts.set_capability("tauri:options", {"application": APP})
-    drv = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
-    # Typed paths are text for the app, not files to upload (selenium's default for remote sessions).
-    drv.file_detector = UselessFileDetector()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield drv
-    drv.save_screenshot(str(ARTIFACTS / "datasets.png"))
-    drv.quit()
-
-
-def wait(drv, cond, timeout=30, what="condition"):
-    return WebDriverWait(drv, timeout).until(lambda d: cond(d), message=f"timed out waiting for {what}")
+    with app_window("datasets.png") as drv:
+        yield drv
 
 
 def find(drv, css):

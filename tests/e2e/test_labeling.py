@@ -7,34 +7,20 @@ import pathlib
 import subprocess
 
 import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
-from selenium.webdriver.remote.file_detector import UselessFileDetector
-from selenium.webdriver.support.ui import WebDriverWait
+from window import app_window, wait
 
 APP = os.environ["APP_BINARY"]
 DATA = pathlib.Path(os.environ["E2E_DATA_DIR"])
 SHARED = pathlib.Path(os.environ["COMPLEXITYNET_SHARED_DATA"])
-ARTIFACTS = pathlib.Path(os.environ.get("E2E_ARTIFACTS", "target/e2e"))
 
 
 @pytest.fixture(scope="module")
 def driver():
     # MBPP in the data dir (idempotent: the Datasets test may have imported it already).
     subprocess.run([APP, "--data-dir", str(DATA), "dataset", "import", str(SHARED / "mbpp.jsonl"), "--name", "mbpp"], check=True, capture_output=True)
-    opts = ArgOptions()
-    opts.set_capability("browserName", "wry")
-    opts.set_capability("tauri:options", {"application": APP})
-    drv = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
-    drv.file_detector = UselessFileDetector()
-    yield drv
-    drv.save_screenshot(str(ARTIFACTS / "labeling.png"))
-    drv.quit()
-
-
-def wait(drv, cond, timeout=120, what="condition"):
-    return WebDriverWait(drv, timeout).until(lambda d: cond(d), message=f"timed out waiting for {what}")
+    with app_window("labeling.png") as drv:
+        yield drv
 
 
 def test_a_replayed_label_run_from_the_labeling_tab(driver):

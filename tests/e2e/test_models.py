@@ -7,31 +7,16 @@ import secrets
 import subprocess
 
 import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
-from selenium.webdriver.remote.file_detector import UselessFileDetector
-from selenium.webdriver.support.ui import WebDriverWait
+from window import app_window, wait
 
-APP = os.environ["APP_BINARY"]
 DATA = pathlib.Path(os.environ["E2E_DATA_DIR"])
-ARTIFACTS = pathlib.Path(os.environ.get("E2E_ARTIFACTS", "target/e2e"))
 
 
 @pytest.fixture(scope="module")
 def driver():
-    opts = ArgOptions()
-    opts.set_capability("browserName", "wry")
-    opts.set_capability("tauri:options", {"application": APP})
-    drv = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
-    drv.file_detector = UselessFileDetector()
-    yield drv
-    drv.save_screenshot(str(ARTIFACTS / "models.png"))
-    drv.quit()
-
-
-def wait(drv, cond, timeout=60, what="condition"):
-    return WebDriverWait(drv, timeout).until(lambda d: cond(d), message=f"timed out waiting for {what}")
+    with app_window("models.png") as drv:
+        yield drv
 
 
 def test_the_local_tier_streams_an_answer_with_tokens_and_cost(driver):
