@@ -121,8 +121,13 @@ export function LabelingTab() {
           <button id="label-start" onClick={start} disabled={!estimate || live !== null || !form.name.trim()}>
             Start / resume
           </button>
-          <button id="label-pause" disabled={live === null} onClick={() => live && jobCancel(`label:${live.name}`)}>
-            Pause
+          <button
+            id="label-pause"
+            title="Stops the run; every stored trial is kept, and Start / resume continues it"
+            disabled={live === null}
+            onClick={() => live && jobCancel(`label:${live.name}`)}
+          >
+            Pause / cancel
           </button>
         </div>
         {estimate && (

@@ -226,8 +226,12 @@ pub struct TrialRecord {
 }
 
 pub fn store_trial(store: &Store, run_id: i64, t: &TrialRecord) -> Result<(), LabelError> {
+    insert_trial(store.conn(), run_id, t)
+}
+
+fn insert_trial(conn: &rusqlite::Connection, run_id: i64, t: &TrialRecord) -> Result<(), LabelError> {
     // OR IGNORE: a trial is stored once, whatever happens (the plan never schedules a stored one).
-    store.conn().execute(
+    conn.execute(
         "INSERT OR IGNORE INTO trials(run_id, task_id, tier_index, trial, tier, model, prompt, answer, code, verdict,
              verdict_json, passed, asserts_passed, asserts_total, prompt_tokens, completion_tokens, latency_ms,
              cost_usd, started_ms, finished_ms)
@@ -330,12 +334,27 @@ pub async fn execute_cancellable(
     let writer_db = db_path.clone();
     let on_trial2 = on_trial.clone();
     let writer = std::thread::spawn(move || -> Result<usize, LabelError> {
-        let store = Store::open(&writer_db)?;
+        let mut store = Store::open(&writer_db)?;
         let mut n = 0;
-        for t in rx {
-            store_trial(&store, run_id, &t)?;
-            n += 1;
-            on_trial2(&Progress { tier_index: t.tier_index, passed: t.passed, cost_usd: t.cost_usd });
+        // Each trial is written as soon as the writer has it; trials that finished while the last commit ran
+        // share the next one (one commit, not many, when verification bursts), so nothing waits to be stored.
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < 256 {
+                match rx.try_recv() {
+                    Ok(t) => batch.push(t),
+                    Err(_) => break,
+                }
+            }
+            let tx = store.conn_mut().transaction()?;
+            for t in &batch {
+                insert_trial(&tx, run_id, t)?;
+            }
+            tx.commit()?;
+            for t in &batch {
+                n += 1;
+                on_trial2(&Progress { tier_index: t.tier_index, passed: t.passed, cost_usd: t.cost_usd });
+            }
         }
         Ok(n)
     });
