@@ -352,7 +352,14 @@ fn label_run(a: RunArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError>
         bars[i].set_position(t["trials"].as_u64().unwrap_or(0));
     }
     drop(store);
-    let passes: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new(tiers.iter().map(|_| Default::default()).collect());
+    // Pass counts start from what earlier sessions of this run stored, like the bars' positions.
+    let passes: Arc<Vec<std::sync::atomic::AtomicU64>> = Arc::new(
+        (0..tiers.len())
+            .map(|i| {
+                std::sync::atomic::AtomicU64::new(already.tiers.get(i).and_then(|t| t["passes"].as_u64()).unwrap_or(0))
+            })
+            .collect(),
+    );
     let spent = Arc::new(std::sync::Mutex::new(already.spent_usd));
     let (bars2, passes2, spent2) = (bars.clone(), passes.clone(), spent.clone());
     let on_trial = Arc::new(move |p: &run::Progress| {
@@ -365,7 +372,7 @@ fn label_run(a: RunArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError>
         bars2[i].inc(1);
         let done = bars2[i].position().max(1);
         bars2[i].set_message(format!(
-            "{:.0}% pass (this session) ${:.4}",
+            "{:.0}% pass, ${:.4}",
             100.0 * passes2[i].load(std::sync::atomic::Ordering::Relaxed) as f64 / done as f64,
             *s
         ));
