@@ -1,22 +1,11 @@
 //! The `complexitynet` binary's headless commands, run as a user would: real process, real SQLite file in a
 //! temporary data dir, JSON parsed from stdout.
 
+use complexitynet_engine::testing::{shared_data, test_models};
 use complexitynet_engine::testing::{Behavior, FileServer};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn shared_data() -> PathBuf {
-    let dir = std::env::var_os("COMPLEXITYNET_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-    assert!(
-        dir.join("mbpp.jsonl").is_file(),
-        "MBPP is not at {}: these tests need the shared data folder (set COMPLEXITYNET_SHARED_DATA to it)",
-        dir.display()
-    );
-    dir
-}
 
 fn mbpp() -> PathBuf {
     shared_data().join("mbpp.jsonl")
@@ -501,18 +490,6 @@ fn ask_prices_every_call_in_dollars_or_in_the_papers_units() {
 
 // ---------------------------------------------------------------------------------------------------------
 // the local tier: models and `ask --tier local` on SmolLM2-135M-Instruct
-
-fn test_models() -> PathBuf {
-    let dir = std::env::var_os("COMPLEXITYNET_TEST_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/complexitynet-dev/models"));
-    assert!(
-        dir.join("SmolLM2-135M-Instruct.Q4_1.gguf").is_file(),
-        "the test models are not in {} (run scripts/fetch-models.sh, or set COMPLEXITYNET_TEST_MODELS)",
-        dir.display()
-    );
-    dir
-}
 
 #[test]
 fn ask_the_local_tier_streams_a_real_answer_from_smollm2() {

@@ -4,24 +4,11 @@
 use complexitynet_engine::dataset::{self, DatasetError, Format, ImportStatus};
 use complexitynet_engine::download::{fetch, DownloadError, FetchRequest};
 use complexitynet_engine::store::{Store, StoreError, SCHEMA_VERSION};
+use complexitynet_engine::testing::shared_data;
 use complexitynet_engine::testing::{Behavior, FileServer};
 use complexitynet_engine::ErrorCode;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// `../shared/data` beside the repository, or `COMPLEXITYNET_SHARED_DATA`. Absent data is a loud failure with
-/// the fix, not a silent skip: CI always has it.
-fn shared_data() -> PathBuf {
-    let dir = std::env::var_os("COMPLEXITYNET_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../../shared/data"));
-    assert!(
-        dir.join("mbpp.jsonl").is_file(),
-        "MBPP is not at {}: these tests need the shared data folder (set COMPLEXITYNET_SHARED_DATA to it)",
-        dir.display()
-    );
-    dir
-}
 
 fn mbpp() -> PathBuf {
     shared_data().join("mbpp.jsonl")

@@ -3,20 +3,13 @@
 //! paper's three models pass at the rates an independent re-execution found.
 
 use complexitynet_engine::dataset::{parse_file, Format, Task};
+use complexitynet_engine::testing::shared_data;
 use complexitynet_engine::verify::extract::extract_code;
 use complexitynet_engine::verify::sandbox::default_parallelism;
 use complexitynet_engine::verify::{read_answers, Check, Limits, Verifier};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-
-fn shared_data() -> PathBuf {
-    let dir = std::env::var_os("COMPLEXITYNET_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../../shared/data"));
-    assert!(dir.join("mbpp.jsonl").is_file(), "MBPP is not at {} (set COMPLEXITYNET_SHARED_DATA)", dir.display());
-    dir
-}
 
 fn mbpp() -> Vec<Task> {
     parse_file(&shared_data().join("mbpp.jsonl"), Some(Format::Mbpp)).unwrap().1

@@ -5,21 +5,10 @@
 use complexitynet_engine::download::{fetch, DownloadError, FetchRequest};
 use complexitynet_engine::models::{self, gguf};
 use complexitynet_engine::store::Store;
+use complexitynet_engine::testing::test_models as models_dir;
 use complexitynet_engine::testing::{Behavior, FileServer};
 use std::path::PathBuf;
 use std::time::Duration;
-
-fn models_dir() -> PathBuf {
-    let dir = std::env::var_os("COMPLEXITYNET_TEST_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/complexitynet-dev/models"));
-    assert!(
-        dir.join("SmolLM2-135M-Instruct.Q4_1.gguf").is_file(),
-        "the test models are not in {} (run scripts/fetch-models.sh, or set COMPLEXITYNET_TEST_MODELS)",
-        dir.display()
-    );
-    dir
-}
 
 const SMOL_SHA: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 

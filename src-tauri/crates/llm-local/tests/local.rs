@@ -1,22 +1,10 @@
 //! The local tier on real GGUF models: SmolLM2-135M-Instruct (a chat template in its GGUF) and Gemma 3 270M
 //! (a base model without one: the [INST] fallback). Threads: 1, since tests run in parallel on small machines.
 
+use complexitynet_engine::testing::test_models as models_dir;
 use complexitynet_engine::tiers::{CancellationToken, FinishReason, GenParams, Message, Price, Provider, Request};
 use complexitynet_llm_local::{LocalError, LocalModel, LocalProvider, LocalSettings, TemplateKind};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-
-fn models_dir() -> PathBuf {
-    let dir = std::env::var_os("COMPLEXITYNET_TEST_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/complexitynet-dev/models"));
-    assert!(
-        dir.join("SmolLM2-135M-Instruct.Q4_1.gguf").is_file(),
-        "the test models are not in {} (run scripts/fetch-models.sh, or set COMPLEXITYNET_TEST_MODELS)",
-        dir.display()
-    );
-    dir
-}
 
 fn settings(n_ctx: u32) -> LocalSettings {
     LocalSettings { threads: 1, gpu_layers: 0, n_ctx, n_batch: 512 }

@@ -6,9 +6,7 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::http::{generate_with_retries, Attempt, Cloud, CloudConfig, Flow, StreamEnd};
-use super::{
-    BoxFuture, CancellationToken, Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Role, Usage,
-};
+use super::{BoxFuture, CancellationToken, Completion, FinishReason, Provider, ProviderError, Request, Role, Usage};
 
 pub const API_VERSION: &str = "2023-06-01";
 
@@ -82,10 +80,6 @@ impl Anthropic {
         delivered: &AtomicBool,
     ) -> Result<Attempt, ProviderError> {
         let c = &self.cloud;
-        let _permit = tokio::select! {
-            p = c.permits.acquire() => p.map_err(|_| c.err(ErrorKind::Cancelled, "the provider was shut down"))?,
-            _ = cancel.cancelled() => return Err(c.err(ErrorKind::Cancelled, "cancelled while queued")),
-        };
         let mut headers = vec![("anthropic-version", API_VERSION.to_owned())];
         if let Some(key) = &c.config.api_key {
             headers.push(("x-api-key", key.expose().to_owned()));

@@ -228,8 +228,9 @@ pub fn elapsed_ms(start: Instant) -> f64 {
 /// What one attempt of a cloud call returns: text, usage when reported, finish reason, model.
 pub(crate) type Attempt = (String, Option<super::Usage>, super::FinishReason, String);
 
-/// Runs `attempt` under the provider's retry policy and prices the result. An attempt that already showed text
-/// is not retried (it would show it twice): the attempt sets `delivered` when it shows some.
+/// Runs `attempt` under the provider's retry policy and prices the result. Each attempt holds one of the
+/// provider's concurrency permits while it runs (not while it waits to retry). An attempt that already showed
+/// text is not retried (it would show it twice): the attempt sets `delivered` when it shows some.
 pub(crate) async fn generate_with_retries<F, Fut>(
     cloud: &Cloud,
     req: &super::Request,
@@ -247,7 +248,13 @@ where
         .retry
         .run(cancel, |_| {
             let fut = attempt();
-            async move { fut.await.map_err(|e| (e, delivered.load(std::sync::atomic::Ordering::SeqCst))) }
+            async move {
+                let _permit = tokio::select! {
+                    p = cloud.permits.acquire() => p.map_err(|_| (cloud.err(ErrorKind::Cancelled, "the provider was shut down"), false))?,
+                    _ = cancel.cancelled() => return Err((cloud.err(ErrorKind::Cancelled, "cancelled while queued"), false)),
+                };
+                fut.await.map_err(|e| (e, delivered.load(std::sync::atomic::Ordering::SeqCst)))
+            }
         })
         .await?;
     Ok(super::complete(req, text, usage, finish_reason, model, start, attempts))

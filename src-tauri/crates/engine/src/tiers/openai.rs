@@ -67,10 +67,6 @@ impl OpenAiCompatible {
         delivered: &AtomicBool,
     ) -> Result<Attempt, ProviderError> {
         let c = &self.cloud;
-        let _permit = tokio::select! {
-            p = c.permits.acquire() => p.map_err(|_| c.err(ErrorKind::Cancelled, "the provider was shut down"))?,
-            _ = cancel.cancelled() => return Err(c.err(ErrorKind::Cancelled, "cancelled while queued")),
-        };
         let mut headers = Vec::new();
         if let Some(key) = &c.config.api_key {
             headers.push(("authorization", format!("Bearer {}", key.expose())));
