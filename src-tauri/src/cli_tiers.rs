@@ -9,7 +9,7 @@ use complexitynet_engine::tiers::anthropic::Anthropic;
 use complexitynet_engine::tiers::http::CloudConfig;
 use complexitynet_engine::tiers::openai::OpenAiCompatible;
 use complexitynet_engine::tiers::table::{self, CallRecord, CostMode, ProviderKind, ProviderRow, TierRow, TierUpdate};
-use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Provider, Request};
+use complexitynet_engine::tiers::{CancellationToken, ErrorKind, GenParams, Message, Provider, Request};
 use complexitynet_engine::{EngineError, ErrorCode};
 use serde_json::json;
 use std::io::{IsTerminal, Read, Write};
@@ -109,9 +109,9 @@ pub enum ModelsCommand {
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
-    /// A tier (local, mid, top, …) or PROVIDER:MODEL
+    /// A tier (local, mid, top, …) or PROVIDER:MODEL [default: routed by the active classifier]
     #[arg(long)]
-    pub tier: String,
+    pub tier: Option<String>,
     pub prompt: String,
     #[arg(long, default_value_t = 0.2)]
     pub temperature: f32,
@@ -445,12 +445,63 @@ fn cost_of(tier: &TierRow, mode: CostMode, usd: f64) -> f64 {
     }
 }
 
+/// `ask`: one tier when `--tier` is given; otherwise the prompt is routed (the classifier picks the tier, shown
+/// before the answer), and a tier that fails for a reason another tier would not share (no key, rate limit,
+/// network, server error) hands the prompt to the next available tier.
 pub fn ask(args: AskArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
+    if let Some(spec) = args.tier.clone() {
+        return ask_tier(&args, &spec, None, data_dir, json).map_err(|(e, _)| e);
+    }
     let store: Store = open(data_dir)?;
-    let (tier, prov) = table::resolve(&store, &args.tier).map_err(tier_err)?;
-    let mode = table::cost_mode(&store).map_err(tier_err)?;
+    let policy_args = crate::cli_route::PolicyArgs { policy: "paper".into(), tau: 0.5, map: None, classifier: None };
+    let (classifier, policy) = crate::cli_route::load_for_routing(&store, data_dir, &policy_args)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::internal(format!("cannot start the async runtime: {e}")))?;
     let keychain = Keychain::open();
-    let provider = build_provider(&store, &tier, &prov, &keychain, None)?;
+    let mut decision = crate::cli_route::decide(&store, &classifier, &policy, &args.prompt, &keychain, &rt)?;
+    let tiers = table::tiers(&store).map_err(tier_err)?;
+    let mut failed = vec![false; tiers.len()];
+    loop {
+        if !json {
+            eprintln!("[level {} → {} · {} · {}]", decision.level, decision.tier, decision.model, decision.reason);
+        }
+        match ask_tier(&args, &decision.tier, Some(&decision), data_dir, json) {
+            Ok(()) => return Ok(()),
+            Err((e, Some(kind))) if kind.is_transient() || matches!(kind, ErrorKind::Auth | ErrorKind::Quota) => {
+                let idx = tiers.iter().position(|t| t.name == decision.tier).unwrap_or(0);
+                failed[idx] = true;
+                let ok: Vec<bool> = tiers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| !failed[i] && crate::cli_route::available(&store, &keychain, t).0)
+                    .collect();
+                let Some((next, flagged)) = complexitynet_engine::route::fall_through(idx, &ok) else { return Err(e) };
+                eprintln!("{} failed ({}); falling through to {}", decision.tier, e.message, tiers[next].name);
+                decision.reason = format!("{}; {} failed: {}", decision.reason, decision.tier, e.message);
+                decision.tier = tiers[next].name.clone();
+                decision.model = tiers[next].model.clone();
+                decision.flagged |= flagged;
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+}
+
+fn ask_tier(
+    args: &AskArgs,
+    spec: &str,
+    route: Option<&crate::cli_route::Decision>,
+    data_dir: &DataDir,
+    json: bool,
+) -> Result<(), (AppError, Option<ErrorKind>)> {
+    let plain = |e: AppError| (e, None);
+    let store: Store = open(data_dir).map_err(plain)?;
+    let (tier, prov) = table::resolve(&store, spec).map_err(tier_err).map_err(plain)?;
+    let mode = table::cost_mode(&store).map_err(tier_err).map_err(plain)?;
+    let keychain = Keychain::open();
+    let provider = build_provider(&store, &tier, &prov, &keychain, None).map_err(plain)?;
     let mut messages = Vec::new();
     if let Some(s) = &args.system {
         messages.push(Message::system(s));
@@ -466,7 +517,7 @@ pub fn ask(args: AskArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| AppError::internal(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| plain(AppError::internal(format!("cannot start the async runtime: {e}"))))?;
     let cancel = CancellationToken::new();
     let on_text = |t: &str| {
         if !json {
@@ -505,13 +556,15 @@ pub fn ask(args: AskArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError
                     usage_estimated: c.usage_estimated,
                 },
             )
-            .map_err(tier_err)?;
+            .map_err(tier_err)
+            .map_err(plain)?;
             let cost = cost_of(&tier, mode, c.cost_usd);
             if json {
                 println!("{}", serde_json::to_string_pretty(&json!({
                     "tier": tier.name, "provider": prov.name, "model": c.model, "text": c.text, "usage": c.usage,
                     "usage_estimated": c.usage_estimated, "finish_reason": c.finish_reason, "latency_ms": c.latency_ms,
                     "cost_usd": c.cost_usd, "cost": cost, "cost_mode": mode, "attempts": c.attempts,
+                    "route": route,
                 })).expect("serialises"));
             } else {
                 println!();
@@ -548,8 +601,10 @@ pub fn ask(args: AskArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError
                     usage_estimated: false,
                 },
             )
-            .map_err(tier_err)?;
-            Err(AppError::from(EngineError::from(e)))
+            .map_err(tier_err)
+            .map_err(plain)?;
+            let kind = e.kind;
+            Err((AppError::from(EngineError::from(e)), Some(kind)))
         }
     }
 }

@@ -3,7 +3,9 @@
 //! opens the window.
 
 pub mod cli;
+mod cli_classify;
 mod cli_label;
+mod cli_route;
 mod cli_tiers;
 mod cli_verify;
 mod commands;
@@ -47,6 +49,12 @@ pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
             commands::labeling::label_start,
             commands::labeling::label_runs,
             commands::labeling::label_trials,
+            commands::classifier::classifier_list,
+            commands::classifier::classifier_activate,
+            commands::classifier::classifier_remove,
+            commands::classifier::classifier_train,
+            commands::classifier::classify_prompt,
+            commands::classifier::encoder_status,
         ],
     )
 }

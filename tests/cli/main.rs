@@ -1,6 +1,8 @@
 //! The `complexitynet` binary's headless commands, run as a user would: real process, real SQLite file in a
 //! temporary data dir, JSON parsed from stdout.
 
+mod classifier;
+
 use complexitynet_engine::testing::{shared_data, test_models};
 use complexitynet_engine::testing::{Behavior, FileServer};
 use serde_json::Value;

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { appReady } from "./ipc/commands";
 import { DatasetsTab } from "./tabs/Datasets";
+import { FinetuneTab } from "./tabs/Finetune";
 import { LabelingTab } from "./tabs/Labeling";
 import { ModelsTab } from "./tabs/Models";
 import { NotBuiltTab } from "./tabs/NotBuilt";
@@ -21,7 +22,6 @@ export const TABS: { id: TabId; label: string }[] = [
 /** What each unbuilt tab will do, stated plainly; no placeholder data. */
 const NOT_BUILT: Partial<Record<TabId, string>> = {
   chat: "Chat will classify every prompt, send it to the cheapest capable tier and show the level, tier, cost and savings of each answer.",
-  finetune: "Fine-tune will train the complexity classifier on labeled tasks, locally or through a cloud fine-tuning job, and compare methods on the same folds.",
   evaluate: "Evaluate will measure routed pass rate and cost against always using the top tier, the oracle and the paper's routing map.",
 };
 
@@ -53,6 +53,7 @@ export function App() {
         {tab === "datasets" && <DatasetsTab />}
         {tab === "models" && <ModelsTab />}
         {tab === "labeling" && <LabelingTab />}
+        {tab === "finetune" && <FinetuneTab />}
         {tab === "settings" && <SettingsTab />}
         {NOT_BUILT[tab] && <NotBuiltTab title={current.label} description={NOT_BUILT[tab]!} />}
       </main>

@@ -4,6 +4,11 @@ import { open } from "@tauri-apps/plugin-dialog";
 import { toAppError } from "./errors";
 import type {
   AppInfo,
+  ClassifierMeta,
+  EncoderStatus,
+  Prediction,
+  TrainEvent,
+  TrainRequest,
   AskEvent,
   CatalogEntry,
   CatalogModel,
@@ -154,3 +159,23 @@ export function labelStart(args: LabelArgs, onEvent: (e: LabelEvent) => void) {
 export const labelRuns = () => call<RunSummary[]>("label_runs");
 
 export const labelTrials = (name: string, taskId: string) => call<TrialView[]>("label_trials", { name, taskId });
+
+// ---- Classifier (Fine-tune tab) ---------------------------------------------------------------------------
+
+export const classifierList = () => call<ClassifierMeta[]>("classifier_list");
+
+export const classifierActivate = (id: string) => call<ClassifierMeta>("classifier_activate", { id });
+
+export const classifierRemove = (id: string) => call<void>("classifier_remove", { id });
+
+export const encoderStatus = () => call<EncoderStatus>("encoder_status");
+
+/** Trains and evaluates; `onEvent` gets rounds, epochs and cloud job updates. Cancel with jobCancel("train"). */
+export function classifierTrain(request: TrainRequest, onEvent: (e: TrainEvent) => void) {
+  const channel = new Channel<TrainEvent>();
+  channel.onmessage = onEvent;
+  return call<ClassifierMeta>("classifier_train", { request, onEvent: channel });
+}
+
+export const classifyPrompt = (prompt: string, classifier?: string | null) =>
+  call<Prediction>("classify_prompt", { prompt, classifier: classifier ?? null });

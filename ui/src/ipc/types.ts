@@ -186,3 +186,102 @@ export interface TrialView {
 }
 
 export type LabelEvent = { event: "trial"; tier_index: number; passed: boolean; cost_usd: number };
+
+// ---- Classifier (Fine-tune tab) ---------------------------------------------------------------------------
+
+export type Method = "zero-shot" | "tfidf" | "head" | "finetune" | "openai";
+
+export interface Metrics {
+  n: number;
+  accuracy: number;
+  macro_f1: number;
+  within_one: number;
+  accuracy_ci: [number, number];
+  macro_f1_ci: [number, number];
+  within_one_ci: [number, number];
+  levels: number[];
+  confusion: number[][];
+}
+
+export interface Job {
+  id: string;
+  status: string;
+  model: string;
+  fine_tuned_model?: string | null;
+}
+
+export interface Report {
+  method: Method;
+  source: string;
+  levels: number[];
+  n: number;
+  counts: [number, number][];
+  training_hash: string;
+  folds: number;
+  seed: number;
+  split: Metrics;
+  cv: Metrics | null;
+  majority: Metrics | null;
+  train_seconds: number;
+  total_seconds: number;
+  unparsed: number;
+  jobs: Job[];
+}
+
+export interface ClassifierMeta {
+  id: string;
+  method: Method;
+  labels: string;
+  rule: { rule: string };
+  levels: number[];
+  training_hash: string;
+  created: number;
+  report: Report;
+  tier?: string | null;
+  fine_tuned_model?: string | null;
+  builtin: boolean;
+  active: boolean;
+}
+
+export interface TrainRequest {
+  labels: string;
+  method: Method;
+  folds?: number | null;
+  seed?: number;
+  epochs?: number | null;
+  tier?: string | null;
+  baseModel?: string | null;
+  provider?: string | null;
+  name?: string | null;
+  activate?: boolean;
+}
+
+export interface EpochReport {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  train_accuracy: number;
+  held_out_accuracy: number | null;
+}
+
+export type JobUpdate =
+  | { kind: "status"; job: string; status: string }
+  | { kind: "event"; job: string; event: { id: string; created_at: number; level: string; message: string } };
+
+export type TrainEvent =
+  | { kind: "round"; round: string; index: number; total: number }
+  | { kind: "epoch"; round: string; epoch: EpochReport }
+  | { kind: "job"; round: string; update: JobUpdate };
+
+export interface Prediction {
+  level: number;
+  probabilities: number[];
+  levels: number[];
+  classifier: string;
+}
+
+export interface EncoderStatus {
+  id: string;
+  dir: string;
+  present: boolean;
+}

@@ -83,6 +83,14 @@ pub enum ErrorCode {
     /// Not enough free disk space for a download.
     DiskFull,
     UnknownRun,
+    /// A labeled set cannot train a classifier (empty, too few examples of a level, another rule than
+    /// expected); nothing was trained.
+    LabelsUnusable,
+    UnknownClassifier,
+    /// The sentence encoder's files are missing or not the expected ones; the message says how to fetch them.
+    EncoderMissing,
+    /// A cloud fine-tuning job failed or was cancelled on the provider's side.
+    FineTuneFailed,
     /// Anything unexpected (I/O on the data dir, a bug). The message says what.
     Internal,
 }

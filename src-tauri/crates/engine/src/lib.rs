@@ -14,6 +14,7 @@ pub mod keys;
 pub mod label;
 pub mod models;
 pub mod paths;
+pub mod route;
 pub mod store;
 /// Test support shared with the app package's tests (a misbehaving loopback HTTP server). Not linked into the
 /// app unless a test uses it.

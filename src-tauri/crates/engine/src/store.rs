@@ -133,6 +133,18 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, task_id, tier_index, trial)
     ) WITHOUT ROWID;
     "#,
+    // v5: trained complexity classifiers. The weights live in files under the data dir (`dir`); this row holds
+    // the metadata (method, labels, metrics) as JSON. The active one is the `active_classifier` setting.
+    r#"
+    CREATE TABLE classifiers (
+        id         TEXT PRIMARY KEY,
+        method     TEXT NOT NULL,
+        labels     TEXT NOT NULL,
+        dir        TEXT NOT NULL,
+        meta       TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -280,7 +280,8 @@ impl Drop for ChatServer {
     }
 }
 
-fn read_request(conn: &TcpStream) -> Option<RecordedRequest> {
+/// Reads one HTTP/1.1 request (head and Content-Length body).
+pub fn read_request(conn: &TcpStream) -> Option<RecordedRequest> {
     let mut reader = BufReader::new(conn.try_clone().ok()?);
     let mut head = String::new();
     loop {
@@ -304,7 +305,8 @@ fn read_request(conn: &TcpStream) -> Option<RecordedRequest> {
     Some(RecordedRequest { head, body: String::from_utf8_lossy(&body).into_owned() })
 }
 
-fn send_reply(mut conn: TcpStream, reply: Reply, stop: &AtomicBool) -> std::io::Result<()> {
+/// Writes a scripted reply.
+pub fn send_reply(mut conn: TcpStream, reply: Reply, stop: &AtomicBool) -> std::io::Result<()> {
     match reply {
         Reply::Delayed(d, inner) => {
             std::thread::sleep(d);

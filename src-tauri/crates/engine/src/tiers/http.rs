@@ -43,7 +43,9 @@ impl CloudConfig {
     }
 }
 
-pub(crate) struct Cloud {
+/// A cloud provider's HTTP plumbing; also used by clients of other endpoints of the same provider (the
+/// classifier's fine-tuning jobs), so that they share its error classification, timeouts and cancellation.
+pub struct Cloud {
     pub config: CloudConfig,
     pub client: reqwest::Client,
     pub permits: Arc<Semaphore>,
@@ -96,22 +98,13 @@ impl Cloud {
         err
     }
 
-    /// Sends a POST with the concurrency permit held, bounded by the request timeout and the cancel token.
-    pub async fn post(
+    /// Sends any request (GET, multipart upload, …), bounded by the request timeout and the cancel token; an
+    /// error status becomes a classified [`ProviderError`].
+    pub async fn send(
         &self,
-        url: &str,
-        headers: &[(&str, String)],
-        body: &Value,
+        req: reqwest::RequestBuilder,
         cancel: &CancellationToken,
     ) -> Result<reqwest::Response, ProviderError> {
-        let mut req = self
-            .client
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(serde_json::to_vec(body).expect("a JSON value serialises"));
-        for (k, v) in headers {
-            req = req.header(*k, v);
-        }
         let resp = tokio::select! {
             r = tokio::time::timeout(self.config.request_timeout, req.send()) => r,
             _ = cancel.cancelled() => return Err(self.err(ErrorKind::Cancelled, "cancelled before the answer started")),
@@ -134,6 +127,25 @@ impl Cloud {
             .and_then(Result::ok)
             .unwrap_or_default();
         Err(self.http_error(status, &headers, &body))
+    }
+
+    /// Sends a POST with the concurrency permit held, bounded by the request timeout and the cancel token.
+    pub async fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, String)],
+        body: &Value,
+        cancel: &CancellationToken,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let mut req = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(serde_json::to_vec(body).expect("a JSON value serialises"));
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        self.send(req, cancel).await
     }
 
     /// Reads a non-streaming JSON body within the request timeout.

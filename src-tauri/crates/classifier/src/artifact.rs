@@ -1,0 +1,310 @@
+//! Stored classifiers: each one a folder under `<data dir>/classifiers/<id>/` (the head as safetensors, or the
+//! TF-IDF model as JSON, a fine-tuned encoder's weights, and `meta.json`) plus a row in the database. One is
+//! active; a default classifier ships inside the app (a 3 × 384 head and its metadata, built by
+//! `complexitynet train` from the replayed paper labels), so routing works on first launch.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use complexitynet_engine::label::Rule;
+use complexitynet_engine::store::Store;
+use complexitynet_engine::tiers::CancellationToken;
+
+use crate::bert::{self, Encoder};
+use crate::error::{ClassifierError, Result};
+use crate::metrics::argmax;
+use crate::neural::Head;
+use crate::openai::FineTuneClient;
+use crate::train::{Outcome, Report};
+use crate::zeroshot::ZeroShot;
+use crate::{Method, Model};
+
+/// The shipped classifier's id.
+pub const BUILTIN_ID: &str = "default";
+const BUILTIN_META: &str = include_str!("../../../../resources/classifier/meta.json");
+const BUILTIN_HEAD: &[u8] = include_bytes!("../../../../resources/classifier/head.safetensors");
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EncoderRef {
+    pub id: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    pub id: String,
+    pub method: Method,
+    /// The label run the classifier learned from.
+    pub labels: String,
+    pub rule: Rule,
+    pub levels: Vec<u32>,
+    pub encoder: Option<EncoderRef>,
+    pub training_hash: String,
+    /// Unix seconds.
+    pub created: u64,
+    pub report: Report,
+    /// Zero-shot: the tier that rates.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// OpenAI: the fine-tuned model that classifies.
+    #[serde(default)]
+    pub fine_tuned_model: Option<String>,
+    #[serde(default)]
+    pub builtin: bool,
+    /// Filled in by [`list`].
+    #[serde(default)]
+    pub active: bool,
+}
+
+fn root(data_dir: &Path) -> PathBuf {
+    data_dir.join("classifiers")
+}
+
+fn check_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 80
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !id.starts_with('.');
+    if !ok || id == BUILTIN_ID {
+        return Err(ClassifierError::Invalid(format!(
+            "{id:?} cannot name a classifier (letters, digits, '-', '_', '.'; not {BUILTIN_ID:?})"
+        )));
+    }
+    Ok(())
+}
+
+/// A fresh id: `<labels>-<method>-<unix seconds>`.
+pub fn new_id(labels: &str, method: Method) -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let clean: String =
+        labels.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' }).collect();
+    format!("{clean}-{}-{secs}", method.name())
+}
+
+/// Stores a trained classifier under `id` (replacing one of that id). The files are written to a temporary
+/// folder and renamed into place, so a crash leaves either the old classifier or the new one.
+pub fn save(store: &Store, data_dir: &Path, id: &str, outcome: &Outcome, tier: Option<String>) -> Result<Meta> {
+    check_id(id)?;
+    let io = |what: &str, e| ClassifierError::io(what.to_owned(), e);
+    let root = root(data_dir);
+    std::fs::create_dir_all(&root).map_err(|e| io("creating the classifiers folder", e))?;
+    let tmp = root.join(format!(".{id}.tmp"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| io("creating the classifier folder", e))?;
+    let r = &outcome.report;
+    let mut encoder = None;
+    match &outcome.model {
+        Model::Tfidf(m) => {
+            let json = serde_json::to_vec(m).map_err(|e| ClassifierError::Invalid(e.to_string()))?;
+            std::fs::write(tmp.join("tfidf.json"), json).map_err(|e| io("writing tfidf.json", e))?;
+        }
+        Model::Encoder { encoder: enc, head } => {
+            head.save(&tmp.join("head.safetensors"))?;
+            if r.method == Method::Finetune {
+                enc.save_weights(&tmp.join("encoder.safetensors"))?;
+            }
+            encoder = Some(EncoderRef { id: bert::ENCODER_ID.into(), sha256: enc.sha256.clone() });
+        }
+        Model::ZeroShot(_) | Model::OpenAi { .. } => {}
+    }
+    let meta = Meta {
+        id: id.to_owned(),
+        method: r.method,
+        labels: r.source.clone(),
+        rule: r.rule.clone(),
+        levels: r.levels.clone(),
+        encoder,
+        training_hash: r.training_hash.clone(),
+        created: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        report: r.clone(),
+        tier,
+        fine_tuned_model: outcome.fine_tuned_model.clone(),
+        builtin: false,
+        active: false,
+    };
+    let meta_json = serde_json::to_string_pretty(&meta).map_err(|e| ClassifierError::Invalid(e.to_string()))?;
+    std::fs::write(tmp.join("meta.json"), &meta_json).map_err(|e| io("writing meta.json", e))?;
+    let dir = root.join(id);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::rename(&tmp, &dir).map_err(|e| io("moving the classifier into place", e))?;
+    store.conn().execute(
+        "INSERT INTO classifiers(id, method, labels, dir, meta) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(id) DO UPDATE SET method = excluded.method, labels = excluded.labels, dir = excluded.dir,
+         meta = excluded.meta",
+        params![id, meta.method.name(), meta.labels, dir.to_string_lossy(), meta_json],
+    )?;
+    Ok(meta)
+}
+
+/// The shipped default's metadata.
+pub fn builtin() -> Meta {
+    let mut m: Meta = serde_json::from_str(BUILTIN_META).expect("the shipped classifier's meta.json parses");
+    m.id = BUILTIN_ID.into();
+    m.builtin = true;
+    m
+}
+
+pub fn active_id(store: &Store) -> Result<String> {
+    let id: Option<String> = store
+        .conn()
+        .query_row("SELECT value FROM settings WHERE key = 'active_classifier'", [], |r| r.get(0))
+        .optional()?;
+    Ok(id.unwrap_or_else(|| BUILTIN_ID.into()))
+}
+
+/// Every classifier, the shipped one first, newest next; `active` marks the one in use.
+pub fn list(store: &Store) -> Result<Vec<Meta>> {
+    let active = active_id(store)?;
+    let mut out = vec![builtin()];
+    let mut stmt = store.conn().prepare("SELECT meta FROM classifiers ORDER BY created_at DESC, id")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    for row in rows {
+        if let Ok(m) = serde_json::from_str::<Meta>(&row?) {
+            out.push(m);
+        }
+    }
+    for m in &mut out {
+        m.active = m.id == active;
+    }
+    Ok(out)
+}
+
+/// A classifier's metadata and folder (none for the shipped one).
+pub fn get(store: &Store, id: &str) -> Result<(Meta, Option<PathBuf>)> {
+    if id == BUILTIN_ID {
+        return Ok((builtin(), None));
+    }
+    let row: Option<(String, String)> = store
+        .conn()
+        .query_row("SELECT meta, dir FROM classifiers WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (meta, dir) = row.ok_or_else(|| ClassifierError::Unknown(id.to_owned()))?;
+    let meta: Meta = serde_json::from_str(&meta).map_err(|e| ClassifierError::Invalid(format!("{id}: {e}")))?;
+    Ok((meta, Some(PathBuf::from(dir))))
+}
+
+pub fn activate(store: &Store, id: &str) -> Result<Meta> {
+    let (mut meta, _) = get(store, id)?;
+    store.conn().execute(
+        "INSERT INTO settings(key, value) VALUES ('active_classifier', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [id],
+    )?;
+    meta.active = true;
+    Ok(meta)
+}
+
+/// Removes a stored classifier (not the shipped one); if it was active, the shipped one takes over.
+pub fn remove(store: &Store, id: &str) -> Result<()> {
+    let (meta, dir) = get(store, id)?;
+    if meta.builtin {
+        return Err(ClassifierError::Invalid("the shipped classifier cannot be removed".into()));
+    }
+    if active_id(store)? == id {
+        store.conn().execute("DELETE FROM settings WHERE key = 'active_classifier'", [])?;
+    }
+    store.conn().execute("DELETE FROM classifiers WHERE id = ?1", [id])?;
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(())
+}
+
+/// What loading may need beyond the files: the encoder folder, and for the LLM-backed methods their clients
+/// (built by the caller from the tier or key the metadata names).
+#[derive(Default)]
+pub struct LoadContext {
+    pub encoder_dir: PathBuf,
+    pub zero_shot: Option<Arc<ZeroShot>>,
+    pub openai: Option<Arc<FineTuneClient>>,
+}
+
+/// A loaded classifier.
+pub struct Classifier {
+    pub meta: Meta,
+    pub model: Model,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    pub level: u32,
+    pub probabilities: Vec<f32>,
+    pub levels: Vec<u32>,
+    pub classifier: String,
+}
+
+fn encoder_for(meta: &Meta, ctx: &LoadContext, weights: Option<&Path>) -> Result<Encoder> {
+    let enc = match weights {
+        Some(w) => Encoder::load_with_weights(&ctx.encoder_dir, w)?,
+        None => Encoder::load(&ctx.encoder_dir)?,
+    };
+    if let (Some(want), None) = (&meta.encoder, weights) {
+        if want.sha256 != enc.sha256 {
+            return Err(ClassifierError::EncoderMissing(format!(
+                "classifier {} was trained on encoder weights {}…, but {} holds {}…; fetch the right encoder with \
+                 `complexitynet classifier fetch-encoder`",
+                meta.id,
+                &want.sha256[..12],
+                ctx.encoder_dir.display(),
+                &enc.sha256[..12.min(enc.sha256.len())]
+            )));
+        }
+    }
+    Ok(enc)
+}
+
+pub fn load(meta: Meta, dir: Option<&Path>, ctx: &LoadContext) -> Result<Classifier> {
+    let read = |name: &str| -> Result<Vec<u8>> {
+        let d = dir.ok_or_else(|| ClassifierError::Invalid(format!("classifier {} has no files", meta.id)))?;
+        std::fs::read(d.join(name)).map_err(|e| ClassifierError::io(format!("reading {}", d.join(name).display()), e))
+    };
+    let model = match meta.method {
+        Method::Tfidf => Model::Tfidf(
+            serde_json::from_slice(&read("tfidf.json")?).map_err(|e| ClassifierError::Invalid(e.to_string()))?,
+        ),
+        Method::Head => {
+            let head = if meta.builtin {
+                Head::from_bytes(BUILTIN_HEAD)?
+            } else {
+                Head::from_bytes(&read("head.safetensors")?)?
+            };
+            Model::Encoder { encoder: Arc::new(encoder_for(&meta, ctx, None)?), head }
+        }
+        Method::Finetune => {
+            let d = dir.ok_or_else(|| ClassifierError::Invalid("a fine-tuned classifier has files".into()))?;
+            let encoder = encoder_for(&meta, ctx, Some(&d.join("encoder.safetensors")))?;
+            Model::Encoder { encoder: Arc::new(encoder), head: Head::from_bytes(&read("head.safetensors")?)? }
+        }
+        Method::ZeroShot => Model::ZeroShot(ctx.zero_shot.clone().ok_or_else(|| {
+            ClassifierError::Invalid(format!(
+                "classifier {} asks tier {:?}, which is not available",
+                meta.id, meta.tier
+            ))
+        })?),
+        Method::OpenAi => Model::OpenAi {
+            client: ctx
+                .openai
+                .clone()
+                .ok_or_else(|| ClassifierError::Invalid(format!("classifier {} needs the OpenAI provider", meta.id)))?,
+            model: meta
+                .fine_tuned_model
+                .clone()
+                .ok_or_else(|| ClassifierError::Invalid("no fine-tuned model".into()))?,
+        },
+    };
+    Ok(Classifier { meta, model })
+}
+
+impl Classifier {
+    pub async fn classify(&self, prompt: &str, cancel: &CancellationToken) -> Result<Prediction> {
+        let probabilities = self.model.predict(&self.meta.levels, &[prompt], cancel).await?.remove(0);
+        Ok(Prediction {
+            level: self.meta.levels[argmax(&probabilities)],
+            probabilities,
+            levels: self.meta.levels.clone(),
+            classifier: self.meta.id.clone(),
+        })
+    }
+}

@@ -1,0 +1,67 @@
+//! The classifier domain's error. Every variant maps to one of the engine's closed `{code, message}` codes.
+
+use complexitynet_engine::error::{DatasetError, DownloadError, LabelError, ProviderError, StoreError};
+use complexitynet_engine::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifierError {
+    /// The labeled set cannot train or evaluate: empty, a level with too few examples, another rule than the
+    /// one asked for. Raised before any training starts.
+    #[error("{0}")]
+    LabelsUnusable(String),
+    #[error("no classifier {0:?} (see `complexitynet classifier list`)")]
+    Unknown(String),
+    #[error("{0}")]
+    EncoderMissing(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the fine-tuning job {job} ended as {status}: {message}")]
+    FineTune { job: String, status: String, message: String },
+    #[error("cancelled")]
+    Cancelled,
+    #[error("tensor computation failed: {0}")]
+    Tensor(#[from] candle_core::Error),
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Label(#[from] LabelError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+}
+
+impl From<rusqlite::Error> for ClassifierError {
+    fn from(e: rusqlite::Error) -> Self {
+        ClassifierError::Store(StoreError::Sql(e))
+    }
+}
+
+impl ClassifierError {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        ClassifierError::Io { context: context.into(), source }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ClassifierError::LabelsUnusable(_) => ErrorCode::LabelsUnusable,
+            ClassifierError::Unknown(_) => ErrorCode::UnknownClassifier,
+            ClassifierError::EncoderMissing(_) => ErrorCode::EncoderMissing,
+            ClassifierError::Invalid(_) => ErrorCode::InvalidArguments,
+            ClassifierError::FineTune { .. } => ErrorCode::FineTuneFailed,
+            ClassifierError::Cancelled => ErrorCode::Cancelled,
+            ClassifierError::Tensor(_) | ClassifierError::Io { .. } => ErrorCode::Internal,
+            ClassifierError::Provider(e) => e.code(),
+            ClassifierError::Label(e) => e.code(),
+            ClassifierError::Store(e) => e.code(),
+            ClassifierError::Dataset(e) => e.code(),
+            ClassifierError::Download(e) => e.code(),
+        }
+    }
+}
+
+pub type Result<T, E = ClassifierError> = std::result::Result<T, E>;

@@ -1,0 +1,412 @@
+//! `train`, `classify` and `classifier …` as a user runs them: replayed paper labels, the real encoder, the
+//! real local model for zero-shot, the fine-tuning wire server for the cloud method.
+
+use super::{cn, cn_env, mbpp, ok_json, stderr};
+use complexitynet_classifier::testing::{FineTuneServer, TEST_KEY};
+use complexitynet_engine::testing::{shared_data, test_models, Behavior, FileServer};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn encoder() -> PathBuf {
+    test_models().join("all-MiniLM-L6-v2")
+}
+
+fn enc_env() -> [(&'static str, String); 2] {
+    [
+        ("COMPLEXITYNET_ENCODER_DIR", encoder().to_string_lossy().into_owned()),
+        ("COMPLEXITYNET_LOCAL_THREADS", "1".into()),
+    ]
+}
+
+/// `cn` with the test encoder.
+fn ce(dir: &Path, args: &[&str]) -> std::process::Output {
+    let env = enc_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    cn_env(dir, args, None, &env)
+}
+
+/// MBPP imported and its first `limit` tasks (all when None) labeled by replaying the paper's recorded answers.
+fn replayed(dir: &Path, name: &str, limit: Option<&str>) {
+    ok_json(&cn(dir, &["dataset", "import", mbpp().to_str().unwrap(), "--name", "mbpp", "--json"]));
+    let recorded = shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl");
+    let mut args = vec![
+        "label",
+        "run",
+        "--dataset",
+        "mbpp",
+        "--name",
+        name,
+        "--tiers",
+        "replay:codellama-7b-python,replay:gpt-3.5-turbo-1106,replay:gpt-4-1106-preview",
+        "--trials",
+        "1",
+        "--rule",
+        "single3",
+        "--json",
+        "--replay",
+        recorded.to_str().unwrap(),
+    ];
+    if let Some(l) = limit {
+        args.extend(["--limit", l]);
+    }
+    let out = cn(dir, &args);
+    // A finished run with tasks no tier solved (and task 440, which has no GPT answers) reports `incomplete`.
+    assert!(!out.stdout.is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn classify_works_on_a_fresh_install_with_the_shipped_classifier_once_the_encoder_is_fetched() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |dir: &Path| -> Value {
+        let report = ok_json(&cn(dir, &["doctor", "--json"]));
+        report["checks"].as_array().unwrap().iter().find(|c| c["name"] == "classifier").unwrap().clone()
+    };
+    assert_eq!(check(dir.path())["status"], "missing");
+    // Without the encoder: a clear error with the fix.
+    let out = cn(dir.path(), &["classify", "Write a function to add two numbers.", "--json"]);
+    assert!(!out.status.success());
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "encoder_missing");
+    assert!(err["error"]["message"].as_str().unwrap().contains("classifier fetch-encoder"));
+
+    // A mirror that serves the wrong bytes installs nothing.
+    let bad = FileServer::start(b"{\"not\": \"a model\"}".to_vec(), Behavior::Serve);
+    let out = cn(dir.path(), &["classifier", "fetch-encoder", "--url", &bad.url("/minilm"), "--json"]);
+    assert!(!out.status.success());
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "download_corrupt", "{err}");
+    assert!(!dir.path().join("encoders/all-MiniLM-L6-v2/model.safetensors").exists());
+
+    // From a local copy (what scripts/run.sh does with the PyPI wheel), checksummed.
+    let got =
+        ok_json(&cn(dir.path(), &["classifier", "fetch-encoder", "--from", encoder().to_str().unwrap(), "--json"]));
+    assert_eq!(got["encoder"], "sentence-transformers/all-MiniLM-L6-v2");
+    assert_eq!(check(dir.path())["status"], "ok");
+    let easy = ok_json(&cn(dir.path(), &["classify", "Write a function to add two numbers.", "--json"]));
+    assert_eq!(easy["classifier"], "default");
+    let p = easy["probabilities"].as_array().unwrap();
+    assert_eq!(p.len(), 3);
+    let sum: f64 = p.iter().map(|x| x.as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 1e-4, "{p:?}");
+    assert!([0, 1, 2].contains(&easy["level"].as_u64().unwrap()));
+    let hard = ok_json(&cn(
+        dir.path(),
+        &[
+            "classify",
+            "Write a function to find the minimum cost path to reach (m, n) from (0, 0) for the given cost matrix \
+             using dynamic programming.",
+            "--json",
+        ],
+    ));
+    assert!(
+        hard["probabilities"][0].as_f64().unwrap() < easy["probabilities"][0].as_f64().unwrap(),
+        "the shipped classifier rates a DP task less likely for the local tier than adding two numbers: {easy} {hard}"
+    );
+    let list = ok_json(&cn(dir.path(), &["classifier", "list", "--json"]));
+    assert_eq!(list[0]["id"], "default");
+    assert_eq!(list[0]["active"], true);
+}
+
+#[test]
+fn the_shipped_classifier_is_reproduced_by_its_documented_command() {
+    let dir = tempfile::tempdir().unwrap();
+    replayed(dir.path(), "paper-replay", None);
+    // The command in README.md / BENCHMARKS.md that produced resources/classifier.
+    let meta = ok_json(&ce(dir.path(), &["train", "--labels", "paper-replay", "--method", "head", "--json"]));
+    let shipped: Value =
+        serde_json::from_str(&std::fs::read_to_string("resources/classifier/meta.json").unwrap()).unwrap();
+    assert_eq!(meta["training_hash"], shipped["training_hash"], "the same 687 labeled tasks");
+    assert_eq!(meta["report"]["n"], 687);
+    assert_eq!(meta["report"]["counts"], serde_json::json!([[0, 325], [1, 274], [2, 88]]));
+    for k in ["accuracy", "macro_f1"] {
+        let (a, b) = (meta["report"]["cv"][k].as_f64().unwrap(), shipped["report"]["cv"][k].as_f64().unwrap());
+        assert!((a - b).abs() < 0.01, "{k}: {a} vs shipped {b}");
+    }
+    assert_eq!(meta["report"]["folds"], 5);
+    let cm: u64 = meta["report"]["cv"]["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()))
+        .sum();
+    assert_eq!(cm, 687, "every example is predicted once across the folds");
+
+    // The savings report of the shipped classifier on these labels: held-out predictions only.
+    let out = dir.path().join("eval");
+    let report =
+        ok_json(&ce(dir.path(), &["eval", "--labels", "paper-replay", "--out", out.to_str().unwrap(), "--json"]));
+    assert_eq!(report["classifier"], "default");
+    assert_eq!(report["n"], 687);
+    let by_name = |n: &str| -> Value {
+        report["strategies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"].as_str().unwrap().starts_with(n))
+            .unwrap()
+            .clone()
+    };
+    // Measured on the replayed answers: GPT-4 passes 621 of the 687 labeled tasks; the oracle passes them all.
+    assert!((by_name("always L3")["pass_rate"].as_f64().unwrap() - 621.0 / 687.0).abs() < 1e-9);
+    assert_eq!(by_name("always L1")["pass_rate"].as_f64().unwrap(), 325.0 / 687.0);
+    assert_eq!(by_name("oracle")["pass_rate"], 1.0);
+    assert!((by_name("always L1")["savings_vs_top"].as_f64().unwrap() - 0.99).abs() < 1e-9, "the paper's units");
+    let routed = &report["routed"];
+    let (pass, saved) = (routed["pass_rate"].as_f64().unwrap(), routed["savings_vs_top"].as_f64().unwrap());
+    assert!(pass > 325.0 / 687.0 && pass < 621.0 / 687.0, "between always-L1 and always-top: {pass}");
+    assert!(saved > 0.5 && saved < 0.99, "{saved}");
+    assert_eq!(report["threshold_curve"].as_array().unwrap().len(), 21);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| oracle | 100.0% |") && md.contains("saved"), "{md}");
+    assert!(std::fs::read_to_string(out.join("plot.svg")).unwrap().starts_with("<svg"));
+    let t = ok_json(&ce(
+        dir.path(),
+        &[
+            "eval",
+            "--labels",
+            "paper-replay",
+            "--policy",
+            "threshold",
+            "--tau",
+            "0.6",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    ));
+    assert!(t["routed"]["name"].as_str().unwrap().contains("τ=0.60"));
+    // A classifier that was not cross-validated on these labels has no held-out predictions for them.
+    replayed_more(dir.path());
+    ok_json(&ce(
+        dir.path(),
+        &["train", "--labels", "first-100", "--method", "tfidf", "--folds", "2", "--name", "other", "--json"],
+    ));
+    let bad = ce(
+        dir.path(),
+        &["eval", "--labels", "paper-replay", "--classifier", "other", "--out", out.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(serde_json::from_slice::<Value>(&bad.stdout).unwrap()["error"]["code"], "labels_unusable");
+}
+
+fn replayed_more(dir: &Path) {
+    let recorded = shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl");
+    let out = cn(
+        dir,
+        &[
+            "label",
+            "run",
+            "--dataset",
+            "mbpp",
+            "--name",
+            "first-100",
+            "--trials",
+            "1",
+            "--rule",
+            "single3",
+            "--limit",
+            "100",
+            "--tiers",
+            "replay:codellama-7b-python,replay:gpt-3.5-turbo-1106,replay:gpt-4-1106-preview",
+            "--replay",
+            recorded.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(!out.stdout.is_empty(), "{}", stderr(&out));
+}
+
+/// The routing decisions of the shipped classifier over a committed prompt table, pinned in a snapshot.
+#[test]
+fn routing_decisions_over_the_prompt_table_and_fallback_without_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    ok_json(&cn(dir.path(), &["classifier", "fetch-encoder", "--from", encoder().to_str().unwrap(), "--json"]));
+    // Nothing can answer yet: no local model, no keys.
+    let out = cn(dir.path(), &["route", "Write a function to add two numbers.", "--json"]);
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(err["error"]["message"].as_str().unwrap().contains("no tier can answer"), "{err}");
+    let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));
+    ok_json(&cn(dir.path(), &["tiers", "set", "local", "--model", "smollm2", "--json"]));
+    let table = std::fs::read_to_string("tests/cli/route_prompts.txt").unwrap();
+    let mut rows = Vec::new();
+    for prompt in table.lines().filter(|l| !l.trim().is_empty()) {
+        let d = ok_json(&cn(dir.path(), &["route", prompt, "--json"]));
+        let probs: Vec<String> =
+            d["probabilities"].as_array().unwrap().iter().map(|p| format!("{:.2}", p.as_f64().unwrap())).collect();
+        // Offline (no keys): a prompt predicted above the local tier is answered locally and flagged.
+        assert_eq!(d["tier"], "local");
+        assert_eq!(d["flagged"].as_bool().unwrap(), d["chosen"] != "local", "{d}");
+        rows.push(format!(
+            "{prompt}\n  level {} → chose {} → {} [{}]",
+            d["level"],
+            d["chosen"],
+            d["tier"],
+            probs.join(" ")
+        ));
+    }
+    insta::assert_snapshot!("routing_decisions", rows.join("\n"));
+    let threshold = ok_json(&cn(
+        dir.path(),
+        &["route", "Write a function to add two numbers.", "--policy", "threshold", "--tau", "0.4", "--json"],
+    ));
+    assert_eq!(threshold["expected"].as_array().unwrap().len(), 3, "expected pass rate per tier");
+    assert!(threshold["reason"].as_str().unwrap().contains("τ 0.40"), "{threshold}");
+    let edited =
+        ok_json(&cn(dir.path(), &["route", "Write a function to add two numbers.", "--map", "0-2:1", "--json"]));
+    assert_eq!((edited["chosen"].as_str(), edited["flagged"].as_bool()), (Some("local"), Some(false)));
+}
+
+/// `ask` without --tier routes; a tier whose provider rejects the key hands the prompt down the chain, each step
+/// reported, and the local model answers.
+#[test]
+fn a_routed_ask_falls_through_a_rejected_key_to_the_local_model() {
+    use complexitynet_engine::testing::{error_reply, ChatServer};
+    let dir = tempfile::tempdir().unwrap();
+    ok_json(&cn(dir.path(), &["classifier", "fetch-encoder", "--from", encoder().to_str().unwrap(), "--json"]));
+    let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));
+    ok_json(&cn(dir.path(), &["tiers", "set", "local", "--model", "smollm2", "--json"]));
+    let server = ChatServer::start(vec![
+        error_reply(401, "invalid_api_key", "Incorrect API key provided"),
+        error_reply(401, "invalid_api_key", "Incorrect API key provided"),
+    ]);
+    let base = format!("{}/v1", server.url());
+    ok_json(&cn(dir.path(), &["providers", "set", "openai", "--kind", "openai", "--base-url", &base, "--json"]));
+    let env = [("COMPLEXITYNET_LOCAL_THREADS", "1")];
+    let hard = "Write a function to find the minimum cost path to reach (m, n) from (0, 0) for the given cost matrix \
+                using dynamic programming.";
+    let out = cn_env(dir.path(), &["ask", hard, "--max-tokens", "24", "--temperature", "0"], None, &env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("[level 2 → top"), "the decision comes before the answer: {err}");
+    assert!(err.contains("top failed") && err.contains("falling through to mid"), "{err}");
+    assert!(err.contains("mid failed") && err.contains("falling through to local"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).trim().is_empty(), "the local model answered");
+    assert_eq!(server.requests().len(), 2, "one refused call per cloud tier, no retries of a rejected key");
+    let json = ok_json(&cn_env(
+        dir.path(),
+        &["ask", "Write a function to add two numbers.", "--max-tokens", "16", "--json"],
+        None,
+        &env,
+    ));
+    assert_eq!(json["route"]["tier"], "local");
+    assert_eq!(json["tier"], "local");
+}
+
+#[test]
+fn the_local_methods_train_on_the_same_folds_and_one_can_be_activated() {
+    let dir = tempfile::tempdir().unwrap();
+    replayed(dir.path(), "small", Some("150"));
+    // A set that cannot be evaluated is refused before any training.
+    let out = ce(dir.path(), &["train", "--labels", "small", "--method", "tfidf", "--folds", "50", "--json"]);
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "labels_unusable", "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("every level needs at least 50"));
+    let out = ce(dir.path(), &["train", "--labels", "small", "--method", "tfidf", "--rule", "paper5", "--json"]);
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "labels_unusable");
+    assert!(err["error"]["message"].as_str().unwrap().contains("the single3 rule"));
+    let out = ce(dir.path(), &["train", "--labels", "nope", "--method", "tfidf", "--json"]);
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["error"]["code"], "unknown_run");
+
+    let mut hashes = Vec::new();
+    for (method, extra) in [("tfidf", vec![]), ("head", vec![]), ("finetune", vec!["--epochs", "1"])] {
+        let mut args =
+            vec!["train", "--labels", "small", "--method", method, "--folds", "3", "--name", method, "--json"];
+        args.extend(extra);
+        let out = ce(dir.path(), &args);
+        let meta = ok_json(&out);
+        assert_eq!(meta["method"], method);
+        assert_eq!(meta["report"]["folds"], 3);
+        let n = meta["report"]["n"].as_u64().unwrap();
+        assert!(n > 90, "{n} labeled tasks");
+        assert_eq!(meta["report"]["cv"]["n"].as_u64(), Some(n));
+        let acc = meta["report"]["cv"]["accuracy"].as_f64().unwrap();
+        let ci = &meta["report"]["cv"]["accuracy_ci"];
+        assert!(ci[0].as_f64().unwrap() <= acc && acc <= ci[1].as_f64().unwrap());
+        assert!(stderr(&out).contains("epoch"), "per-epoch progress on stderr");
+        hashes.push(meta["training_hash"].clone());
+        let files: Vec<String> = std::fs::read_dir(dir.path().join("classifiers").join(method))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let want: &[&str] = match method {
+            "tfidf" => &["tfidf.json", "meta.json"],
+            "head" => &["head.safetensors", "meta.json"],
+            _ => &["head.safetensors", "encoder.safetensors", "meta.json"],
+        };
+        for w in want {
+            assert!(files.iter().any(|f| f == w), "{method}: {files:?}");
+        }
+    }
+    assert!(hashes.windows(2).all(|w| w[0] == w[1]), "the same labels");
+    let compare = ok_json(&cn(dir.path(), &["classifier", "compare", "--labels", "small", "--json"]));
+    assert_eq!(compare.as_array().unwrap().len(), 3);
+
+    let act = ok_json(&cn(dir.path(), &["classifier", "activate", "tfidf", "--json"]));
+    assert_eq!(act["active"], "tfidf");
+    let p = ok_json(&ce(dir.path(), &["classify", "Write a function to reverse a string.", "--json"]));
+    assert_eq!(p["classifier"], "tfidf");
+    let p = ok_json(&ce(
+        dir.path(),
+        &["classify", "Write a function to reverse a string.", "--classifier", "finetune", "--json"],
+    ));
+    assert_eq!(p["classifier"], "finetune");
+    ok_json(&cn(dir.path(), &["classifier", "remove", "tfidf", "--json"]));
+    let list = ok_json(&cn(dir.path(), &["classifier", "list", "--json"]));
+    assert_eq!(list[0]["active"], true, "removing the active one hands over to the shipped default");
+    assert!(!dir.path().join("classifiers/tfidf").exists());
+}
+
+#[test]
+fn zero_shot_rates_with_the_real_local_model() {
+    let dir = tempfile::tempdir().unwrap();
+    replayed(dir.path(), "small", Some("60"));
+    let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));
+    ok_json(&cn(dir.path(), &["tiers", "set", "local", "--model", "smollm2", "--json"]));
+    let out = ce(
+        dir.path(),
+        &["train", "--labels", "small", "--method", "zero-shot", "--tier", "local", "--folds", "2", "--json"],
+    );
+    let meta = ok_json(&out);
+    assert_eq!(meta["method"], "zero-shot");
+    assert_eq!(meta["tier"], "local");
+    let n = meta["report"]["n"].as_u64().unwrap();
+    assert_eq!(meta["report"]["cv"]["n"].as_u64(), Some(n));
+    // Whatever SmolLM2 answers, each answer was parsed or counted as unparsed.
+    assert!(meta["report"]["unparsed"].as_u64().unwrap() <= n);
+}
+
+#[test]
+fn the_cloud_fine_tune_runs_from_the_cli_with_the_key_from_the_keychain() {
+    let dir = tempfile::tempdir().unwrap();
+    replayed(dir.path(), "small", Some("60"));
+    let server = FineTuneServer::start();
+    // Its own provider name: keychain entries are per provider, shared by every data dir (and test) on the machine.
+    ok_json(&cn(
+        dir.path(),
+        &["providers", "set", "ft-openai", "--kind", "openai", "--base-url", &server.url(), "--json"],
+    ));
+    let env = [("COMPLEXITYNET_FINETUNE_POLL_MS", "5")];
+    ok_json(&cn_env(dir.path(), &["keys", "set", "ft-openai", "--json"], Some(&format!("{TEST_KEY}\n")), &env));
+    let out = cn_env(
+        dir.path(),
+        &["train", "--labels", "small", "--method", "openai", "--provider", "ft-openai", "--name", "ft", "--json"],
+        None,
+        &env,
+    );
+    let meta = ok_json(&out);
+    assert_eq!(
+        meta["report"]["folds"], 0,
+        "by default the cloud method runs the 80/20 split only: each fold is a paid job"
+    );
+    assert_eq!(meta["report"]["jobs"].as_array().unwrap().len(), 2, "split + final");
+    let model = meta["fine_tuned_model"].as_str().unwrap();
+    assert!(model.starts_with("ft:gpt-4o-mini-2024-07-18:personal:"), "{model}");
+    assert!(stderr(&out).contains("New fine-tuned model created"), "job events are shown: {}", stderr(&out));
+    ok_json(&cn(dir.path(), &["classifier", "activate", "ft", "--json"]));
+    let p = ok_json(&cn_env(dir.path(), &["classify", "Write a function to reverse a string.", "--json"], None, &env));
+    assert_eq!(p["classifier"], "ft");
+    ok_json(&cn_env(dir.path(), &["keys", "delete", "ft-openai", "--json"], None, &env));
+}
