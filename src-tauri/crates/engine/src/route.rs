@@ -148,7 +148,7 @@ mod tests {
         let s = vec![vec![0.9, 0.95, 0.97], vec![0.2, 0.8, 0.9], vec![0.05, 0.3, 0.7]];
         let p = [0.6, 0.3, 0.1];
         let e = expected_success(&p, &s, 3);
-        assert!((e[0] - (0.54 + 0.06 + 0.005)).abs() < 1e-9);
+        assert!((e[0] - (0.54 + 0.06 + 0.005)).abs() < 1e-6, "{e:?}");
         assert_eq!(choose(&Policy::Threshold { tau: 0.5 }, &[0, 1, 2], &p, &s, 3).tier, 0);
         assert_eq!(choose(&Policy::Threshold { tau: 0.8 }, &[0, 1, 2], &p, &s, 3).tier, 1);
         let c = choose(&Policy::Threshold { tau: 0.99 }, &[0, 1, 2], &p, &s, 3);
