@@ -2,6 +2,7 @@
 //! validates; it only moves work off the UI thread and maps errors to [`AppError`].
 
 pub mod app;
+pub mod chat;
 pub mod classifier;
 pub mod datasets;
 pub mod labeling;

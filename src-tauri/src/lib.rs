@@ -5,13 +5,13 @@
 pub mod cli;
 mod cli_classify;
 mod cli_label;
-mod cli_route;
+pub mod cli_route;
 mod cli_tiers;
 mod cli_verify;
 mod commands;
 pub mod error;
 pub mod logging;
-mod serve;
+pub mod serve;
 mod state;
 
 use complexitynet_engine::paths::DataDir;
@@ -56,6 +56,13 @@ pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
             commands::classifier::classifier_train,
             commands::classifier::classify_prompt,
             commands::classifier::encoder_status,
+            commands::chat::chat_conversations,
+            commands::chat::chat_messages,
+            commands::chat::chat_delete,
+            commands::chat::chat_feedback,
+            commands::chat::chat_totals,
+            commands::chat::chat_export,
+            commands::chat::chat_send,
         ],
     )
 }

@@ -18,6 +18,8 @@ pub struct AppState {
     pub loaded: Mutex<std::collections::HashMap<String, Arc<complexitynet_llm_local::LocalModel>>>,
     /// Cancel tokens of running generations and downloads, by the id the page gave them.
     pub jobs: Mutex<std::collections::HashMap<String, complexitynet_engine::tiers::CancellationToken>>,
+    /// The active classifier, loaded on the first chat prompt and kept.
+    pub classifier: Mutex<Option<Arc<complexitynet_classifier::artifact::Classifier>>>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             keychain: Arc::new(complexitynet_engine::keys::Keychain::open()),
             loaded: Mutex::new(Default::default()),
             jobs: Mutex::new(Default::default()),
+            classifier: Mutex::new(None),
         }
     }
 

@@ -37,7 +37,7 @@ def test_the_window_opens_with_the_apps_navigation(driver):
     wait(driver, lambda d: d.find_elements(By.ID, "nav-datasets"), what="the navigation")
     labels = texts(driver, ".sidebar .nav-item")
     assert labels == ["Chat", "Datasets", "Labeling", "Fine-tune", "Evaluate", "Models & Keys", "Settings"]
-    find(driver, "#nav-chat").click()
+    find(driver, "#nav-evaluate").click()
     assert "Not built yet" in find(driver, "[data-testid=not-built]").text
     find(driver, "#nav-datasets").click()
     wait(driver, lambda d: d.find_elements(By.ID, "import-path"), what="the Datasets tab")

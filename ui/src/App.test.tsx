@@ -27,7 +27,7 @@ describe("App navigation", () => {
 
   it("says plainly that the unbuilt tabs are not built yet, with no placeholder data", () => {
     render(<App />);
-    for (const label of ["Chat", "Evaluate"]) {
+    for (const label of ["Evaluate"]) {
       fireEvent.click(screen.getByRole("button", { name: label }));
       const panel = screen.getByTestId("not-built");
       expect(panel.textContent).toContain("Not built yet");

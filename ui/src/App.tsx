@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { appReady } from "./ipc/commands";
+import { ChatTab } from "./tabs/Chat";
 import { DatasetsTab } from "./tabs/Datasets";
 import { FinetuneTab } from "./tabs/Finetune";
 import { LabelingTab } from "./tabs/Labeling";
@@ -21,7 +22,6 @@ export const TABS: { id: TabId; label: string }[] = [
 
 /** What each unbuilt tab will do, stated plainly; no placeholder data. */
 const NOT_BUILT: Partial<Record<TabId, string>> = {
-  chat: "Chat will classify every prompt, send it to the cheapest capable tier and show the level, tier, cost and savings of each answer.",
   evaluate: "Evaluate will measure routed pass rate and cost against always using the top tier, the oracle and the paper's routing map.",
 };
 
@@ -50,6 +50,7 @@ export function App() {
         ))}
       </nav>
       <main className="content">
+        {tab === "chat" && <ChatTab />}
         {tab === "datasets" && <DatasetsTab />}
         {tab === "models" && <ModelsTab />}
         {tab === "labeling" && <LabelingTab />}

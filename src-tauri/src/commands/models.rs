@@ -243,16 +243,12 @@ pub struct AskResult {
 }
 
 /// Asks one tier and streams its answer over the channel; `job` names it for `job_cancel` (stop).
-#[tauri::command]
-pub async fn ask_tier(
-    state: State<'_, AppState>,
-    tier: String,
-    prompt: String,
-    job: String,
-    on_event: Channel<AskEvent>,
-) -> Result<AskResult, AppError> {
-    let spec = tier.clone();
-    let (tier_row, prov) = state.with_store(move |s| table::resolve(s, &spec).map_err(tier_err)).await?;
+/// The provider for a tier; a local tier's model is loaded once and kept loaded between requests.
+pub(crate) async fn provider_for_tier(
+    state: &AppState,
+    tier_row: &complexitynet_engine::tiers::table::TierRow,
+    prov: &complexitynet_engine::tiers::table::ProviderRow,
+) -> Result<Box<dyn complexitynet_engine::tiers::Provider>, AppError> {
     let loaded = if prov.kind == ProviderKind::Local {
         let existing = state.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(&tier_row.model).cloned();
         match existing {
@@ -269,7 +265,20 @@ pub async fn ask_tier(
     };
     let keychain = state.keychain.clone();
     let (t, p) = (tier_row.clone(), prov.clone());
-    let provider = state.with_store(move |s| build_provider(s, &t, &p, keychain.as_ref(), loaded)).await?;
+    state.with_store(move |s| build_provider(s, &t, &p, keychain.as_ref(), loaded)).await
+}
+
+#[tauri::command]
+pub async fn ask_tier(
+    state: State<'_, AppState>,
+    tier: String,
+    prompt: String,
+    job: String,
+    on_event: Channel<AskEvent>,
+) -> Result<AskResult, AppError> {
+    let spec = tier.clone();
+    let (tier_row, prov) = state.with_store(move |s| table::resolve(s, &spec).map_err(tier_err)).await?;
+    let provider = provider_for_tier(&state, &tier_row, &prov).await?;
     let _ = on_event.send(AskEvent::Started {
         tier: tier_row.name.clone(),
         provider: prov.name.clone(),

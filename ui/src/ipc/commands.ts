@@ -4,6 +4,10 @@ import { open } from "@tauri-apps/plugin-dialog";
 import { toAppError } from "./errors";
 import type {
   AppInfo,
+  ChatEvent,
+  ChatMessage,
+  Conversation,
+  Totals,
   ClassifierMeta,
   EncoderStatus,
   Prediction,
@@ -179,3 +183,25 @@ export function classifierTrain(request: TrainRequest, onEvent: (e: TrainEvent) 
 
 export const classifyPrompt = (prompt: string, classifier?: string | null) =>
   call<Prediction>("classify_prompt", { prompt, classifier: classifier ?? null });
+
+// ---- Chat -------------------------------------------------------------------------------------------------
+
+export const chatConversations = () => call<Conversation[]>("chat_conversations");
+
+export const chatMessages = (conversation: number) => call<ChatMessage[]>("chat_messages", { conversation });
+
+export const chatDelete = (conversation: number) => call<void>("chat_delete", { conversation });
+
+export const chatFeedback = (message: number, feedback: string | null) => call<void>("chat_feedback", { message, feedback });
+
+export const chatTotals = () => call<{ today: Totals; month: Totals }>("chat_totals");
+
+export const chatExport = (conversation: number, format: "markdown" | "json") => call<string>("chat_export", { conversation, format });
+
+/** Sends a prompt (routed unless `tier` is given); `onEvent` gets the routing decision, then the pieces. Stop
+ * with jobCancel("chat"). */
+export function chatSend(conversation: number | null, prompt: string, tier: string | null, onEvent: (e: ChatEvent) => void) {
+  const channel = new Channel<ChatEvent>();
+  channel.onmessage = onEvent;
+  return call<ChatMessage>("chat_send", { conversation, prompt, tier, onEvent: channel });
+}

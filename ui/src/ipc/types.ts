@@ -285,3 +285,50 @@ export interface EncoderStatus {
   dir: string;
   present: boolean;
 }
+
+// ---- Chat ---------------------------------------------------------------------------------------------------
+
+export interface Decision {
+  level: number;
+  tier: string;
+  model: string;
+  probabilities: number[];
+  levels: number[];
+  reason: string;
+  classifier: string;
+  expected: number[];
+  chosen: string;
+  flagged: boolean;
+}
+
+export interface Conversation {
+  id: number;
+  title: string;
+  created_at: string;
+  messages: number;
+}
+
+export interface ChatMessage {
+  id: number;
+  conversation_id: number;
+  role: "user" | "assistant";
+  content: string;
+  tier: string | null;
+  model: string | null;
+  level: number | null;
+  route: Decision | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_usd: number;
+  saved_usd: number;
+  feedback: string | null;
+  created_at: string;
+}
+
+export type ChatEvent = { event: "routed"; decision: Decision } | { event: "piece"; text: string };
+
+export interface Totals {
+  answers: number;
+  cost_usd: number;
+  saved_usd: number;
+}

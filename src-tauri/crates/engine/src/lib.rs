@@ -6,6 +6,7 @@
 //! The desktop shell and the CLI are thin layers over it.
 
 pub mod catalog;
+pub mod chat;
 pub mod dataset;
 pub mod doctor;
 pub mod download;

@@ -145,6 +145,31 @@ const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
     );
     "#,
+    // v6: chat conversations and their messages; an answer carries how it was routed and what it cost.
+    r#"
+    CREATE TABLE conversations (
+        id         INTEGER PRIMARY KEY,
+        title      TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE TABLE messages (
+        id                INTEGER PRIMARY KEY,
+        conversation_id   INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role              TEXT NOT NULL,
+        content           TEXT NOT NULL,
+        tier              TEXT,
+        model             TEXT,
+        level             INTEGER,
+        route             TEXT,
+        prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd          REAL NOT NULL DEFAULT 0,
+        saved_usd         REAL NOT NULL DEFAULT 0,
+        feedback          TEXT,
+        created_at        TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
+    "#,
 ];
 
 /// The schema version this build writes.

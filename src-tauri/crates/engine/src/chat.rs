@@ -1,0 +1,266 @@
+//! Chat conversations in SQLite: messages with how each answer was routed (level, tier, the decision as JSON),
+//! its tokens, cost and the amount saved against the top tier; feedback; running totals; Markdown/JSON export.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Conversation {
+    pub id: i64,
+    pub title: String,
+    pub created_at: String,
+    pub messages: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+    pub tier: Option<String>,
+    pub model: Option<String>,
+    pub level: Option<u32>,
+    /// The routing decision (probabilities, reason, …) as the router reported it.
+    pub route: Option<serde_json::Value>,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub cost_usd: f64,
+    pub saved_usd: f64,
+    /// `up`, `down`, `worked` or `failed`.
+    pub feedback: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error("no conversation {0}")]
+    Unknown(i64),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for ChatError {
+    fn from(e: rusqlite::Error) -> Self {
+        ChatError::Store(StoreError::Sql(e))
+    }
+}
+
+impl ChatError {
+    pub fn code(&self) -> crate::ErrorCode {
+        match self {
+            ChatError::Unknown(_) | ChatError::Invalid(_) => crate::ErrorCode::InvalidArguments,
+            ChatError::Store(e) => e.code(),
+        }
+    }
+}
+
+pub fn create(store: &Store, title: &str) -> Result<i64, ChatError> {
+    let title: String = title.trim().chars().take(80).collect();
+    store.conn().execute(
+        "INSERT INTO conversations(title) VALUES (?1)",
+        [if title.is_empty() { "New chat" } else { &title }],
+    )?;
+    Ok(store.conn().last_insert_rowid())
+}
+
+pub fn list(store: &Store) -> Result<Vec<Conversation>, ChatError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT c.id, c.title, c.created_at, (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)
+         FROM conversations c ORDER BY c.id DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Conversation {
+            id: r.get(0)?,
+            title: r.get(1)?,
+            created_at: r.get(2)?,
+            messages: r.get::<_, i64>(3)? as usize,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn delete(store: &Store, id: i64) -> Result<(), ChatError> {
+    if store.conn().execute("DELETE FROM conversations WHERE id = ?1", [id])? == 0 {
+        return Err(ChatError::Unknown(id));
+    }
+    Ok(())
+}
+
+fn exists(store: &Store, id: i64) -> Result<(), ChatError> {
+    store
+        .conn()
+        .query_row("SELECT 1 FROM conversations WHERE id = ?1", [id], |_| Ok(()))
+        .optional()?
+        .ok_or(ChatError::Unknown(id))
+}
+
+/// Appends a message; returns it with its id and time.
+pub fn add(store: &Store, m: &ChatMessage) -> Result<ChatMessage, ChatError> {
+    exists(store, m.conversation_id)?;
+    store.conn().execute(
+        "INSERT INTO messages(conversation_id, role, content, tier, model, level, route, prompt_tokens,
+                              completion_tokens, cost_usd, saved_usd)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            m.conversation_id,
+            m.role,
+            m.content,
+            m.tier,
+            m.model,
+            m.level,
+            m.route.as_ref().map(|r| r.to_string()),
+            m.prompt_tokens,
+            m.completion_tokens,
+            m.cost_usd,
+            m.saved_usd
+        ],
+    )?;
+    let id = store.conn().last_insert_rowid();
+    Ok(messages(store, m.conversation_id)?.into_iter().find(|x| x.id == id).expect("just inserted"))
+}
+
+pub fn messages(store: &Store, conversation: i64) -> Result<Vec<ChatMessage>, ChatError> {
+    exists(store, conversation)?;
+    let mut stmt = store.conn().prepare(
+        "SELECT id, conversation_id, role, content, tier, model, level, route, prompt_tokens, completion_tokens,
+                cost_usd, saved_usd, feedback, created_at
+         FROM messages WHERE conversation_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([conversation], |r| {
+        Ok(ChatMessage {
+            id: r.get(0)?,
+            conversation_id: r.get(1)?,
+            role: r.get(2)?,
+            content: r.get(3)?,
+            tier: r.get(4)?,
+            model: r.get(5)?,
+            level: r.get(6)?,
+            route: r.get::<_, Option<String>>(7)?.and_then(|s| serde_json::from_str(&s).ok()),
+            prompt_tokens: r.get(8)?,
+            completion_tokens: r.get(9)?,
+            cost_usd: r.get(10)?,
+            saved_usd: r.get(11)?,
+            feedback: r.get(12)?,
+            created_at: r.get(13)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn set_feedback(store: &Store, message: i64, feedback: Option<&str>) -> Result<(), ChatError> {
+    if let Some(f) = feedback {
+        if !["up", "down", "worked", "failed"].contains(&f) {
+            return Err(ChatError::Invalid(format!("feedback {f:?} is not up, down, worked or failed")));
+        }
+    }
+    let n = store.conn().execute(
+        "UPDATE messages SET feedback = ?1 WHERE id = ?2 AND role = 'assistant'",
+        params![feedback, message],
+    )?;
+    if n == 0 {
+        return Err(ChatError::Invalid(format!("no answer {message}")));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct Totals {
+    pub answers: u64,
+    pub cost_usd: f64,
+    pub saved_usd: f64,
+}
+
+/// Spend and savings of today's and this month's answers (UTC).
+pub fn totals(store: &Store) -> Result<(Totals, Totals), ChatError> {
+    let q = |fmt: &str| -> Result<Totals, ChatError> {
+        Ok(store.conn().query_row(
+            &format!(
+                "SELECT count(*), coalesce(sum(cost_usd), 0), coalesce(sum(saved_usd), 0) FROM messages
+                 WHERE role = 'assistant' AND strftime('{fmt}', created_at) = strftime('{fmt}', 'now')"
+            ),
+            [],
+            |r| Ok(Totals { answers: r.get::<_, i64>(0)? as u64, cost_usd: r.get(1)?, saved_usd: r.get(2)? }),
+        )?)
+    };
+    Ok((q("%Y-%m-%d")?, q("%Y-%m")?))
+}
+
+/// A conversation as Markdown: each answer with its tier, level and cost.
+pub fn markdown(store: &Store, conversation: i64) -> Result<String, ChatError> {
+    let title: String =
+        store.conn().query_row("SELECT title FROM conversations WHERE id = ?1", [conversation], |r| r.get(0))?;
+    let mut s = format!("# {title}\n\n");
+    for m in messages(store, conversation)? {
+        if m.role == "user" {
+            s.push_str(&format!("**You:** {}\n\n", m.content));
+        } else {
+            s.push_str(&format!(
+                "**{} ({})**{}:\n\n{}\n\n_{} + {} tokens · ${:.6} · saved ${:.6} against the top tier_\n\n",
+                m.tier.as_deref().unwrap_or("?"),
+                m.model.as_deref().unwrap_or("?"),
+                m.level.map(|l| format!(", level {l}")).unwrap_or_default(),
+                m.content,
+                m.prompt_tokens,
+                m.completion_tokens,
+                m.cost_usd,
+                m.saved_usd
+            ));
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_conversation_stores_routed_answers_feedback_and_totals() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+        let c = create(&store, "Reverse a string").unwrap();
+        add(
+            &store,
+            &ChatMessage { conversation_id: c, role: "user".into(), content: "reverse".into(), ..Default::default() },
+        )
+        .unwrap();
+        let a = add(
+            &store,
+            &ChatMessage {
+                conversation_id: c,
+                role: "assistant".into(),
+                content: "```python\ns[::-1]\n```".into(),
+                tier: Some("local".into()),
+                model: Some("smollm2".into()),
+                level: Some(0),
+                route: Some(serde_json::json!({"reason": "level 0 → L1"})),
+                prompt_tokens: 10,
+                completion_tokens: 5,
+                cost_usd: 0.000003,
+                saved_usd: 0.000447,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        set_feedback(&store, a.id, Some("worked")).unwrap();
+        assert!(set_feedback(&store, a.id, Some("meh")).is_err());
+        let ms = messages(&store, c).unwrap();
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[1].feedback.as_deref(), Some("worked"));
+        assert_eq!(ms[1].route.as_ref().unwrap()["reason"], "level 0 → L1");
+        let (today, month) = totals(&store).unwrap();
+        assert_eq!(today.answers, 1);
+        assert!((month.saved_usd - 0.000447).abs() < 1e-12);
+        let md = markdown(&store, c).unwrap();
+        assert!(md.starts_with("# Reverse a string") && md.contains("**local (smollm2)**, level 0"), "{md}");
+        assert_eq!(list(&store).unwrap()[0].messages, 2);
+        delete(&store, c).unwrap();
+        assert!(matches!(messages(&store, c), Err(ChatError::Unknown(_))));
+    }
+}

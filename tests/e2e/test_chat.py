@@ -1,0 +1,44 @@
+"""End-to-end: a prompt typed in the Chat tab is classified and routed — the level and tier appear before the
+answer — and answered by the real local model (SmolLM2), with tokens, cost and the amount saved against the top
+tier; the conversation is stored and exports as Markdown."""
+
+import os
+import pathlib
+import subprocess
+
+import pytest
+from selenium.webdriver.common.by import By
+from window import app_window, wait
+
+APP = os.environ["APP_BINARY"]
+DATA = pathlib.Path(os.environ["E2E_DATA_DIR"])
+MODELS = pathlib.Path(os.environ["COMPLEXITYNET_TEST_MODELS"])
+
+
+@pytest.fixture(scope="module")
+def driver():
+    subprocess.run([APP, "--data-dir", str(DATA), "classifier", "fetch-encoder", "--from", str(MODELS / "all-MiniLM-L6-v2")],
+                   check=True, capture_output=True)
+    with app_window("chat.png") as drv:
+        yield drv
+
+
+def test_a_typed_prompt_is_routed_and_answered_by_the_local_model(driver):
+    wait(driver, lambda d: d.find_elements(By.ID, "nav-chat"), what="the navigation")
+    driver.find_element(By.ID, "nav-chat").click()
+    box = wait(driver, lambda d: d.find_elements(By.ID, "chat-input"), what="the chat box")[0]
+    box.send_keys("Write a function to add two numbers.")
+    driver.find_element(By.ID, "chat-send").click()
+    # The decision shows while the answer streams, then the stored answer replaces the live one.
+    answer = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-message]"), timeout=120, what="the answer")[0]
+    assert answer.find_element(By.CSS_SELECTOR, ".level-badge").text == "level 0"
+    assert answer.find_element(By.CSS_SELECTOR, ".route-tier").text == "local"
+    assert answer.find_element(By.CSS_SELECTOR, ".answer-text").text.strip(), "SmolLM2 answered"
+    meta = answer.find_element(By.CSS_SELECTOR, ".msg-meta").text
+    assert "tokens" in meta and "saved $" in meta, meta
+    assert "today" in driver.find_element(By.ID, "chat-totals").text
+    titles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#chat-conversations .dataset-name")]
+    assert titles and titles[0].startswith("Write a function to add two numbers"), titles
+    driver.find_element(By.XPATH, "//button[text()='Export Markdown']").click()
+    exported = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat-export textarea"), what="the export")[0]
+    assert "**local (" in exported.get_attribute("value")

@@ -1,0 +1,87 @@
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import type { Channel } from "@tauri-apps/api/core";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ChatEvent, ChatMessage } from "../ipc/types";
+import { blocks, ChatTab } from "./Chat";
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const decision = { level: 0, tier: "local", model: "smollm2", probabilities: [0.9, 0.05, 0.05], levels: [0, 1, 2], reason: "level 0 → L1 (paper map)", classifier: "default", expected: [], chosen: "local", flagged: false };
+
+function backend() {
+  const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  let stored: ChatMessage[] = [];
+  mockIPC((cmd, args) => {
+    const a = (args ?? {}) as Record<string, unknown>;
+    calls.push({ cmd, args: a });
+    switch (cmd) {
+      case "chat_conversations":
+        return stored.length ? [{ id: 1, title: "add", created_at: "", messages: stored.length }] : [];
+      case "chat_totals":
+        return { today: { answers: 1, cost_usd: 0.000003, saved_usd: 0.0004 }, month: { answers: 1, cost_usd: 0.000003, saved_usd: 0.0004 } };
+      case "tiers_list":
+        return { cost_mode: "usd", tiers: [{ name: "local" }, { name: "mid" }, { name: "top" }], providers: [] };
+      case "chat_messages":
+        return stored;
+      case "chat_send": {
+        const ch = a.onEvent as Channel<ChatEvent>;
+        ch.onmessage({ event: "routed", decision });
+        ch.onmessage({ event: "piece", text: "```python\ndef add(a, b):\n" });
+        ch.onmessage({ event: "piece", text: "    return a + b\n```" });
+        const answer: ChatMessage = { id: 2, conversation_id: 1, role: "assistant", content: "```python\ndef add(a, b):\n    return a + b\n```", tier: "local", model: "smollm2", level: 0, route: decision, prompt_tokens: 12, completion_tokens: 9, cost_usd: 0.000004, saved_usd: 0.0006, feedback: null, created_at: "" };
+        stored = [{ ...answer, id: 1, role: "user", content: a.prompt as string, route: null, tier: null, model: null, level: null }, answer];
+        return answer;
+      }
+      case "chat_feedback":
+        stored = stored.map((m) => (m.id === a.message ? { ...m, feedback: a.feedback as string } : m));
+        return null;
+      default:
+        throw { code: "internal", message: `unexpected ${cmd}` };
+    }
+  });
+  return calls;
+}
+
+describe("Chat tab", () => {
+  it("shows the level and tier, then the answer with its cost and savings", async () => {
+    const calls = backend();
+    render(<ChatTab />);
+    fireEvent.change(await screen.findByLabelText("Message"), { target: { value: "add two numbers" } });
+    fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(document.querySelector('.msg.assistant[data-message="2"] .route-tier')?.textContent).toBe("local"));
+    const msg = document.querySelector('.msg.assistant[data-message="2"]')!;
+    expect(msg.querySelector(".level-badge")?.textContent).toBe("level 0");
+    expect(msg.querySelector("pre.code .tok-kw")?.textContent).toBe("def");
+    expect(msg.querySelector(".msg-meta")?.textContent).toContain("12 + 9 tokens");
+    expect(msg.querySelector(".msg-meta")?.textContent).toContain("saved $0.000600");
+    expect(calls.find((c) => c.cmd === "chat_send")?.args).toMatchObject({ conversation: null, prompt: "add two numbers", tier: null });
+  });
+
+  it("sends feedback and regenerates on another tier", async () => {
+    const calls = backend();
+    render(<ChatTab />);
+    fireEvent.change(await screen.findByLabelText("Message"), { target: { value: "add two numbers" } });
+    fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(document.querySelector('[data-feedback="worked"]')).toBeTruthy());
+    fireEvent.click(document.querySelector('[data-feedback="worked"]')!);
+    await waitFor(() => expect(calls.some((c) => c.cmd === "chat_feedback" && c.args.feedback === "worked")).toBe(true));
+    fireEvent.click(screen.getByRole("button", { name: "top" }));
+    await waitFor(() => expect(calls.filter((c) => c.cmd === "chat_send").length).toBe(2));
+    expect(calls.filter((c) => c.cmd === "chat_send")[1].args).toMatchObject({ conversation: 1, prompt: "add two numbers", tier: "top" });
+  });
+});
+
+describe("blocks", () => {
+  it("splits prose and fenced code, even an unclosed fence while streaming", () => {
+    expect(blocks("Here:\n```python\nx = 1\n```\nDone")).toEqual([
+      { code: false, lang: "", text: "Here:\n" },
+      { code: true, lang: "python", text: "x = 1" },
+      { code: false, lang: "", text: "\nDone" },
+    ]);
+    expect(blocks("```py\nx = ")).toEqual([{ code: true, lang: "py", text: "x = " }]);
+  });
+});

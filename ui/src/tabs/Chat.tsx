@@ -1,0 +1,261 @@
+import { Fragment, useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import { chatConversations, chatExport, chatFeedback, chatMessages, chatSend, chatTotals, jobCancel, tiersList } from "../ipc/commands";
+import type { AppError } from "../ipc/errors";
+import type { ChatMessage, Conversation, Decision, Totals } from "../ipc/types";
+import { ErrorBanner } from "./ErrorBanner";
+
+const usd = (x: number) => `$${x.toFixed(x < 0.01 ? 6 : 4)}`;
+
+/** Splits an answer into prose and fenced code blocks (with their language), for display. */
+export function blocks(text: string): { code: boolean; lang: string; text: string }[] {
+  const out: { code: boolean; lang: string; text: string }[] = [];
+  const re = /```([\w+-]*)\n?([\s\S]*?)(```|$)/g;
+  let last = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m.index > last) out.push({ code: false, lang: "", text: text.slice(last, m.index) });
+    out.push({ code: true, lang: m[1] || "", text: m[2].replace(/\n$/, "") });
+    last = m.index + m[0].length;
+    if (m[0].length === 0) break;
+  }
+  if (last < text.length) out.push({ code: false, lang: "", text: text.slice(last) });
+  return out.filter((b) => b.text.trim() !== "" || b.code);
+}
+
+const KEYWORDS = /\b(def|return|if|elif|else|for|while|in|import|from|class|lambda|not|and|or|None|True|False|try|except|with|as|yield|fn|let|const|function)\b/g;
+
+/** Code with its keywords, strings and comments marked for highlighting. */
+function Code({ text, lang }: { text: string; lang: string }) {
+  const parts: ReactNode[] = [];
+  text.split("\n").forEach((line, i) => {
+    const comment = line.indexOf("#") >= 0 && lang !== "js" ? line.indexOf("#") : -1;
+    const body = comment >= 0 ? line.slice(0, comment) : line;
+    const tokens = body.split(/("[^"]*"|'[^']*')/);
+    parts.push(
+      <Fragment key={i}>
+        {tokens.map((t, j) =>
+          /^["']/.test(t) ? (
+            <span key={j} className="tok-str">
+              {t}
+            </span>
+          ) : (
+            t.split(KEYWORDS).map((w, k) =>
+              k % 2 === 1 ? (
+                <span key={`${j}-${k}`} className="tok-kw">
+                  {w}
+                </span>
+              ) : (
+                w
+              ),
+            )
+          ),
+        )}
+        {comment >= 0 && <span className="tok-com">{line.slice(comment)}</span>}
+        {"\n"}
+      </Fragment>,
+    );
+  });
+  return (
+    <pre className="code" data-lang={lang}>
+      <code>{parts}</code>
+    </pre>
+  );
+}
+
+function Answer({ text }: { text: string }) {
+  return (
+    <div className="answer-text">
+      {blocks(text).map((b, i) => (b.code ? <Code key={i} text={b.text} lang={b.lang} /> : <p key={i}>{b.text.trim()}</p>))}
+    </div>
+  );
+}
+
+function RouteLine({ d }: { d: Decision }) {
+  return (
+    <div className="route" data-level={d.level} data-tier={d.tier}>
+      <span className="level-badge">level {d.level}</span> → <strong className="route-tier">{d.tier}</strong> <span className="muted">{d.model}</span>
+      {d.flagged && <span className="flag"> answered below the predicted level</span>}
+      <span className="muted small"> · {d.reason}</span>
+    </div>
+  );
+}
+
+export function ChatTab() {
+  const [conversations, setConversations] = useState<Conversation[]>([]);
+  const [current, setCurrent] = useState<number | null>(null);
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [tiers, setTiers] = useState<string[]>([]);
+  const [override, setOverride] = useState("");
+  const [prompt, setPrompt] = useState("");
+  const [live, setLive] = useState<{ prompt: string; decision: Decision | null; text: string } | null>(null);
+  const [totals, setTotals] = useState<{ today: Totals; month: Totals } | null>(null);
+  const [error, setError] = useState<AppError | null>(null);
+  const [exported, setExported] = useState<string | null>(null);
+  const end = useRef<HTMLDivElement>(null);
+
+  const refresh = useCallback(async (conv: number | null) => {
+    try {
+      const [c, t, tt] = await Promise.all([chatConversations(), chatTotals(), tiersList()]);
+      setConversations(c);
+      setTotals(t);
+      setTiers(tt.tiers.map((x) => x.name));
+      setMessages(conv === null ? [] : await chatMessages(conv));
+    } catch (e) {
+      setError(e as AppError);
+    }
+  }, []);
+  useEffect(() => {
+    void refresh(current);
+  }, [refresh, current]);
+  useEffect(() => end.current?.scrollIntoView?.({ block: "end" }), [messages, live]);
+
+  const send = async (text: string, tier: string | null) => {
+    if (!text.trim() || live) return;
+    setLive({ prompt: text, decision: null, text: "" });
+    setPrompt("");
+    try {
+      const answer = await chatSend(current, text, tier, (e) =>
+        setLive((l) => (l ? (e.event === "routed" ? { ...l, decision: e.decision } : { ...l, text: l.text + e.text }) : l)),
+      );
+      setCurrent(answer.conversation_id);
+      await refresh(answer.conversation_id);
+    } catch (e) {
+      setError(e as AppError);
+      await refresh(current);
+    } finally {
+      setLive(null);
+    }
+  };
+
+  const lastPrompt = [...messages].reverse().find((m) => m.role === "user")?.content ?? "";
+  const feedback = async (m: ChatMessage, f: string) => {
+    try {
+      await chatFeedback(m.id, m.feedback === f ? null : f);
+      await refresh(current);
+    } catch (e) {
+      setError(e as AppError);
+    }
+  };
+  const doExport = async (format: "markdown" | "json") => {
+    if (current === null) return;
+    try {
+      setExported(await chatExport(current, format));
+    } catch (e) {
+      setError(e as AppError);
+    }
+  };
+
+  return (
+    <section className="chat">
+      <div className="chat-head">
+        <h1>Chat</h1>
+        {totals && (
+          <p className="small muted" id="chat-totals">
+            today {usd(totals.today.cost_usd)} spent, {usd(totals.today.saved_usd)} saved · this month {usd(totals.month.cost_usd)} spent,{" "}
+            {usd(totals.month.saved_usd)} saved against always using the top tier
+          </p>
+        )}
+      </div>
+      <ErrorBanner error={error} onDismiss={() => setError(null)} />
+      <div className="chat-grid">
+        <aside className="panel">
+          <button id="chat-new" onClick={() => setCurrent(null)}>
+            New chat
+          </button>
+          <ul className="dataset-list" id="chat-conversations">
+            {conversations.map((c) => (
+              <li key={c.id}>
+                <button className={c.id === current ? "dataset-item active" : "dataset-item"} onClick={() => setCurrent(c.id)}>
+                  <span className="dataset-name">{c.title}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </aside>
+        <div className="panel chat-main">
+          <div id="chat-messages">
+            {messages.map((m) =>
+              m.role === "user" ? (
+                <div key={m.id} className="msg user">
+                  {m.content}
+                </div>
+              ) : (
+                <div key={m.id} className="msg assistant" data-message={m.id}>
+                  {m.route && <RouteLine d={m.route} />}
+                  <Answer text={m.content} />
+                  <div className="small muted msg-meta">
+                    {m.tier} · {m.model} · {m.prompt_tokens} + {m.completion_tokens} tokens · {usd(m.cost_usd)} · saved {usd(m.saved_usd)}
+                  </div>
+                  <div className="feedback">
+                    {[
+                      ["up", "good answer"],
+                      ["down", "bad answer"],
+                      ["worked", "this code worked"],
+                      ["failed", "this code failed"],
+                    ].map(([f, label]) => (
+                      <button key={f} className={m.feedback === f ? "link chosen" : "link"} data-feedback={f} onClick={() => feedback(m, f)}>
+                        {label}
+                      </button>
+                    ))}
+                  </div>
+                </div>
+              ),
+            )}
+            {live && (
+              <>
+                <div className="msg user">{live.prompt}</div>
+                <div className="msg assistant" id="chat-live">
+                  {live.decision ? <RouteLine d={live.decision} /> : <div className="muted small">classifying…</div>}
+                  <Answer text={live.text} />
+                </div>
+              </>
+            )}
+            <div ref={end} />
+          </div>
+          <div className="row">
+            <input
+              aria-label="Message"
+              id="chat-input"
+              value={prompt}
+              onChange={(e) => setPrompt(e.target.value)}
+              onKeyDown={(e) => e.key === "Enter" && void send(prompt, override || null)}
+              placeholder="Ask for code; it goes to the cheapest tier that can answer"
+            />
+            <select aria-label="Tier" id="chat-tier" value={override} onChange={(e) => setOverride(e.target.value)}>
+              <option value="">auto (routed)</option>
+              {tiers.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+            <button id="chat-send" onClick={() => void send(prompt, override || null)} disabled={!prompt.trim() || live !== null}>
+              Send
+            </button>
+            <button id="chat-stop" onClick={() => void jobCancel("chat")} disabled={live === null}>
+              Stop
+            </button>
+          </div>
+          {current !== null && lastPrompt && (
+            <div className="row small">
+              Regenerate on
+              {tiers.map((t) => (
+                <button key={t} className="regen" disabled={live !== null} onClick={() => void send(lastPrompt, t)}>
+                  {t}
+                </button>
+              ))}
+              <span className="spacer" />
+              <button onClick={() => void doExport("markdown")}>Export Markdown</button>
+              <button onClick={() => void doExport("json")}>Export JSON</button>
+            </div>
+          )}
+          {exported && (
+            <details open id="chat-export">
+              <summary>Export</summary>
+              <textarea readOnly value={exported} rows={8} />
+            </details>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}
