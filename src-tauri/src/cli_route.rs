@@ -221,37 +221,42 @@ pub fn route_cmd(args: RouteArgs, data_dir: &DataDir, json: bool) -> Result<(), 
     Ok(())
 }
 
-pub fn eval_cmd(args: EvalArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
-    let store = open(data_dir)?;
-    let set = LabeledSet::from_run(&store, &args.labels).map_err(cls_err)?;
-    let id = match &args.policy.classifier {
+/// Scores routing on a label run's held-out predictions (shared by `eval` and the Evaluate tab).
+pub fn evaluate(
+    store: &Store,
+    labels: &str,
+    policy_args: &PolicyArgs,
+    costs: Option<Vec<f64>>,
+) -> Result<eval::EvalReport, AppError> {
+    let set = LabeledSet::from_run(store, labels).map_err(cls_err)?;
+    let id = match &policy_args.classifier {
         Some(i) => i.clone(),
-        None => artifact::active_id(&store).map_err(cls_err)?,
+        None => artifact::active_id(store).map_err(cls_err)?,
     };
-    let (meta, _) = artifact::get(&store, &id).map_err(cls_err)?;
+    let (meta, _) = artifact::get(store, &id).map_err(cls_err)?;
     if meta.training_hash != set.hash() || meta.report.cv_predictions.is_empty() {
         return Err(AppError {
             code: ErrorCode::LabelsUnusable,
             message: format!(
-                "classifier {id} was not cross-validated on the labels of {:?}, so it has no held-out predictions \
-                 for them; train one on these labels first (complexitynet train --labels {} --method head)",
-                args.labels, args.labels
+                "classifier {id} was not cross-validated on the labels of {labels:?}, so it has no held-out \
+                 predictions for them; train one on these labels first (complexitynet train --labels {labels} \
+                 --method head)"
             ),
         });
     }
     let predictions: HashMap<String, Vec<f32>> =
         meta.report.cv_predictions.iter().map(|h| (h.task_id.clone(), h.probabilities.clone())).collect();
     let k = set.tiers.len();
-    let costs = args.costs.clone().unwrap_or_else(|| (0..k).map(|i| 10f64.powi(i as i32)).collect());
-    let cost_unit = if args.costs.is_some() { "given costs" } else { "the paper's compute units: 1, 10, 100" };
-    let policy = match args.policy.policy.as_str() {
+    let cost_unit = if costs.is_some() { "given costs" } else { "the paper's compute units: 1, 10, 100" };
+    let costs = costs.unwrap_or_else(|| (0..k).map(|i| 10f64.powi(i as i32)).collect());
+    let policy = match policy_args.policy.as_str() {
         "paper" => Policy::Paper {
-            map: match &args.policy.map {
+            map: match &policy_args.map {
                 Some(spec) => route::parse_map(spec, &set.levels, k).map_err(invalid)?,
                 None => route::default_map(set.rule.name(), &set.levels, k),
             },
         },
-        "threshold" => Policy::Threshold { tau: args.policy.tau },
+        "threshold" => Policy::Threshold { tau: policy_args.tau },
         other => return Err(invalid(format!("unknown policy {other:?} (paper or threshold)"))),
     };
     let opts = EvalOptions {
@@ -262,7 +267,12 @@ pub fn eval_cmd(args: EvalArgs, data_dir: &DataDir, json: bool) -> Result<(), Ap
         folds: meta.report.folds,
         seed: meta.report.seed,
     };
-    let report = eval::evaluate_routing(&set, &predictions, &opts).map_err(cls_err)?;
+    eval::evaluate_routing(&set, &predictions, &opts).map_err(cls_err)
+}
+
+pub fn eval_cmd(args: EvalArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
+    let store = open(data_dir)?;
+    let report = evaluate(&store, &args.labels, &args.policy, args.costs.clone())?;
     let io = |e: std::io::Error| AppError::internal(format!("writing the report to {}: {e}", args.out.display()));
     std::fs::create_dir_all(&args.out).map_err(io)?;
     std::fs::write(args.out.join("report.json"), serde_json::to_string_pretty(&report).expect("serialises"))

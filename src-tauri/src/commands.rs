@@ -5,5 +5,6 @@ pub mod app;
 pub mod chat;
 pub mod classifier;
 pub mod datasets;
+pub mod evaluate;
 pub mod labeling;
 pub mod models;

@@ -63,6 +63,7 @@ pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
             commands::chat::chat_totals,
             commands::chat::chat_export,
             commands::chat::chat_send,
+            commands::evaluate::eval_run,
         ],
     )
 }

@@ -38,7 +38,7 @@ def test_the_window_opens_with_the_apps_navigation(driver):
     labels = texts(driver, ".sidebar .nav-item")
     assert labels == ["Chat", "Datasets", "Labeling", "Fine-tune", "Evaluate", "Models & Keys", "Settings"]
     find(driver, "#nav-evaluate").click()
-    assert "Not built yet" in find(driver, "[data-testid=not-built]").text
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "section.evaluate h1"), what="the Evaluate tab")
     find(driver, "#nav-datasets").click()
     wait(driver, lambda d: d.find_elements(By.ID, "import-path"), what="the Datasets tab")
 

@@ -58,3 +58,18 @@ def test_train_compare_activate_and_classify_from_the_finetune_tab(driver):
     driver.find_element(By.ID, "ft-classify").click()
     shown = wait(driver, lambda d: d.find_elements(By.ID, "ft-prediction"), what="the prediction")[0]
     assert "by e2e-head" in shown.text and shown.find_element(By.CSS_SELECTOR, ".level").text in {"0", "1", "2"}, shown.text
+
+
+def test_the_evaluate_tab_reports_routing_savings_for_the_trained_classifier(driver):
+    driver.find_element(By.ID, "nav-evaluate").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#ev-labels option[value="e2e-ft-labels"]'), what="the label runs")
+    Select(driver.find_element(By.ID, "ev-labels")).select_by_value("e2e-ft-labels")
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#ev-classifier option[value="e2e-head"]'), what="the classifiers")
+    Select(driver.find_element(By.ID, "ev-classifier")).select_by_value("e2e-head")
+    summary = wait(driver, lambda d: [e for e in d.find_elements(By.ID, "ev-summary") if "paper map" in e.text], what="the report")[0]
+    assert "saved" in summary.text and "oracle" in summary.text, summary.text
+    names = [r.find_element(By.TAG_NAME, "td").text for r in driver.find_elements(By.CSS_SELECTOR, "#ev-table tbody tr")]
+    assert "oracle" in names and "random tier" in names, names
+    Select(driver.find_element(By.ID, "ev-policy")).select_by_value("threshold")
+    wait(driver, lambda d: [e for e in d.find_elements(By.ID, "ev-summary") if "τ=0.50" in e.text], what="the threshold policy")
+    assert driver.find_element(By.ID, "ev-plot").get_attribute("src").startswith("data:image/svg+xml")

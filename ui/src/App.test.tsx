@@ -25,16 +25,6 @@ describe("App navigation", () => {
     expect(await screen.findByRole("heading", { name: "Datasets" })).toBeTruthy();
   });
 
-  it("says plainly that the unbuilt tabs are not built yet, with no placeholder data", () => {
-    render(<App />);
-    for (const label of ["Evaluate"]) {
-      fireEvent.click(screen.getByRole("button", { name: label }));
-      const panel = screen.getByTestId("not-built");
-      expect(panel.textContent).toContain("Not built yet");
-      expect(panel.querySelectorAll("table, ul, input").length).toBe(0);
-    }
-  });
-
   it("shows the real data paths in Settings", async () => {
     render(<App />);
     fireEvent.click(screen.getByRole("button", { name: "Settings" }));

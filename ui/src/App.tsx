@@ -2,10 +2,10 @@ import { useEffect, useState } from "react";
 import { appReady } from "./ipc/commands";
 import { ChatTab } from "./tabs/Chat";
 import { DatasetsTab } from "./tabs/Datasets";
+import { EvaluateTab } from "./tabs/Evaluate";
 import { FinetuneTab } from "./tabs/Finetune";
 import { LabelingTab } from "./tabs/Labeling";
 import { ModelsTab } from "./tabs/Models";
-import { NotBuiltTab } from "./tabs/NotBuilt";
 import { SettingsTab } from "./tabs/Settings";
 
 export type TabId = "chat" | "datasets" | "labeling" | "finetune" | "evaluate" | "models" | "settings";
@@ -20,19 +20,14 @@ export const TABS: { id: TabId; label: string }[] = [
   { id: "settings", label: "Settings" },
 ];
 
-/** What each unbuilt tab will do, stated plainly; no placeholder data. */
-const NOT_BUILT: Partial<Record<TabId, string>> = {
-  evaluate: "Evaluate will measure routed pass rate and cost against always using the top tier, the oracle and the paper's routing map.",
-};
 
 export function App() {
-  // Datasets is the first working tab, so the app opens there until Chat lands.
+  // The app opens on Datasets: a first run starts by importing tasks.
   const [tab, setTab] = useState<TabId>("datasets");
   useEffect(() => {
     // After the first frame is on screen, not merely rendered to the DOM.
     requestAnimationFrame(() => setTimeout(() => void appReady().catch(() => undefined), 0));
   }, []);
-  const current = TABS.find((t) => t.id === tab)!;
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Main">
@@ -55,8 +50,8 @@ export function App() {
         {tab === "models" && <ModelsTab />}
         {tab === "labeling" && <LabelingTab />}
         {tab === "finetune" && <FinetuneTab />}
+        {tab === "evaluate" && <EvaluateTab />}
         {tab === "settings" && <SettingsTab />}
-        {NOT_BUILT[tab] && <NotBuiltTab title={current.label} description={NOT_BUILT[tab]!} />}
       </main>
     </div>
   );

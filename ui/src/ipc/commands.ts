@@ -4,6 +4,7 @@ import { open } from "@tauri-apps/plugin-dialog";
 import { toAppError } from "./errors";
 import type {
   AppInfo,
+  Evaluation,
   ChatEvent,
   ChatMessage,
   Conversation,
@@ -205,3 +206,8 @@ export function chatSend(conversation: number | null, prompt: string, tier: stri
   channel.onmessage = onEvent;
   return call<ChatMessage>("chat_send", { conversation, prompt, tier, onEvent: channel });
 }
+
+// ---- Evaluate ---------------------------------------------------------------------------------------------
+
+export const evalRun = (labels: string, classifier: string | null, policy: "paper" | "threshold", tau: number, map: string | null) =>
+  call<Evaluation>("eval_run", { labels, classifier, policy, tau, map });

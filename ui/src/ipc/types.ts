@@ -332,3 +332,37 @@ export interface Totals {
   cost_usd: number;
   saved_usd: number;
 }
+
+// ---- Evaluate -----------------------------------------------------------------------------------------------
+
+export interface Strategy {
+  name: string;
+  pass_rate: number;
+  cost: number;
+  relative_cost: number;
+  savings_vs_top: number;
+  tier_share: number[];
+}
+
+export interface EvalReport {
+  labels: string;
+  classifier: string;
+  rule: string;
+  tiers: string[];
+  costs: number[];
+  cost_unit: string;
+  n: number;
+  folds: number;
+  classifier_metrics: Metrics;
+  routed: Strategy;
+  strategies: Strategy[];
+  threshold_curve: { tau: number; pass_rate: number; relative_cost: number }[];
+  pass_rate_gap_vs_oracle: number;
+  cost_ratio_vs_oracle: number;
+}
+
+export interface Evaluation {
+  report: EvalReport;
+  svg: string;
+  markdown: string;
+}
