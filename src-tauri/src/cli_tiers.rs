@@ -120,6 +120,15 @@ pub struct AskArgs {
     /// A system message
     #[arg(long)]
     pub system: Option<String>,
+    /// Verify the answer against tests (assert lines in the prompt, or --dataset/--task) in the sandbox and
+    /// escalate to the next tier while it fails
+    #[arg(long)]
+    pub cascade: bool,
+    /// With --cascade: take the tests from this dataset's task
+    #[arg(long, requires = "task")]
+    pub dataset: Option<String>,
+    #[arg(long, requires = "dataset")]
+    pub task: Option<String>,
 }
 
 pub(crate) fn keychain_err(e: complexitynet_engine::keys::KeyError) -> AppError {
@@ -449,6 +458,28 @@ fn cost_of(tier: &TierRow, mode: CostMode, usd: f64) -> f64 {
 /// before the answer), and a tier that fails for a reason another tier would not share (no key, rate limit,
 /// network, server error) hands the prompt to the next available tier.
 pub fn ask(args: AskArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
+    if args.cascade {
+        // The cascade starts at the given tier, or at the one the router picks.
+        let start = match args.tier.clone() {
+            Some(t) => t,
+            None => {
+                let store: Store = open(data_dir)?;
+                let policy =
+                    crate::cli_route::PolicyArgs { policy: "paper".into(), tau: 0.5, map: None, classifier: None };
+                let (classifier, policy) = crate::cli_route::load_for_routing(&store, data_dir, &policy)?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| AppError::internal(format!("cannot start the async runtime: {e}")))?;
+                let d = crate::cli_route::decide(&store, &classifier, &policy, &args.prompt, &Keychain::open(), &rt)?;
+                if !json {
+                    eprintln!("[level {} → {} · {}]", d.level, d.tier, d.reason);
+                }
+                d.tier
+            }
+        };
+        return crate::cli_cascade::run(&args, &start, data_dir, json);
+    }
     if let Some(spec) = args.tier.clone() {
         return ask_tier(&args, &spec, None, data_dir, json).map_err(|(e, _)| e);
     }

@@ -3,6 +3,7 @@
 //! opens the window.
 
 pub mod cli;
+mod cli_cascade;
 mod cli_classify;
 mod cli_label;
 pub mod cli_route;

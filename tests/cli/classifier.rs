@@ -410,3 +410,66 @@ fn the_cloud_fine_tune_runs_from_the_cli_with_the_key_from_the_keychain() {
     assert_eq!(p["classifier"], "ft");
     ok_json(&cn_env(dir.path(), &["keys", "delete", "ft-openai", "--json"], None, &env));
 }
+
+/// The verified cascade on MBPP task 4 with the paper's recorded answers served over the OpenAI wire format:
+/// Code Llama's answer errors in the sandbox (it forgets `import heapq`), so the prompt escalates to GPT-3.5,
+/// whose answer passes.
+#[test]
+fn a_cascade_escalates_a_failing_local_answer_until_an_answer_passes() {
+    use complexitynet_engine::testing::{openai_json, ChatServer};
+    let dir = tempfile::tempdir().unwrap();
+    ok_json(&cn(dir.path(), &["dataset", "import", mbpp().to_str().unwrap(), "--name", "mbpp", "--json"]));
+    let recorded = std::fs::read_to_string(shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl")).unwrap();
+    let answer = |model: &str| -> String {
+        recorded
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|v| v["task_id"] == 4 && v["model"] == model)
+            .unwrap()["output"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let server = ChatServer::start(vec![
+        openai_json(&answer("codellama-7b-python"), 60, 40),
+        openai_json(&answer("gpt-3.5-turbo-1106"), 60, 30),
+    ]);
+    let base = format!("{}/v1", server.url());
+    ok_json(&cn(dir.path(), &["providers", "set", "replayed", "--kind", "openai", "--base-url", &base, "--json"]));
+    ok_json(&cn(
+        dir.path(),
+        &["tiers", "set", "local", "--provider", "replayed", "--model", "codellama-7b-python", "--json"],
+    ));
+    ok_json(&cn(
+        dir.path(),
+        &["tiers", "set", "mid", "--provider", "replayed", "--model", "gpt-3.5-turbo-1106", "--json"],
+    ));
+    let task = ok_json(&cn(dir.path(), &["dataset", "show", "mbpp", "4", "--json"]));
+    let prompt = format!("{}\n{}", task["prompt"].as_str().unwrap(), task["signature"].as_str().unwrap());
+    let out = ok_json(&cn(
+        dir.path(),
+        &["ask", &prompt, "--tier", "local", "--cascade", "--dataset", "mbpp", "--task", "4", "--json"],
+    ));
+    let steps = out["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{out}");
+    assert_eq!((steps[0]["tier"].as_str(), steps[0]["verdict"]["verdict"].as_str()), (Some("local"), Some("error")));
+    assert!(steps[0]["verdict"]["message"].as_str().unwrap().contains("heapq"), "{}", steps[0]["verdict"]);
+    assert_eq!((steps[1]["tier"].as_str(), steps[1]["verdict"]["verdict"].as_str()), (Some("mid"), Some("passed")));
+    assert_eq!(out["passed_on"], "mid");
+    assert!(out["answer"].as_str().unwrap().contains("nlargest"));
+    assert_eq!(server.requests().len(), 2, "the top tier was never called");
+
+    // Tests carried in the message itself.
+    let server = ChatServer::start(vec![
+        openai_json("```python\ndef add(a, b):\n    return a - b\n```", 10, 10),
+        openai_json("```python\ndef add(a, b):\n    return a + b\n```", 10, 10),
+    ]);
+    let base = format!("{}/v1", server.url());
+    ok_json(&cn(dir.path(), &["providers", "set", "replayed", "--base-url", &base, "--json"]));
+    let out = cn(dir.path(), &["ask", "Write add(a, b).\nassert add(1, 2) == 3", "--tier", "local", "--cascade"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("[cascade] local") && err.contains("failed at assert 0"), "{err}");
+    assert!(err.contains("passed on mid"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("return a + b"));
+}
