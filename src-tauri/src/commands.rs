@@ -8,3 +8,4 @@ pub mod datasets;
 pub mod evaluate;
 pub mod labeling;
 pub mod models;
+pub mod server;

@@ -65,6 +65,9 @@ pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
             commands::chat::chat_export,
             commands::chat::chat_send,
             commands::evaluate::eval_run,
+            commands::server::server_status,
+            commands::server::server_start,
+            commands::server::server_stop,
         ],
     )
 }

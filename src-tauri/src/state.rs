@@ -20,6 +20,9 @@ pub struct AppState {
     pub jobs: Mutex<std::collections::HashMap<String, complexitynet_engine::tiers::CancellationToken>>,
     /// The active classifier, loaded on the first chat prompt and kept.
     pub classifier: Mutex<Option<Arc<complexitynet_classifier::artifact::Classifier>>>,
+    /// The local OpenAI-compatible server when started from Settings: its stop token, URL, and whether it
+    /// requires a key.
+    pub server: Mutex<Option<(complexitynet_engine::tiers::CancellationToken, String, bool)>>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             loaded: Mutex::new(Default::default()),
             jobs: Mutex::new(Default::default()),
             classifier: Mutex::new(None),
+            server: Mutex::new(None),
         }
     }
 

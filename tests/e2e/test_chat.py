@@ -42,3 +42,22 @@ def test_a_typed_prompt_is_routed_and_answered_by_the_local_model(driver):
     driver.find_element(By.XPATH, "//button[text()='Export Markdown']").click()
     exported = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat-export textarea"), what="the export")[0]
     assert "**local (" in exported.get_attribute("value")
+
+
+def test_the_settings_switch_starts_the_same_server_from_the_app(driver):
+    import json
+    import urllib.request
+
+    driver.find_element(By.ID, "nav-settings").click()
+    port = wait(driver, lambda d: d.find_elements(By.ID, "server-port"), what="the server settings")[0]
+    port.clear()
+    port.send_keys("0")
+    driver.find_element(By.ID, "server-toggle").click()
+    shown = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#server-url code"), what="the server to start")[0]
+    url = shown.text
+    assert url.startswith("http://127.0.0.1:"), url
+    with urllib.request.urlopen(f"{url}/models") as r:
+        ids = [m["id"] for m in json.loads(r.read())["data"]]
+    assert ids[0] == "auto" and "local" in ids, ids
+    driver.find_element(By.ID, "server-toggle").click()
+    wait(driver, lambda d: not d.find_elements(By.ID, "server-url"), what="the server to stop")

@@ -8,6 +8,7 @@ beforeEach(() => {
     if (cmd === "app_ready") return null;
     if (cmd === "dataset_list") return [];
     if (cmd === "dataset_catalog") return [];
+    if (cmd === "server_status") return { running: false, url: null, auth: false };
     if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
     throw { code: "internal", message: `unexpected ${cmd}` };
   });

@@ -211,3 +211,18 @@ export function chatSend(conversation: number | null, prompt: string, tier: stri
 
 export const evalRun = (labels: string, classifier: string | null, policy: "paper" | "threshold", tau: number, map: string | null) =>
   call<Evaluation>("eval_run", { labels, classifier, policy, tau, map });
+
+// ---- Local server (Settings) ------------------------------------------------------------------------------
+
+export interface ServerStatus {
+  running: boolean;
+  url: string | null;
+  auth: boolean;
+}
+
+export const serverStatus = () => call<ServerStatus>("server_status");
+
+/** Starts the OpenAI-compatible server; the key stays in the app's memory (never stored). */
+export const serverStart = (port: number, apiKey: string | null) => call<ServerStatus>("server_start", { port, apiKey });
+
+export const serverStop = () => call<ServerStatus>("server_stop");

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { appInfo } from "../ipc/commands";
+import { appInfo, serverStart, serverStatus, serverStop, type ServerStatus } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
 import type { AppInfo } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
@@ -7,13 +7,29 @@ import { ErrorBanner } from "./ErrorBanner";
 export function SettingsTab() {
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [error, setError] = useState<AppError | null>(null);
+  const [server, setServer] = useState<ServerStatus | null>(null);
+  const [port, setPort] = useState("8731");
+  const [key, setKey] = useState("");
   useEffect(() => {
     appInfo().then(setInfo, setError);
+    serverStatus().then(setServer, setError);
   }, []);
+  const toggle = async () => {
+    try {
+      if (server?.running) {
+        setServer(await serverStop());
+      } else {
+        setServer(await serverStart(Number(port) || 0, key || null));
+        setKey("");
+      }
+    } catch (e) {
+      setError(e as AppError);
+    }
+  };
   return (
-    <section>
+    <section className="settings">
       <h1>Settings</h1>
-      <ErrorBanner error={error} />
+      <ErrorBanner error={error} onDismiss={() => setError(null)} />
       {info && (
         <dl className="facts" id="app-info">
           <dt>Version</dt>
@@ -26,9 +42,39 @@ export function SettingsTab() {
           <dd><code>{info.logs}</code></dd>
         </dl>
       )}
-      <p className="notice">
-        Routing, tier and server settings are not built yet; they arrive with the router. The data folder can be
-        changed with <code>--data-dir</code> or <code>COMPLEXITYNET_DATA_DIR</code>.
+      <div className="panel">
+        <h2>Local OpenAI-compatible server</h2>
+        <p className="small muted">
+          Editors and scripts can use ComplexityNet as an OpenAI endpoint on this machine: model <code>auto</code> is routed by the active classifier; a tier
+          name calls that tier. Only 127.0.0.1 listens.
+        </p>
+        <div className="row">
+          <label className="small">
+            port <input aria-label="Server port" id="server-port" className="num" value={port} onChange={(e) => setPort(e.target.value)} disabled={server?.running} />
+          </label>
+          <input
+            aria-label="Server key"
+            id="server-key"
+            type="password"
+            autoComplete="off"
+            value={key}
+            onChange={(e) => setKey(e.target.value)}
+            placeholder="optional bearer key (kept in memory only)"
+            disabled={server?.running}
+          />
+          <button id="server-toggle" onClick={toggle}>
+            {server?.running ? "Stop server" : "Start server"}
+          </button>
+        </div>
+        {server?.running && (
+          <p className="notice-ok" id="server-url">
+            Listening on <code>{server.url}</code>
+            {server.auth ? " (bearer key required)" : ""}
+          </p>
+        )}
+      </div>
+      <p className="small muted">
+        The data folder can be changed with <code>--data-dir</code> or <code>COMPLEXITYNET_DATA_DIR</code>.
       </p>
     </section>
   );
