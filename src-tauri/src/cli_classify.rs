@@ -21,7 +21,7 @@ use crate::error::AppError;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// The label run whose labels to learn
+    /// The label run whose labels to learn, or `personal` for the chat answers marked as working or failing
     #[arg(long, value_name = "RUN")]
     pub labels: String,
     /// zero-shot, tfidf, head, finetune or openai
@@ -41,6 +41,9 @@ pub struct TrainArgs {
     /// head: AdamW's decoupled weight decay [default: 0.001]
     #[arg(long)]
     pub weight_decay: Option<f64>,
+    /// finetune: also train the token embedding table (by default every layer above it trains)
+    #[arg(long)]
+    pub train_token_table: bool,
     /// zero-shot: the tier that rates the tasks
     #[arg(long, default_value = "mid")]
     pub tier: String,
@@ -149,6 +152,9 @@ pub(crate) fn openai_client(store: &Store, provider: &str) -> Result<Arc<FineTun
 fn print_event(e: Event) {
     match &e {
         Event::Round { round, index, total } => eprintln!("[{index}/{total}] {round}"),
+        Event::Epoch { round, epoch } if round == "rating" => {
+            eprintln!("  zero-shot: rated {}/{} tasks", epoch.epoch, epoch.epochs)
+        }
         Event::Epoch { round, epoch } => {
             let held = epoch.held_out_accuracy.map(|a| format!("  held-out acc {a:.3}")).unwrap_or_default();
             eprintln!(
@@ -211,6 +217,7 @@ pub struct TrainRequest {
     pub epochs: Option<usize>,
     pub learning_rate: Option<f64>,
     pub weight_decay: Option<f64>,
+    pub train_token_table: bool,
     pub tier: Option<String>,
     pub base_model: Option<String>,
     pub provider: Option<String>,
@@ -231,6 +238,7 @@ impl From<&TrainArgs> for TrainRequest {
             epochs: a.epochs,
             learning_rate: a.learning_rate,
             weight_decay: a.weight_decay,
+            train_token_table: a.train_token_table,
             tier: Some(a.tier.clone()),
             base_model: Some(a.base_model.clone()),
             provider: Some(a.provider.clone()),
@@ -252,7 +260,13 @@ pub fn train_request(
 ) -> Result<Meta, AppError> {
     let method = Method::parse(&req.method).map_err(cls_err)?;
     let store = open(data_dir)?;
-    let set = LabeledSet::from_run(&store, &req.labels).map_err(cls_err)?;
+    // `personal`: the chat answers the user marked as working or failing.
+    let set = if req.labels == "personal" {
+        LabeledSet::from_feedback(&store)
+    } else {
+        LabeledSet::from_run(&store, &req.labels)
+    }
+    .map_err(cls_err)?;
     let mut opts = Options::new(method, encoder_dir(data_dir, req.encoder.clone()));
     opts.folds = req.folds.unwrap_or(if method == Method::OpenAi { 0 } else { 5 });
     opts.seed = req.seed;
@@ -269,6 +283,7 @@ pub fn train_request(
     if let Some(wd) = req.weight_decay {
         opts.head.weight_decay = wd;
     }
+    opts.finetune.token_table = req.train_token_table;
     // Check the set before building clients: a bad set fails fast, whatever the method.
     set.validate(opts.folds, opts.expect_rule.as_deref()).map_err(cls_err)?;
     let mut tier = None;

@@ -256,18 +256,19 @@ fn routing_decisions_over_the_prompt_table_and_fallback_without_keys() {
     assert_eq!((edited["chosen"].as_str(), edited["flagged"].as_bool()), (Some("local"), Some(false)));
 }
 
-/// `ask` without --tier routes; a tier whose provider rejects the key hands the prompt down the chain, each step
-/// reported, and the local model answers.
+/// `ask` without --tier routes; a rate-limited tier and one whose provider rejects the key hand the prompt down
+/// the chain, each step reported, and the local model answers.
 #[test]
 fn a_routed_ask_falls_through_a_rejected_key_to_the_local_model() {
-    use complexitynet_engine::testing::{error_reply, ChatServer};
+    use complexitynet_engine::testing::{error_reply, with_header, ChatServer};
     let dir = tempfile::tempdir().unwrap();
     ok_json(&cn(dir.path(), &["classifier", "fetch-encoder", "--from", encoder().to_str().unwrap(), "--json"]));
     let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));
     ok_json(&cn(dir.path(), &["tiers", "set", "local", "--model", "smollm2", "--json"]));
+    // The top tier is rate-limited for an hour (not worth waiting for), the mid tier rejects the key.
     let server = ChatServer::start(vec![
-        error_reply(401, "invalid_api_key", "Incorrect API key provided"),
+        with_header(error_reply(429, "rate_limit_exceeded", "Rate limit reached"), "retry-after", "3600"),
         error_reply(401, "invalid_api_key", "Incorrect API key provided"),
     ]);
     let base = format!("{}/v1", server.url());
@@ -279,10 +280,13 @@ fn a_routed_ask_falls_through_a_rejected_key_to_the_local_model() {
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("[level 2 → top"), "the decision comes before the answer: {err}");
-    assert!(err.contains("top failed") && err.contains("falling through to mid"), "{err}");
+    assert!(
+        err.contains("top failed") && err.contains("Rate limit") && err.contains("falling through to mid"),
+        "{err}"
+    );
     assert!(err.contains("mid failed") && err.contains("falling through to local"), "{err}");
     assert!(!String::from_utf8_lossy(&out.stdout).trim().is_empty(), "the local model answered");
-    assert_eq!(server.requests().len(), 2, "one refused call per cloud tier, no retries of a rejected key");
+    assert_eq!(server.requests().len(), 2, "one refused call per cloud tier: no hour-long wait, no retry of a bad key");
     let json = ok_json(&cn_env(
         dir.path(),
         &["ask", "Write a function to add two numbers.", "--max-tokens", "16", "--json"],
@@ -306,6 +310,11 @@ fn the_local_methods_train_on_the_same_folds_and_one_can_be_activated() {
     let err: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(err["error"]["code"], "labels_unusable");
     assert!(err["error"]["message"].as_str().unwrap().contains("the single3 rule"));
+    // The personal dataset (chat answers marked as working or failing) is empty until the user gives feedback.
+    let out = ce(dir.path(), &["train", "--labels", "personal", "--method", "tfidf", "--json"]);
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "labels_unusable", "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("\"personal\" has no labeled tasks"), "{err}");
     let out = ce(dir.path(), &["train", "--labels", "nope", "--method", "tfidf", "--json"]);
     assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["error"]["code"], "unknown_run");
 

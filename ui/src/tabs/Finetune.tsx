@@ -156,6 +156,7 @@ export function FinetuneTab() {
                 {r.name} ({r.rule.rule})
               </option>
             ))}
+            <option value="personal">personal (your chat feedback)</option>
           </select>
           <select aria-label="Method" id="ft-method" value={form.method} onChange={set("method")}>
             {METHODS.map((m) => (

@@ -62,6 +62,13 @@ struct Layer {
     ln2: Norm,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trainable {
+    No,
+    AboveTokens,
+    All,
+}
+
 pub struct Encoder {
     tokenizer: Tokenizer,
     cfg: Config,
@@ -100,20 +107,21 @@ fn missing(dir: &Path, what: &str) -> ClassifierError {
 impl Encoder {
     /// Loads the encoder for inference (weights are constants).
     pub fn load(dir: &Path) -> Result<Encoder> {
-        Ok(Self::load_inner(dir, None, false)?.0)
+        Ok(Self::load_inner(dir, None, Trainable::No)?.0)
     }
 
     /// Loads with the weights as trainable variables (all but the token table; see `load_inner`).
-    pub fn load_trainable(dir: &Path) -> Result<(Encoder, Vec<Var>)> {
-        Self::load_inner(dir, None, true)
+    /// `token_table`: also train the 30522 × 384 token embeddings (off by default, see `load_inner`).
+    pub fn load_trainable(dir: &Path, token_table: bool) -> Result<(Encoder, Vec<Var>)> {
+        Self::load_inner(dir, None, if token_table { Trainable::All } else { Trainable::AboveTokens })
     }
 
     /// Loads the tokenizer and config from `dir` and the weights from `weights` (a fine-tuned encoder).
     pub fn load_with_weights(dir: &Path, weights: &Path) -> Result<Encoder> {
-        Ok(Self::load_inner(dir, Some(weights), false)?.0)
+        Ok(Self::load_inner(dir, Some(weights), Trainable::No)?.0)
     }
 
-    fn load_inner(dir: &Path, weights: Option<&Path>, trainable: bool) -> Result<(Encoder, Vec<Var>)> {
+    fn load_inner(dir: &Path, weights: Option<&Path>, trainable: Trainable) -> Result<(Encoder, Vec<Var>)> {
         for f in FILES {
             if !dir.join(f).is_file() {
                 return Err(missing(dir, &format!("{f} is missing")));
@@ -145,7 +153,9 @@ impl Encoder {
             // The 30522 × 384 token table stays frozen: half the parameters, a dense gradient as large as the
             // table on every step, and too few labeled prompts to move it usefully. Everything above it
             // (position and type embeddings, all six layers, the norms) trains.
-            let t = if trainable && name != "embeddings.word_embeddings.weight" {
+            let t = if trainable == Trainable::All
+                || (trainable == Trainable::AboveTokens && name != "embeddings.word_embeddings.weight")
+            {
                 let v = Var::from_tensor(&t)?;
                 let t = v.as_tensor().clone();
                 vars.push(v);

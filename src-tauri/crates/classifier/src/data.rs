@@ -71,6 +71,55 @@ impl LabeledSet {
         })
     }
 
+    /// The personal dataset: chat answers the user marked (`worked`/`up` or `failed`/`down`), each prompt labeled
+    /// with the cheapest tier known to have answered it well (single3 levels over the first three tiers:
+    /// 0 local, 1 mid, 2 top). Prompts with only negative feedback carry no level and are left out.
+    pub fn from_feedback(store: &Store) -> Result<LabeledSet> {
+        let tiers: Vec<String> = complexitynet_engine::tiers::table::tiers(store)
+            .map_err(|e| ClassifierError::Invalid(e.to_string()))?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        let mut stmt = store.conn().prepare(
+            "SELECT a.id, a.tier, a.feedback,
+                    (SELECT u.content FROM messages u WHERE u.conversation_id = a.conversation_id AND u.id < a.id
+                       AND u.role = 'user' ORDER BY u.id DESC LIMIT 1)
+             FROM messages a WHERE a.role = 'assistant' AND a.feedback IS NOT NULL ORDER BY a.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let k = tiers.len().min(3);
+        let mut by_prompt: std::collections::BTreeMap<String, (i64, Vec<u32>, Vec<u32>)> = Default::default();
+        for row in rows {
+            let (id, tier, feedback, prompt) = row?;
+            let (Some(tier), Some(prompt)) = (tier, prompt) else { continue };
+            let Some(t) = tiers.iter().position(|x| *x == tier).filter(|&t| t < k) else { continue };
+            let e = by_prompt.entry(prompt).or_insert_with(|| (id, vec![0; k], vec![0; k]));
+            e.2[t] = 1;
+            e.1[t] = matches!(feedback.as_str(), "worked" | "up") as u32;
+        }
+        let examples = by_prompt
+            .into_iter()
+            .filter_map(|(prompt, (id, counts, trials))| {
+                let level = counts.iter().position(|&c| c > 0)? as u32;
+                Some(Example { task_id: format!("chat-{id}"), prompt, level, counts, trials })
+            })
+            .collect();
+        Ok(LabeledSet {
+            source: "personal".into(),
+            rule: Rule::Single3,
+            levels: vec![0, 1, 2],
+            examples,
+            tiers: tiers.into_iter().take(k).collect(),
+        })
+    }
+
     /// Class index of each example (its level's position in `levels`).
     pub fn classes(&self) -> Vec<usize> {
         self.examples.iter().map(|e| self.levels.iter().position(|&l| l == e.level).unwrap_or(0)).collect()
@@ -195,6 +244,42 @@ mod tests {
         let e = set(&[0, 1, 2, 0, 1, 2]).validate(0, Some("paper5")).unwrap_err().to_string();
         assert!(e.contains("single3 rule") && e.contains("paper5"), "{e}");
         set(&[0, 1, 2, 0, 1, 2]).validate(2, Some("single3")).unwrap();
+    }
+
+    #[test]
+    fn chat_feedback_becomes_a_personal_labeled_set() {
+        use complexitynet_engine::chat::{self, ChatMessage};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+        let c = chat::create(&store, "x").unwrap();
+        let ask = |prompt: &str, tier: &str, feedback: &str| {
+            chat::add(
+                &store,
+                &ChatMessage { conversation_id: c, role: "user".into(), content: prompt.into(), ..Default::default() },
+            )
+            .unwrap();
+            let a = chat::add(
+                &store,
+                &ChatMessage {
+                    conversation_id: c,
+                    role: "assistant".into(),
+                    content: "…".into(),
+                    tier: Some(tier.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            chat::set_feedback(&store, a.id, Some(feedback)).unwrap();
+        };
+        ask("reverse a string", "local", "worked");
+        ask("edit distance", "local", "failed");
+        ask("edit distance", "mid", "worked");
+        ask("n-queens", "top", "down");
+        let set = LabeledSet::from_feedback(&store).unwrap();
+        let got: Vec<(&str, u32)> = set.examples.iter().map(|e| (e.prompt.as_str(), e.level)).collect();
+        assert_eq!(got, vec![("edit distance", 1), ("reverse a string", 0)], "no positive evidence: no label");
+        assert_eq!(set.examples[0].trials, vec![1, 1, 0]);
+        assert_eq!(set.tiers, vec!["local", "mid", "top"]);
     }
 
     #[test]

@@ -155,11 +155,15 @@ pub struct FinetuneParams {
     pub encoder_lr: f64,
     pub head_lr: f64,
     pub seed: u64,
+    /// Also train the token embedding table (half the encoder's parameters; slower, and with a few hundred
+    /// prompts it mostly memorises).
+    #[serde(default)]
+    pub token_table: bool,
 }
 
 impl Default for FinetuneParams {
     fn default() -> Self {
-        FinetuneParams { epochs: 3, batch: 16, encoder_lr: 3e-5, head_lr: 2e-3, seed: 0 }
+        FinetuneParams { epochs: 3, batch: 16, encoder_lr: 3e-5, head_lr: 2e-3, seed: 0, token_table: false }
     }
 }
 

@@ -208,7 +208,7 @@ impl Ctx<'_> {
                 let tx = pick(emb, train);
                 // Start from a frozen-encoder head (quietly: its epochs are not this method's).
                 let start = neural::train_head(&tx, &tc, k, &weights, self.opts.head, None, |_| {})?;
-                let (encoder, vars) = Encoder::load_trainable(&self.opts.encoder_dir)?;
+                let (encoder, vars) = Encoder::load_trainable(&self.opts.encoder_dir, self.opts.finetune.token_table)?;
                 let (tt, ht) = (pick(&self.texts, train), pick(&self.texts, held));
                 let held_arg = (!held.is_empty()).then_some((ht.as_slice(), hc.as_slice()));
                 let mut p = self.opts.finetune;

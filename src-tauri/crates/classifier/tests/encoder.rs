@@ -61,10 +61,10 @@ fn fine_tuning_moves_the_encoder_and_fits_a_small_task() {
     let x = frozen.embed(&texts).unwrap();
     let start =
         neural::train_head(&x, &classes, 2, &w, HeadParams { epochs: 20, ..Default::default() }, None, |_| {}).unwrap();
-    let (enc, vars) = Encoder::load_trainable(&d).unwrap();
+    let (enc, vars) = Encoder::load_trainable(&d, true).unwrap();
     let before = vars[0].as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let mut losses = Vec::new();
-    let p = FinetuneParams { epochs: 4, batch: 3, encoder_lr: 1e-4, head_lr: 5e-3, seed: 1 };
+    let p = FinetuneParams { epochs: 4, batch: 3, encoder_lr: 1e-4, head_lr: 5e-3, seed: 1, token_table: true };
     let texts_ref: Vec<&str> = texts.to_vec();
     let head = neural::finetune(
         &enc,
