@@ -64,6 +64,8 @@ pub enum Command {
     Classifier(crate::cli_classify::ClassifierCommand),
     /// Which tier a prompt goes to, and why
     Route(crate::cli_route::RouteArgs),
+    /// Show or save the routing policy (paper map or threshold τ) used by chat, ask, route and serve
+    RoutePolicy(crate::cli_route::PolicyCmdArgs),
     /// An OpenAI-compatible endpoint on 127.0.0.1 (model `auto` routes; tier names call a tier)
     Serve(crate::serve::ServeArgs),
     /// Score routing on held-out labels against always-L1/L2/top, random, the oracle and the threshold curve
@@ -217,6 +219,7 @@ fn execute(command: Command, data_dir: &DataDir, json: bool) -> Result<(), AppEr
         Command::Classify(args) => crate::cli_classify::classify(args, data_dir, json),
         Command::Classifier(cmd) => crate::cli_classify::classifier(cmd, data_dir, json),
         Command::Route(args) => crate::cli_route::route_cmd(args, data_dir, json),
+        Command::RoutePolicy(args) => crate::cli_route::policy_cmd(args, data_dir, json),
         Command::Eval(args) => crate::cli_route::eval_cmd(args, data_dir, json),
         Command::Serve(args) => crate::serve::serve(args, data_dir),
     }

@@ -20,14 +20,75 @@ use crate::cli::{emit, open};
 use crate::cli_classify::cls_err;
 use crate::error::AppError;
 
-#[derive(Debug, Args, Clone)]
+/// A routing policy as stored in Settings (and overridden per command).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PolicyArgs {
-    /// paper (a level → tier map) or threshold (the cheapest tier expected to pass with probability ≥ τ)
-    #[arg(long, default_value = "paper")]
+    /// `paper` or `threshold`.
     pub policy: String,
-    /// The threshold policy's τ
-    #[arg(long, default_value_t = 0.5)]
     pub tau: f64,
+    /// An edited paper map (`1-2:1,3-4:2,5:3`); None: the paper's map for the classifier's rule.
+    pub map: Option<String>,
+    /// A classifier other than the active one.
+    #[serde(default)]
+    pub classifier: Option<String>,
+}
+
+impl Default for PolicyArgs {
+    fn default() -> Self {
+        PolicyArgs { policy: "paper".into(), tau: 0.5, map: None, classifier: None }
+    }
+}
+
+fn setting(store: &Store, key: &str) -> Option<String> {
+    // A missing row and a read error both mean "not set": the default applies.
+    store.conn().query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).ok()
+}
+
+/// The routing policy saved in Settings (the paper's map until the user changes it).
+pub fn stored(store: &Store) -> PolicyArgs {
+    let d = PolicyArgs::default();
+    PolicyArgs {
+        policy: setting(store, "route_policy").unwrap_or(d.policy),
+        tau: setting(store, "route_tau").and_then(|v| v.parse().ok()).unwrap_or(d.tau),
+        map: setting(store, "route_map").filter(|m| !m.is_empty()),
+        classifier: None,
+    }
+}
+
+/// Saves the routing policy for the chat, `ask`, `route` and the server.
+pub fn save(store: &Store, p: &PolicyArgs) -> Result<(), AppError> {
+    if !["paper", "threshold"].contains(&p.policy.as_str()) {
+        return Err(invalid(format!("unknown policy {:?} (paper or threshold)", p.policy)));
+    }
+    if !(0.0..=1.0).contains(&p.tau) {
+        return Err(invalid("τ must be in [0, 1]"));
+    }
+    for (k, v) in [
+        ("route_policy", p.policy.clone()),
+        ("route_tau", p.tau.to_string()),
+        ("route_map", p.map.clone().unwrap_or_default()),
+    ] {
+        store
+            .conn()
+            .execute(
+                "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [k, &v],
+            )
+            .map_err(|e| AppError::internal(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Per-command overrides of the saved policy.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyFlags {
+    /// paper (a level → tier map) or threshold (the cheapest tier expected to pass with probability ≥ τ)
+    /// [default: the policy saved in Settings, else paper]
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// The threshold policy's τ [default: saved, else 0.5]
+    #[arg(long)]
+    pub tau: Option<f64>,
     /// An edited paper map, levels → 1-based tier, e.g. `1-2:1,3-4:2,5:3` [default: the paper's for the rule]
     #[arg(long)]
     pub map: Option<String>,
@@ -36,11 +97,23 @@ pub struct PolicyArgs {
     pub classifier: Option<String>,
 }
 
+impl PolicyFlags {
+    pub fn resolve(&self, store: &Store) -> PolicyArgs {
+        let s = stored(store);
+        PolicyArgs {
+            policy: self.policy.clone().unwrap_or(s.policy),
+            tau: self.tau.unwrap_or(s.tau),
+            map: self.map.clone().or(s.map),
+            classifier: self.classifier.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RouteArgs {
     pub prompt: String,
     #[command(flatten)]
-    pub policy: PolicyArgs,
+    pub policy: PolicyFlags,
 }
 
 #[derive(Debug, Args)]
@@ -50,7 +123,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "RUN")]
     pub labels: String,
     #[command(flatten)]
-    pub policy: PolicyArgs,
+    pub policy: PolicyFlags,
     /// Cost of one task per tier, L1..LK [default: the paper's units 1,10,100]
     #[arg(long, value_delimiter = ',')]
     pub costs: Option<Vec<f64>>,
@@ -212,7 +285,7 @@ pub fn load_for_routing(
 
 pub fn route_cmd(args: RouteArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
     let store = open(data_dir)?;
-    let (c, policy) = load_for_routing(&store, data_dir, &args.policy)?;
+    let (c, policy) = load_for_routing(&store, data_dir, &args.policy.resolve(&store))?;
     let d = decide(&store, &c, &policy, &args.prompt, &Keychain::open(), &runtime()?)?;
     emit(json, &d, || {
         let probs: Vec<String> = d.levels.iter().zip(&d.probabilities).map(|(l, p)| format!("{l}: {p:.2}")).collect();
@@ -272,7 +345,7 @@ pub fn evaluate(
 
 pub fn eval_cmd(args: EvalArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
     let store = open(data_dir)?;
-    let report = evaluate(&store, &args.labels, &args.policy, args.costs.clone())?;
+    let report = evaluate(&store, &args.labels, &args.policy.resolve(&store), args.costs.clone())?;
     let io = |e: std::io::Error| AppError::internal(format!("writing the report to {}: {e}", args.out.display()));
     std::fs::create_dir_all(&args.out).map_err(io)?;
     std::fs::write(args.out.join("report.json"), serde_json::to_string_pretty(&report).expect("serialises"))
@@ -292,6 +365,41 @@ pub fn eval_cmd(args: EvalArgs, data_dir: &DataDir, json: bool) -> Result<(), Ap
         }
         s.push_str(&format!("report: {}\n", args.out.join("report.md").display()));
         s
+    });
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCmdArgs {
+    /// paper or threshold (omit all three to show the saved policy)
+    #[arg(long)]
+    pub policy: Option<String>,
+    #[arg(long)]
+    pub tau: Option<f64>,
+    /// An edited paper map (`1-2:1,3-4:2,5:3`); an empty string restores the paper's
+    #[arg(long)]
+    pub map: Option<String>,
+}
+
+/// `complexitynet route-policy`: shows or saves the policy the chat, `ask`, `route` and the server use.
+pub fn policy_cmd(args: PolicyCmdArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
+    let store = open(data_dir)?;
+    let mut p = stored(&store);
+    if args.policy.is_some() || args.tau.is_some() || args.map.is_some() {
+        if let Some(x) = args.policy {
+            p.policy = x;
+        }
+        if let Some(t) = args.tau {
+            p.tau = t;
+        }
+        if let Some(m) = args.map {
+            p.map = Some(m).filter(|m| !m.trim().is_empty());
+        }
+        save(&store, &p)?;
+    }
+    emit(json, &p, || match p.policy.as_str() {
+        "threshold" => format!("threshold τ = {:.2}\n", p.tau),
+        _ => format!("paper map{}\n", p.map.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()),
     });
     Ok(())
 }

@@ -484,7 +484,7 @@ pub fn ask(args: AskArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError
         return ask_tier(&args, &spec, None, data_dir, json).map_err(|(e, _)| e);
     }
     let store: Store = open(data_dir)?;
-    let policy_args = crate::cli_route::PolicyArgs { policy: "paper".into(), tau: 0.5, map: None, classifier: None };
+    let policy_args = crate::cli_route::stored(&store);
     let (classifier, policy) = crate::cli_route::load_for_routing(&store, data_dir, &policy_args)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

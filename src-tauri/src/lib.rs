@@ -68,6 +68,8 @@ pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
             commands::server::server_status,
             commands::server::server_start,
             commands::server::server_stop,
+            commands::server::route_policy_get,
+            commands::server::route_policy_set,
         ],
     )
 }

@@ -415,11 +415,12 @@ pub struct ServeArgs {
     #[arg(long, env = "COMPLEXITYNET_SERVE_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
     #[command(flatten)]
-    pub policy: crate::cli_route::PolicyArgs,
+    pub policy: crate::cli_route::PolicyFlags,
 }
 
 pub fn serve(args: ServeArgs, data_dir: &DataDir) -> Result<(), AppError> {
-    let state = state(data_dir, args.api_key.clone(), &args.policy)?;
+    let policy = args.policy.resolve(&crate::cli::open(data_dir)?);
+    let state = state(data_dir, args.api_key.clone(), &policy)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -9,6 +9,7 @@ beforeEach(() => {
     if (cmd === "dataset_list") return [];
     if (cmd === "dataset_catalog") return [];
     if (cmd === "server_status") return { running: false, url: null, auth: false };
+    if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null };
     if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
     throw { code: "internal", message: `unexpected ${cmd}` };
   });

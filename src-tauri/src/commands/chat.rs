@@ -128,9 +128,8 @@ pub async fn chat_send(
     let prediction = c.classify(&prompt, &CancellationToken::new()).await.map_err(crate::cli_classify::cls_err)?;
     let keychain = state.keychain.clone();
     let (meta, policy_tiers) = (c.meta.clone(), state.with_store(|s| table::tiers(s).map_err(tier_err)).await?);
-    let policy = complexitynet_engine::route::Policy::Paper {
-        map: complexitynet_engine::route::default_map(meta.rule.name(), &meta.levels, policy_tiers.len()),
-    };
+    let saved = state.with_store(|s| Ok(crate::cli_route::stored(s))).await?;
+    let policy = crate::cli_route::policy_of(&saved, &c, policy_tiers.len())?;
     let mut decision = state.with_store(move |s| decide_from(s, &meta, &policy, prediction, keychain.as_ref())).await?;
     if let Some(t) = &tier {
         let row = policy_tiers.iter().find(|r| &r.name == t).ok_or_else(|| AppError {

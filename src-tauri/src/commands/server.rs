@@ -42,7 +42,7 @@ pub async fn server_start(
     let key = api_key.filter(|k| !k.is_empty());
     let auth = key.is_some();
     let serve_state = tauri::async_runtime::spawn_blocking(move || {
-        let policy = PolicyArgs { policy: "paper".into(), tau: 0.5, map: None, classifier: None };
+        let policy = crate::cli_route::stored(&crate::cli::open(&data_dir)?);
         crate::serve::state(&data_dir, key, &policy)
     })
     .await
@@ -73,4 +73,20 @@ pub fn server_stop(state: State<'_, AppState>) -> ServerStatus {
         stop.cancel();
     }
     status(&state)
+}
+
+/// The routing policy the chat, `ask`, `route` and the server use.
+#[tauri::command]
+pub async fn route_policy_get(state: State<'_, AppState>) -> Result<PolicyArgs, AppError> {
+    state.with_store(|s| Ok(crate::cli_route::stored(s))).await
+}
+
+#[tauri::command]
+pub async fn route_policy_set(state: State<'_, AppState>, policy: PolicyArgs) -> Result<PolicyArgs, AppError> {
+    state
+        .with_store(move |s| {
+            crate::cli_route::save(s, &policy)?;
+            Ok(crate::cli_route::stored(s))
+        })
+        .await
 }

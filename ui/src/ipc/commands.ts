@@ -226,3 +226,15 @@ export const serverStatus = () => call<ServerStatus>("server_status");
 export const serverStart = (port: number, apiKey: string | null) => call<ServerStatus>("server_start", { port, apiKey });
 
 export const serverStop = () => call<ServerStatus>("server_stop");
+
+export interface RoutePolicy {
+  policy: "paper" | "threshold";
+  tau: number;
+  map: string | null;
+  classifier?: string | null;
+}
+
+/** The routing policy the chat, `ask`, `route` and the server use. */
+export const routePolicyGet = () => call<RoutePolicy>("route_policy_get");
+
+export const routePolicySet = (policy: RoutePolicy) => call<RoutePolicy>("route_policy_set", { policy });

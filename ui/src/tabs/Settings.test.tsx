@@ -15,6 +15,8 @@ describe("Settings: the local server", () => {
     mockIPC((cmd, args) => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
+      if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null };
+      if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
       if (cmd === "server_status") return { running, url: running ? "http://127.0.0.1:9999/v1" : null, auth: running };
       if (cmd === "server_start") {
         running = true;
@@ -36,5 +38,25 @@ describe("Settings: the local server", () => {
     expect(JSON.stringify(localStorage)).not.toContain("sk-local-secret-1234");
     fireEvent.click(screen.getByRole("button", { name: "Stop server" }));
     await waitFor(() => expect(document.querySelector("#server-url")).toBeNull());
+  });
+});
+
+describe("Settings: the routing policy", () => {
+  it("saves the threshold policy with its τ", async () => {
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+      if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
+      if (cmd === "server_status") return { running: false, url: null, auth: false };
+      if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null };
+      if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
+      throw { code: "internal", message: `unexpected ${cmd}` };
+    });
+    render(<SettingsTab />);
+    fireEvent.change(await screen.findByLabelText("Routing policy"), { target: { value: "threshold" } });
+    fireEvent.change(screen.getByLabelText("Routing tau"), { target: { value: "0.7" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(screen.getByText("saved")).toBeTruthy());
+    expect(calls.find((c) => c.cmd === "route_policy_set")?.args.policy).toMatchObject({ policy: "threshold", tau: 0.7, map: null });
   });
 });

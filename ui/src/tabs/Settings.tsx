@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { appInfo, serverStart, serverStatus, serverStop, type ServerStatus } from "../ipc/commands";
+import { appInfo, routePolicyGet, routePolicySet, serverStart, serverStatus, serverStop, type RoutePolicy, type ServerStatus } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
 import type { AppInfo } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
@@ -10,10 +10,22 @@ export function SettingsTab() {
   const [server, setServer] = useState<ServerStatus | null>(null);
   const [port, setPort] = useState("8731");
   const [key, setKey] = useState("");
+  const [policy, setPolicy] = useState<RoutePolicy | null>(null);
+  const [saved, setSaved] = useState(false);
   useEffect(() => {
     appInfo().then(setInfo, setError);
     serverStatus().then(setServer, setError);
+    routePolicyGet().then(setPolicy, setError);
   }, []);
+  const savePolicy = async () => {
+    if (!policy) return;
+    try {
+      setPolicy(await routePolicySet({ ...policy, map: policy.map?.trim() || null }));
+      setSaved(true);
+    } catch (e) {
+      setError(e as AppError);
+    }
+  };
   const toggle = async () => {
     try {
       if (server?.running) {
@@ -41,6 +53,33 @@ export function SettingsTab() {
           <dt>Logs</dt>
           <dd><code>{info.logs}</code></dd>
         </dl>
+      )}
+      {policy && (
+        <div className="panel" id="routing-policy">
+          <h2>Routing</h2>
+          <p className="small muted">
+            How the chat, <code>complexitynet ask</code> and the server pick a tier. The paper's map sends a level to a fixed tier; the threshold policy picks the
+            cheapest tier whose expected pass rate reaches τ (the Evaluate tab draws what each τ costs and passes).
+          </p>
+          <div className="row">
+            <select aria-label="Routing policy" id="route-policy" value={policy.policy} onChange={(e) => { setSaved(false); setPolicy({ ...policy, policy: e.target.value as "paper" | "threshold" }); }}>
+              <option value="paper">paper map</option>
+              <option value="threshold">threshold τ</option>
+            </select>
+            {policy.policy === "threshold" ? (
+              <label className="small">
+                τ {policy.tau.toFixed(2)}{" "}
+                <input aria-label="Routing tau" id="route-tau" type="range" min={0} max={1} step={0.05} value={policy.tau} onChange={(e) => { setSaved(false); setPolicy({ ...policy, tau: Number(e.target.value) }); }} />
+              </label>
+            ) : (
+              <input aria-label="Routing map" id="route-map" value={policy.map ?? ""} onChange={(e) => { setSaved(false); setPolicy({ ...policy, map: e.target.value }); }} placeholder="the paper's map (or e.g. 0:1,1:2,2:3)" />
+            )}
+            <button id="route-save" onClick={savePolicy}>
+              Save
+            </button>
+            {saved && <span className="small">saved</span>}
+          </div>
+        </div>
       )}
       <div className="panel">
         <h2>Local OpenAI-compatible server</h2>
