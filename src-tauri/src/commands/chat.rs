@@ -140,10 +140,6 @@ pub async fn chat_send(
         decision.tier = row.name.clone();
         decision.model = row.model.clone();
     }
-    let _ = on_event.send(ChatEvent::Routed { decision: decision.clone() });
-    let spec = decision.tier.clone();
-    let (tier_row, prov) = state.with_store(move |s| table::resolve(s, &spec).map_err(tier_err)).await?;
-    let provider = provider_for_tier(&state, &tier_row, &prov).await?;
     // The conversation so far, then the new prompt.
     let history = state.with_store(move |s| chat::messages(s, conversation).map_err(chat_err)).await?;
     let mut messages: Vec<Message> = history
@@ -161,22 +157,73 @@ pub async fn chat_send(
                 .map_err(chat_err)
         })
         .await?;
-    let request = Request {
-        model: tier_row.model.clone(),
-        messages,
-        params: GenParams { temperature: 0.2, max_tokens: 512, ..GenParams::default() },
-        stream: true,
-        price: tier_row.price(),
-    };
     let cancel = CancellationToken::new();
     state.jobs.lock().unwrap_or_else(|e| e.into_inner()).insert("chat".into(), cancel.clone());
-    let events = on_event.clone();
-    let on_text = move |t: &str| {
-        let _ = events.send(ChatEvent::Piece { text: t.to_owned() });
+    // A tier that fails for a reason the next one would not share (rate limit, network, a rejected key) hands the
+    // prompt on, as `ask` does; the page hears a new `routed` event for each hand-over. Nothing was streamed
+    // from a failed attempt unless it failed mid-answer, which is reported, not retried.
+    let mut failed = vec![false; policy_tiers.len()];
+    let (tier_row, completion) = loop {
+        let _ = on_event.send(ChatEvent::Routed { decision: decision.clone() });
+        let spec = decision.tier.clone();
+        let (tier_row, prov) = state.with_store(move |s| table::resolve(s, &spec).map_err(tier_err)).await?;
+        let provider = provider_for_tier(&state, &tier_row, &prov).await?;
+        let request = Request {
+            model: tier_row.model.clone(),
+            messages: messages.clone(),
+            params: GenParams { temperature: 0.2, max_tokens: 512, ..GenParams::default() },
+            stream: true,
+            price: tier_row.price(),
+        };
+        let streamed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (events, flag) = (on_event.clone(), streamed.clone());
+        let on_text = move |t: &str| {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = events.send(ChatEvent::Piece { text: t.to_owned() });
+        };
+        match provider.generate(&request, &on_text, &cancel).await {
+            Ok(c) => break (tier_row, c),
+            Err(e)
+                if !streamed.load(std::sync::atomic::Ordering::Relaxed)
+                    && (e.kind.is_transient()
+                        || matches!(
+                            e.kind,
+                            complexitynet_engine::tiers::ErrorKind::Auth
+                                | complexitynet_engine::tiers::ErrorKind::Quota
+                        )) =>
+            {
+                let idx = policy_tiers.iter().position(|t| t.name == decision.tier).unwrap_or(0);
+                failed[idx] = true;
+                let keychain = state.keychain.clone();
+                let (tiers2, failed2) = (policy_tiers.clone(), failed.clone());
+                let ok: Vec<bool> = state
+                    .with_store(move |s| {
+                        Ok(tiers2
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| !failed2[i] && crate::cli_route::available(s, keychain.as_ref(), t).0)
+                            .collect())
+                    })
+                    .await?;
+                let Some((next, flagged)) = complexitynet_engine::route::fall_through(idx, &ok) else {
+                    state.jobs.lock().unwrap_or_else(|e| e.into_inner()).remove("chat");
+                    return Err(AppError::from(complexitynet_engine::EngineError::from(e)));
+                };
+                decision.reason = format!(
+                    "{}; {} failed ({}), so {} answers",
+                    decision.reason, decision.tier, e.message, policy_tiers[next].name
+                );
+                decision.tier = policy_tiers[next].name.clone();
+                decision.model = policy_tiers[next].model.clone();
+                decision.flagged |= flagged;
+            }
+            Err(e) => {
+                state.jobs.lock().unwrap_or_else(|e| e.into_inner()).remove("chat");
+                return Err(AppError::from(complexitynet_engine::EngineError::from(e)));
+            }
+        }
     };
-    let result = provider.generate(&request, &on_text, &cancel).await;
     state.jobs.lock().unwrap_or_else(|e| e.into_inner()).remove("chat");
-    let completion = result.map_err(|e| AppError::from(complexitynet_engine::EngineError::from(e)))?;
     let top = policy_tiers.last().cloned();
     let saved = top.map(|t| (t.price().cost(completion.usage) - completion.cost_usd).max(0.0)).unwrap_or(0.0);
     let answer = ChatMessage {
@@ -193,7 +240,7 @@ pub async fn chat_send(
         saved_usd: saved,
         ..Default::default()
     };
-    let (tn, pn) = (tier_row.name.clone(), prov.name.clone());
+    let (tn, pn) = (tier_row.name.clone(), tier_row.provider.clone());
     state
         .with_store(move |s| {
             let _ = table::record_call(
