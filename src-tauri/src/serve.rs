@@ -87,6 +87,10 @@ fn authorized(state: &ServeState, headers: &HeaderMap) -> bool {
     }
 }
 
+fn unauthorized() -> Response {
+    error(StatusCode::UNAUTHORIZED, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.")
+}
+
 fn tiers(state: &ServeState) -> Result<Vec<TierRow>, AppError> {
     let store = state.store.lock().unwrap_or_else(|p| p.into_inner());
     table::tiers(&store).map_err(crate::cli_tiers::tier_err)
@@ -94,12 +98,7 @@ fn tiers(state: &ServeState) -> Result<Vec<TierRow>, AppError> {
 
 async fn models(State(state): State<Arc<ServeState>>, headers: HeaderMap) -> Response {
     if !authorized(&state, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            "invalid_api_key",
-            "Incorrect API key provided.",
-        );
+        return unauthorized();
     }
     let tiers = match tiers(&state) {
         Ok(t) => t,
@@ -157,12 +156,7 @@ fn parse_messages(v: &Value) -> Result<Vec<Message>, String> {
 
 async fn chat(State(state): State<Arc<ServeState>>, headers: HeaderMap, body: Body) -> Response {
     if !authorized(&state, &headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            "invalid_api_key",
-            "Incorrect API key provided.",
-        );
+        return unauthorized();
     }
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
