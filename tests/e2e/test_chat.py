@@ -61,3 +61,21 @@ def test_the_settings_switch_starts_the_same_server_from_the_app(driver):
     assert ids[0] == "auto" and "local" in ids, ids
     driver.find_element(By.ID, "server-toggle").click()
     wait(driver, lambda d: not d.find_elements(By.ID, "server-url"), what="the server to stop")
+
+
+def test_a_prompt_with_asserts_is_verified_in_the_sandbox_and_each_step_shown(driver):
+    driver.find_element(By.ID, "nav-chat").click()
+    driver.find_element(By.ID, "chat-new").click()
+    box = wait(driver, lambda d: d.find_elements(By.ID, "chat-input"), what="the chat box")[0]
+    from selenium.webdriver.common.keys import Keys
+    box.send_keys("Write a Python function add(a, b) that returns a + b.")
+    box.send_keys(Keys.SHIFT, Keys.ENTER)  # a new line, not send
+    box.send_keys("assert add(1, 2) == 3")
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(By.ID, "chat-tier")).select_by_value("local")
+    driver.find_element(By.ID, "chat-send").click()
+    answer = wait(driver, lambda d: [m for m in d.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-message]")
+                                     if m.find_elements(By.CSS_SELECTOR, "ol.cascade li")], timeout=120, what="the verified answer")[0]
+    steps = [li.text for li in answer.find_elements(By.CSS_SELECTOR, "ol.cascade li")]
+    assert steps[0].startswith("local"), steps
+    assert any("asserts passed" in s or "no answer" in s for s in steps), steps

@@ -30,6 +30,13 @@ pub enum ChatEvent {
     Piece {
         text: String,
     },
+    /// The verified cascade (a prompt with `assert` lines): one tier's answer run against them.
+    Step {
+        tier: String,
+        model: String,
+        verdict: String,
+        passed: bool,
+    },
 }
 
 #[tauri::command]
@@ -157,6 +164,9 @@ pub async fn chat_send(
                 .map_err(chat_err)
         })
         .await?;
+    if let Some(tests) = crate::cli_cascade::prompt_tests(&prompt) {
+        return cascade_answer(&state, conversation, &prompt, tests, decision, &policy_tiers, &on_event).await;
+    }
     let cancel = CancellationToken::new();
     state.jobs.lock().unwrap_or_else(|e| e.into_inner()).insert("chat".into(), cancel.clone());
     // A tier that fails for a reason the next one would not share (rate limit, network, a rejected key) hands the
@@ -261,4 +271,74 @@ pub async fn chat_send(
             chat::add(s, &answer).map_err(chat_err)
         })
         .await
+}
+
+/// A prompt that carries tests: the routed tier's answer is verified in the sandbox and the prompt climbs the
+/// tiers until an answer passes; each step is shown, the passing (or last) answer is stored.
+async fn cascade_answer(
+    state: &AppState,
+    conversation: i64,
+    prompt: &str,
+    tests: (String, Vec<String>, Option<String>),
+    decision: Decision,
+    tiers: &[table::TierRow],
+    on_event: &Channel<ChatEvent>,
+) -> Result<ChatMessage, AppError> {
+    let _ = on_event.send(ChatEvent::Routed { decision: decision.clone() });
+    let (data_dir, start, p, ev, ev2) =
+        (state.data_dir.clone(), decision.tier.clone(), prompt.to_owned(), on_event.clone(), on_event.clone());
+    let outcome = tauri::async_runtime::spawn_blocking(move || {
+        let store = crate::cli::open(&data_dir)?;
+        let on_step = move |s: &crate::cli_cascade::Step| {
+            let _ = ev.send(ChatEvent::Step {
+                tier: s.tier.clone(),
+                model: s.model.clone(),
+                verdict: s.verdict.summary(),
+                passed: s.verdict.passed(),
+            });
+        };
+        let on_skip = move |tier: &str, why: &str| {
+            let _ = ev2.send(ChatEvent::Step {
+                tier: tier.to_owned(),
+                model: String::new(),
+                verdict: format!("no answer: {why}"),
+                passed: false,
+            });
+        };
+        let params = GenParams { temperature: 0.2, max_tokens: 512, ..GenParams::default() };
+        crate::cli_cascade::cascade(&store, &start, &p, &tests, params, &on_step, &on_skip)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("the cascade failed: {e}")))??;
+    let Some(last) = outcome.steps.last() else {
+        return Err(AppError {
+            code: complexitynet_engine::ErrorCode::ProviderNetwork,
+            message: "no tier answered".into(),
+        });
+    };
+    let _ = on_event.send(ChatEvent::Piece { text: last.answer.clone() });
+    let (pt, ct) =
+        outcome.steps.iter().fold((0, 0), |(a, b), s| (a + s.usage.prompt_tokens, b + s.usage.completion_tokens));
+    let top_cost = tiers.last().map(|t| t.price().cost(last.usage)).unwrap_or(0.0);
+    let mut route = serde_json::to_value(&decision).unwrap_or_default();
+    route["cascade"] = serde_json::json!(outcome
+        .steps
+        .iter()
+        .map(|s| serde_json::json!({"tier": s.tier, "model": s.model, "verdict": s.verdict.summary(), "passed": s.verdict.passed()}))
+        .collect::<Vec<_>>());
+    let answer = ChatMessage {
+        conversation_id: conversation,
+        role: "assistant".into(),
+        content: last.answer.clone(),
+        tier: Some(last.tier.clone()),
+        model: Some(last.model.clone()),
+        level: Some(decision.level),
+        route: Some(route),
+        prompt_tokens: pt,
+        completion_tokens: ct,
+        cost_usd: outcome.cost_usd,
+        saved_usd: (top_cost - outcome.cost_usd).max(0.0),
+        ..Default::default()
+    };
+    state.with_store(move |s| chat::add(s, &answer).map_err(chat_err)).await
 }

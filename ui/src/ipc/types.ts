@@ -299,6 +299,8 @@ export interface Decision {
   expected: number[];
   chosen: string;
   flagged: boolean;
+  /** Present when the prompt carried tests: each tier tried, with its verdict. */
+  cascade?: CascadeStep[];
 }
 
 export interface Conversation {
@@ -325,7 +327,17 @@ export interface ChatMessage {
   created_at: string;
 }
 
-export type ChatEvent = { event: "routed"; decision: Decision } | { event: "piece"; text: string };
+export interface CascadeStep {
+  tier: string;
+  model: string;
+  verdict: string;
+  passed: boolean;
+}
+
+export type ChatEvent =
+  | { event: "routed"; decision: Decision }
+  | { event: "piece"; text: string }
+  | ({ event: "step" } & CascadeStep);
 
 export interface Totals {
   answers: number;

@@ -85,3 +85,27 @@ describe("blocks", () => {
     expect(blocks("```py\nx = ")).toEqual([{ code: true, lang: "py", text: "x = " }]);
   });
 });
+
+describe("Chat tab: the verified cascade", () => {
+  it("shows each tier's verdict when a prompt carries asserts", async () => {
+    mockIPC((cmd, args) => {
+      const a = (args ?? {}) as Record<string, unknown>;
+      if (cmd === "chat_conversations") return [];
+      if (cmd === "chat_totals") return { today: { answers: 0, cost_usd: 0, saved_usd: 0 }, month: { answers: 0, cost_usd: 0, saved_usd: 0 } };
+      if (cmd === "tiers_list") return { cost_mode: "usd", tiers: [{ name: "local" }, { name: "mid" }], providers: [] };
+      if (cmd === "chat_messages") return [];
+      if (cmd === "chat_send") {
+        const ch = a.onEvent as Channel<ChatEvent>;
+        ch.onmessage({ event: "routed", decision });
+        ch.onmessage({ event: "step", tier: "local", model: "smollm2", verdict: "failed at assert 0 (0/1 asserts passed)", passed: false });
+        // Hold the answer back so the live view can be inspected.
+        return new Promise(() => undefined);
+      }
+      throw { code: "internal", message: `unexpected ${cmd}` };
+    });
+    render(<ChatTab />);
+    fireEvent.change(await screen.findByLabelText("Message"), { target: { value: "add\nassert add(1, 2) == 3" } });
+    fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(document.querySelector("#chat-live ol.cascade li.failed")?.textContent).toContain("failed at assert 0"));
+  });
+});

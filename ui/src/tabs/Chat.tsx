@@ -1,7 +1,7 @@
 import { Fragment, useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { chatConversations, chatExport, chatFeedback, chatMessages, chatSend, chatTotals, jobCancel, tiersList } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { ChatMessage, Conversation, Decision, Totals } from "../ipc/types";
+import type { CascadeStep, ChatMessage, Conversation, Decision, Totals } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
 
 const usd = (x: number) => `$${x.toFixed(x < 0.01 ? 6 : 4)}`;
@@ -69,6 +69,18 @@ function Answer({ text }: { text: string }) {
   );
 }
 
+function Cascade({ steps }: { steps: CascadeStep[] }) {
+  return (
+    <ol className="cascade small">
+      {steps.map((s, i) => (
+        <li key={i} className={s.passed ? "passed" : "failed"}>
+          <strong>{s.tier}</strong> {s.model && <span className="muted">{s.model}</span>}: {s.verdict}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 function RouteLine({ d }: { d: Decision }) {
   return (
     <div className="route" data-level={d.level} data-tier={d.tier}>
@@ -86,7 +98,7 @@ export function ChatTab() {
   const [tiers, setTiers] = useState<string[]>([]);
   const [override, setOverride] = useState("");
   const [prompt, setPrompt] = useState("");
-  const [live, setLive] = useState<{ prompt: string; decision: Decision | null; text: string } | null>(null);
+  const [live, setLive] = useState<{ prompt: string; decision: Decision | null; text: string; steps: CascadeStep[] } | null>(null);
   const [totals, setTotals] = useState<{ today: Totals; month: Totals } | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [exported, setExported] = useState<string | null>(null);
@@ -110,11 +122,16 @@ export function ChatTab() {
 
   const send = async (text: string, tier: string | null) => {
     if (!text.trim() || live) return;
-    setLive({ prompt: text, decision: null, text: "" });
+    setLive({ prompt: text, decision: null, text: "", steps: [] });
     setPrompt("");
     try {
       const answer = await chatSend(current, text, tier, (e) =>
-        setLive((l) => (l ? (e.event === "routed" ? { ...l, decision: e.decision } : { ...l, text: l.text + e.text }) : l)),
+        setLive((l) => {
+          if (!l) return l;
+          if (e.event === "routed") return { ...l, decision: e.decision };
+          if (e.event === "step") return { ...l, steps: [...l.steps, { tier: e.tier, model: e.model, verdict: e.verdict, passed: e.passed }] };
+          return { ...l, text: l.text + e.text };
+        }),
       );
       setCurrent(answer.conversation_id);
       await refresh(answer.conversation_id);
@@ -181,6 +198,7 @@ export function ChatTab() {
               ) : (
                 <div key={m.id} className="msg assistant" data-message={m.id}>
                   {m.route && <RouteLine d={m.route} />}
+                  {m.route?.cascade && <Cascade steps={m.route.cascade} />}
                   <Answer text={m.content} />
                   <div className="small muted msg-meta">
                     {m.tier} · {m.model} · {m.prompt_tokens} + {m.completion_tokens} tokens · {usd(m.cost_usd)} · saved {usd(m.saved_usd)}
@@ -205,6 +223,7 @@ export function ChatTab() {
                 <div className="msg user">{live.prompt}</div>
                 <div className="msg assistant" id="chat-live">
                   {live.decision ? <RouteLine d={live.decision} /> : <div className="muted small">classifying…</div>}
+                  {live.steps.length > 0 && <Cascade steps={live.steps} />}
                   <Answer text={live.text} />
                 </div>
               </>
@@ -212,13 +231,20 @@ export function ChatTab() {
             <div ref={end} />
           </div>
           <div className="row">
-            <input
+            <textarea
               aria-label="Message"
               id="chat-input"
+              rows={2}
               value={prompt}
               onChange={(e) => setPrompt(e.target.value)}
-              onKeyDown={(e) => e.key === "Enter" && void send(prompt, override || null)}
-              placeholder="Ask for code; it goes to the cheapest tier that can answer"
+              onKeyDown={(e) => {
+                // Enter sends; Shift+Enter starts a new line (for code and assert lines).
+                if (e.key === "Enter" && !e.shiftKey) {
+                  e.preventDefault();
+                  void send(prompt, override || null);
+                }
+              }}
+              placeholder="Ask for code; it goes to the cheapest tier that can answer. Add assert lines to have the answer verified."
             />
             <select aria-label="Tier" id="chat-tier" value={override} onChange={(e) => setOverride(e.target.value)}>
               <option value="">auto (routed)</option>
