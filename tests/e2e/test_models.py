@@ -7,6 +7,7 @@ import secrets
 import subprocess
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from window import app_window, wait
 
@@ -45,8 +46,16 @@ def test_an_api_key_typed_in_the_page_lives_only_in_the_keychain(driver):
     assert row_input.get_attribute("type") == "password"
     row_input.send_keys(key)
     driver.find_element(By.CSS_SELECTOR, 'tr[data-provider="openai"] button.key-save').click()
-    mask = wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, '.key-mask[data-provider="openai"]').text.startswith("…") and d.find_element(By.CSS_SELECTOR, '.key-mask[data-provider="openai"]'), what="the key's mask")
-    assert mask.text == "…" + key[-4:]
+    def mask_text(d):
+        # The row re-renders when the key list refreshes: a node found a moment ago may be gone; look again.
+        try:
+            t = d.find_element(By.CSS_SELECTOR, '.key-mask[data-provider="openai"]').text
+        except StaleElementReferenceException:
+            return False
+        return t if t.startswith("…") else False
+
+    mask = wait(driver, mask_text, what="the key's mask")
+    assert mask == "…" + key[-4:]
     assert driver.find_element(By.CSS_SELECTOR, 'tr[data-provider="openai"] input.key-input').get_attribute("value") == ""
     assert key not in driver.page_source
     assert key not in driver.execute_script("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
