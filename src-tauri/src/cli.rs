@@ -65,7 +65,7 @@ pub enum Command {
     /// Which tier a prompt goes to, and why
     Route(crate::cli_route::RouteArgs),
     /// Show or save the routing policy (paper map or threshold τ) used by chat, ask, route and serve
-    RoutePolicy(crate::cli_route::PolicyCmdArgs),
+    RoutePolicy(crate::cli_route::PolicyFields),
     /// An OpenAI-compatible endpoint on 127.0.0.1 (model `auto` routes; tier names call a tier)
     Serve(crate::serve::ServeArgs),
     /// Score routing on held-out labels against always-L1/L2/top, random, the oracle and the threshold curve

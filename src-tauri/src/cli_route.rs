@@ -79,9 +79,9 @@ pub fn save(store: &Store, p: &PolicyArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Per-command overrides of the saved policy.
+/// The saved policy's fields as flags: `route-policy` saves them, other commands override with them.
 #[derive(Debug, Args, Clone, Default)]
-pub struct PolicyFlags {
+pub struct PolicyFields {
     /// paper (a level → tier map) or threshold (the cheapest tier expected to pass with probability ≥ τ)
     /// [default: the policy saved in Settings, else paper]
     #[arg(long)]
@@ -92,6 +92,13 @@ pub struct PolicyFlags {
     /// An edited paper map, levels → 1-based tier, e.g. `1-2:1,3-4:2,5:3` [default: the paper's for the rule]
     #[arg(long)]
     pub map: Option<String>,
+}
+
+/// Per-command overrides of the saved policy.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PolicyFlags {
+    #[command(flatten)]
+    pub fields: PolicyFields,
     /// Route with this classifier instead of the active one
     #[arg(long)]
     pub classifier: Option<String>,
@@ -101,9 +108,9 @@ impl PolicyFlags {
     pub fn resolve(&self, store: &Store) -> PolicyArgs {
         let s = stored(store);
         PolicyArgs {
-            policy: self.policy.clone().unwrap_or(s.policy),
-            tau: self.tau.unwrap_or(s.tau),
-            map: self.map.clone().or(s.map),
+            policy: self.fields.policy.clone().unwrap_or(s.policy),
+            tau: self.fields.tau.unwrap_or(s.tau),
+            map: self.fields.map.clone().or(s.map),
             classifier: self.classifier.clone(),
         }
     }
@@ -174,9 +181,9 @@ pub fn available(store: &Store, keychain: &dyn SecretStore, tier: &TierRow) -> (
             (ok, if ok { "local model installed".into() } else { format!("local model {} not installed", tier.model) })
         }
         _ => {
+            // A keyless local server needs no keychain round trip (this runs on every routed request).
             let keyless = prov.base_url.contains("://127.0.0.1") || prov.base_url.contains("://localhost");
-            let has_key = keychain.get(&prov.name).ok().flatten().is_some();
-            let ok = has_key || keyless;
+            let ok = keyless || keychain.get(&prov.name).ok().flatten().is_some();
             (
                 ok,
                 if ok {
@@ -369,20 +376,9 @@ pub fn eval_cmd(args: EvalArgs, data_dir: &DataDir, json: bool) -> Result<(), Ap
     Ok(())
 }
 
-#[derive(Debug, Args)]
-pub struct PolicyCmdArgs {
-    /// paper or threshold (omit all three to show the saved policy)
-    #[arg(long)]
-    pub policy: Option<String>,
-    #[arg(long)]
-    pub tau: Option<f64>,
-    /// An edited paper map (`1-2:1,3-4:2,5:3`); an empty string restores the paper's
-    #[arg(long)]
-    pub map: Option<String>,
-}
-
-/// `complexitynet route-policy`: shows or saves the policy the chat, `ask`, `route` and the server use.
-pub fn policy_cmd(args: PolicyCmdArgs, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
+/// `complexitynet route-policy`: shows or saves the policy the chat, `ask`, `route` and the server use (with no
+/// flag it shows it; `--map ""` restores the paper's map).
+pub fn policy_cmd(args: PolicyFields, data_dir: &DataDir, json: bool) -> Result<(), AppError> {
     let store = open(data_dir)?;
     let mut p = stored(&store);
     if args.policy.is_some() || args.tau.is_some() || args.map.is_some() {

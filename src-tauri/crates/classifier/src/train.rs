@@ -15,7 +15,7 @@ use crate::bert::Encoder;
 use crate::data::LabeledSet;
 use crate::error::{ClassifierError, Result};
 use crate::metrics::{argmax, evaluate, Metrics};
-use crate::neural::{self, Epoch, FinetuneParams, Head, HeadParams};
+use crate::neural::{self, Epoch, FinetuneParams, HeadParams};
 use crate::openai::{FineTuneClient, Job, JobUpdate};
 use crate::split;
 use crate::tfidf::{balanced_weights, Tfidf, TfidfParams};
@@ -406,12 +406,4 @@ pub async fn run(
     };
     tracing::info!(accuracy = report.split.accuracy, seconds = report.total_seconds, "trained");
     Ok(Outcome { model, report, fine_tuned_model })
-}
-
-/// Used by tests and the bench: the head of a `Model::Encoder`.
-pub fn head_of(model: &Model) -> Option<&Head> {
-    match model {
-        Model::Encoder { head, .. } => Some(head),
-        _ => None,
-    }
 }

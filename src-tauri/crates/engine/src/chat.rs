@@ -122,17 +122,22 @@ pub fn add(store: &Store, m: &ChatMessage) -> Result<ChatMessage, ChatError> {
         ],
     )?;
     let id = store.conn().last_insert_rowid();
-    Ok(messages(store, m.conversation_id)?.into_iter().find(|x| x.id == id).expect("just inserted"))
+    Ok(select(store, "id = ?1", id)?.remove(0))
 }
 
 pub fn messages(store: &Store, conversation: i64) -> Result<Vec<ChatMessage>, ChatError> {
     exists(store, conversation)?;
-    let mut stmt = store.conn().prepare(
+    select(store, "conversation_id = ?1", conversation)
+}
+
+/// Messages matching `filter` (one `?1` parameter), oldest first.
+fn select(store: &Store, filter: &str, param: i64) -> Result<Vec<ChatMessage>, ChatError> {
+    let mut stmt = store.conn().prepare(&format!(
         "SELECT id, conversation_id, role, content, tier, model, level, route, prompt_tokens, completion_tokens,
                 cost_usd, saved_usd, feedback, created_at
-         FROM messages WHERE conversation_id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([conversation], |r| {
+         FROM messages WHERE {filter} ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([param], |r| {
         Ok(ChatMessage {
             id: r.get(0)?,
             conversation_id: r.get(1)?,
