@@ -32,6 +32,16 @@ step "UI tests (vitest)"; (cd ui && npx vitest run)
 step "UI build";          build_ui
 step "cargo fmt";         cargo fmt --all -- --check
 step "cargo clippy";      cargo clippy --workspace --all-targets --locked -- -D warnings
+# The sandbox's macOS (sandbox-exec) and Windows (Job Object) back ends cannot run here; they are at least
+# compiled and linted for their targets on every run (the crate has no C dependencies, so no cross toolchain).
+step "sandbox: macOS and Windows back ends (cargo clippy --target)"
+for triple in x86_64-apple-darwin x86_64-pc-windows-gnu; do
+  if rustup target list --installed | grep -qx "$triple" || rustup target add "$triple"; then
+    cargo clippy -p complexitynet-sandbox --all-targets --locked --target "$triple" -- -D warnings
+  else
+    echo "warning: could not install Rust's $triple standard library; the $triple check is skipped" >&2
+  fi
+done
 # The tests use the real OS keychain: a Secret Service (gnome-keyring) on a private session bus.
 step "cargo test";        dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
                             env COMPLEXITYNET_TEST_KEYCHAIN=secret-service cargo test --workspace --locked

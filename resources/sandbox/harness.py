@@ -1,17 +1,28 @@
 # ComplexityNet verification harness (runs INSIDE the sandbox; see SECURITY.md).
 #
-# A warm "zygote": it reads one JSON request per line on stdin and answers one JSON line per check on stdout.
-# For each check it forks a fresh child that runs the answer, the setup code and the asserts under rlimits, in
-# its own session and its own empty work dir. The zygote itself never runs answer code. After every check it
-# kills every other process in the sandbox's PID namespace and wipes /tmp and /dev/shm, so nothing leaks from
-# one check to the next.
+# Usage (by the app only): python -s -S -B -c HARNESS MODE [WORKROOT]
+#
+# MODE "ns" (Linux, inside bubblewrap) and "seatbelt" (macOS, inside sandbox-exec): a warm "zygote". It reads one
+# JSON request per line on stdin and answers one JSON line per check on stdout. For each check it forks a fresh
+# child that runs the answer, the setup code and the asserts under rlimits, in its own session and its own empty
+# work dir. The zygote itself never runs answer code. After every check it kills what the check left running
+# ("ns": every other process in the sandbox's PID namespace; "seatbelt": the check's process group, and the
+# check could not fork in the first place) and wipes the work root, so nothing leaks from one check to the next.
+#
+# MODE "single" (Windows inside a Job Object, where there is no fork; and Linux tests of that protocol): the
+# process runs exactly one check itself, writing its records one per line on fd 3 as they happen, and exits.
+# The host enforces the wall clock and the output cap by killing it, and starts a fresh process for the next.
 #
 # A pass must be proven: the child writes the per-check nonce only after the last assert ran, and the host
 # accepts a pass only with that nonce. An exit status of 0 proves nothing (sys.exit / os._exit before the
 # asserts are failures).
 import json
 import os
-import resource
+
+try:
+    import resource  # loaded here, once: a child importing it would pay a shared-library load per check
+except ImportError:  # Windows: the Job Object holds the limits
+    resource = None
 import select
 import signal
 import sys
@@ -26,9 +37,43 @@ def _no_dumps():
     try:
         import ctypes
 
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+        if sys.platform == "darwin":
+            ctypes.CDLL(None).ptrace(31, 0, None, 0)  # PT_DENY_ATTACH
+        else:
+            ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
     except Exception:
         pass
+
+
+class _Footprint:
+    """macOS only: the physical footprint of a process, from libproc. macOS does not enforce RLIMIT_AS or
+    RLIMIT_DATA, so the zygote watches the check's footprint and kills it past the memory limit."""
+
+    def __init__(self):
+        import ctypes
+
+        self._buf = ctypes.create_string_buffer(16 + 8 * 10)  # struct rusage_info_v0
+        self._lib = ctypes.CDLL("/usr/lib/libproc.dylib")
+        self._lib.proc_pid_rusage.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+        self._ctypes = ctypes
+
+    def of(self, pid):
+        if self._lib.proc_pid_rusage(pid, 0, self._buf) != 0:  # RUSAGE_INFO_V0
+            return 0
+        # ri_uuid[16], then ri_user_time, ri_system_time, ri_pkg_idle_wkups, ri_interrupt_wkups, ri_pageins,
+        # ri_wired_size, ri_resident_size, ri_phys_footprint: the eighth uint64.
+        return self._ctypes.c_uint64.from_buffer(self._buf, 16 + 8 * 7).value
+
+
+def _sandboxed_by_seatbelt():
+    """True only if this process is confined by a Seatbelt profile (sandbox_check with no operation)."""
+    try:
+        import ctypes
+
+        lib = ctypes.CDLL("/usr/lib/libSystem.B.dylib")
+        return lib.sandbox_check(os.getpid(), None, 0) == 1
+    except Exception:
+        return False
 
 
 def _wipe(path, keep_root=True):
@@ -55,7 +100,9 @@ def _wipe(path, keep_root=True):
 
 def _kill_others():
     """Kills every process started after us in this PID namespace (all of them are the checks' processes),
-    until none is left. main() has made sure we are the sandbox's first process, so this never touches a host."""
+    until none is left. main() has made sure we are the sandbox's first process, so this never touches a host.
+    Only in MODE "ns": outside a PID namespace the same scan would find the host's processes."""
+    assert MODE == "ns"
     me = os.getpid()
     for _ in range(50):
         others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) > me]
@@ -155,16 +202,29 @@ def _set_limits(lim):
     cpu = int(lim["cpu_s"])
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     mem = int(lim["memory_bytes"])
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    if MODE == "seatbelt":
+        # Not enforced by macOS (the zygote watches the footprint instead); set where the kernel accepts it.
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        except (ValueError, OSError):
+            pass
+    else:
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_FSIZE, (int(lim["file_bytes"]),) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (int(lim["open_files"]),) * 2)
-    resource.setrlimit(resource.RLIMIT_NPROC, (int(lim["processes"]),) * 2)
+    if MODE == "seatbelt":
+        # Without a PID namespace nothing could find a process that left the check's group, so a check may not
+        # start any: RLIMIT_NPROC counts all of the user's processes, which are already more than one, so every
+        # fork() in the check fails with EAGAIN. (main() refuses to run as root, which the limit would not bind.)
+        resource.setrlimit(resource.RLIMIT_NPROC, (1, 1))
+    else:
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(lim["processes"]),) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def run_check(req, seq):
     lim = req["limits"]
-    workdir = "/tmp/check-%d" % seq
+    workdir = os.path.join(WORKROOT, "check-%d" % seq)
     os.mkdir(workdir, 0o700)
     r_res, w_res = os.pipe()
     r_out, w_out = os.pipe()
@@ -194,7 +254,8 @@ def run_check(req, seq):
     deadline = time.monotonic() + lim["timeout_ms"] / 1000.0
     cap = int(lim["output_bytes"])
     out_bytes, out_tail, res_buf = 0, b"", b""
-    status, timed_out, over_output = None, False, False
+    status, timed_out, over_output, over_memory = None, False, False, False
+    mem_cap = int(lim["memory_bytes"])
     open_fds = {r_res, r_out}
     # A pidfd turns "the child exited" into a readable fd, so one select waits for output, reports and exit
     # alike, without polling. (Linux 5.3+; without it, poll waitpid between short selects.)
@@ -209,6 +270,9 @@ def run_check(req, seq):
             break
         fds = list(open_fds) + ([pidfd] if pidfd is not None else [])
         wait = remaining if pidfd is not None else min(remaining, 0.002)
+        if FOOTPRINT is not None and FOOTPRINT.of(pid) > mem_cap:
+            over_memory = True
+            break
         ready = select.select(fds, [], [], wait)[0] if fds else []
         if not fds:
             time.sleep(min(remaining, 0.002))
@@ -260,9 +324,17 @@ def run_check(req, seq):
             pass
     os.close(r_res)
     os.close(r_out)
-    clean = _kill_others()
-    _wipe("/tmp")
-    _wipe("/dev/shm")
+    if MODE == "ns":
+        clean = _kill_others()
+        _wipe("/dev/shm")
+    else:
+        # The check could not fork, so its process group held only itself, killed above; confirm it is empty.
+        try:
+            os.killpg(pid, 0)
+            clean = False
+        except OSError:
+            clean = True
+    _wipe(WORKROOT)
 
     records = []
     for line in res_buf.split(b"\n"):
@@ -279,6 +351,7 @@ def run_check(req, seq):
         "result_flood": over_output and out_bytes <= cap,
         "output_bytes": out_bytes,
         "output_tail": out_tail.decode("utf-8", "replace"),
+        "memory_exceeded": over_memory,
         "clean": clean,
     }
     if status is not None:
@@ -307,14 +380,57 @@ def _preload():
             pass
 
 
+def _refuse(why):
+    sys.stderr.write("harness.py: %s\n" % why)
+    sys.exit(2)
+
+
+def serve_single():
+    """MODE "single": one check in this process. Records go to fd 3 as they happen (the host reads them on our
+    original stdout); the answer's stdout and stderr both go to our stderr, which the host caps."""
+    os.dup2(1, 3)
+    os.dup2(2, 1)
+    os.write(3, (json.dumps({"ready": True, "python": sys.version.split()[0]}) + "\n").encode())
+    req = json.loads(sys.stdin.readline())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    workdir = os.path.join(WORKROOT, "check-1")
+    os.mkdir(workdir, 0o700)
+    os.chdir(workdir)
+    for name in ("HOME", "TMPDIR", "TEMP", "TMP", "USERPROFILE"):
+        os.environ[name] = workdir
+    if sys.platform != "win32":
+        # On Windows the Job Object holds the limits; elsewhere (tests of this protocol) the rlimits do.
+        _set_limits(req["limits"])
+    _child(req, 3, workdir)
+
+
 def main():
-    # Refuse to run anywhere but as the first process of a fresh PID namespace (bwrap's init is 1, we are 2):
-    # the clean-up between checks kills every later process, which outside a sandbox would be the host's.
-    if os.getpid() > 3:
-        sys.stderr.write("harness.py must run inside the ComplexityNet sandbox (a fresh PID namespace)\n")
-        sys.exit(2)
+    if MODE == "ns":
+        # Refuse to run anywhere but as the first process of a fresh PID namespace (bwrap's init is 1, we are
+        # 2): the clean-up between checks kills every later process, which outside a sandbox would be the host's.
+        if os.getpid() > 3:
+            _refuse("mode ns must run inside the ComplexityNet sandbox (a fresh PID namespace)")
+    elif MODE == "seatbelt":
+        if not _sandboxed_by_seatbelt():
+            _refuse("mode seatbelt must run under the ComplexityNet sandbox-exec profile")
+        if os.getuid() == 0:
+            _refuse("refusing to verify as root on macOS: the no-fork limit (RLIMIT_NPROC) does not bind root")
+    elif MODE == "single":
+        _preload()
+        serve_single()
+        return
+    else:
+        _refuse("unknown mode %r" % MODE)
+    if not WORKROOT or not os.path.isdir(WORKROOT):
+        _refuse("no work root")
     _no_dumps()
     _preload()
+    # Everything the zygote holds now is shared with every forked check. Moving it out of the collector's
+    # reach means a collection in the child does not touch (and so copy) those pages.
+    import gc
+
+    gc.freeze()
     out = os.fdopen(os.dup(1), "w")
     # Our own stdout/stderr are not for answers: they are never inherited (the child redirects them).
     seq = 0
@@ -333,4 +449,7 @@ def main():
         out.flush()
 
 
+MODE = sys.argv[1] if len(sys.argv) > 1 else ""
+WORKROOT = sys.argv[2] if len(sys.argv) > 2 else ("/tmp" if MODE == "ns" else "")
+FOOTPRINT = _Footprint() if MODE == "seatbelt" else None
 main()

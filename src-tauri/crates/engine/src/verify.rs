@@ -6,145 +6,15 @@
 //! in [`extract`].
 
 pub mod extract;
-pub mod sandbox;
+/// The sandbox lives in its own crate (`complexitynet-sandbox`) so it builds and is checked for macOS and
+/// Windows without the engine's C dependencies; this path keeps `verify::sandbox::…` working.
+pub mod sandbox {
+    pub use complexitynet_sandbox::*;
+}
 
 use serde::{Deserialize, Serialize};
 
-pub use sandbox::{SandboxError, SandboxStatus, Verifier};
-
-/// Resource limits for one check.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Limits {
-    /// Wall-clock limit; the whole process group is killed when it passes.
-    pub timeout_ms: u64,
-    /// Address-space limit (RLIMIT_AS).
-    pub memory_bytes: u64,
-    /// Largest file the code may write (RLIMIT_FSIZE).
-    pub file_bytes: u64,
-    /// stdout + stderr together; the child is killed as soon as it writes more.
-    pub output_bytes: u64,
-    pub open_files: u64,
-    pub processes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            timeout_ms: 5_000,
-            memory_bytes: 1 << 30,
-            file_bytes: 16 << 20,
-            output_bytes: 1 << 20,
-            open_files: 64,
-            processes: 32,
-        }
-    }
-}
-
-impl Limits {
-    /// CPU seconds (RLIMIT_CPU): the wall limit rounded up, so a busy C-level loop that ignores Python's
-    /// signal handling still dies by SIGXCPU even if the wall-clock kill were late.
-    pub fn cpu_seconds(&self) -> u64 {
-        self.timeout_ms.div_ceil(1000).max(1)
-    }
-}
-
-/// One check: the answer's code, the task's setup code and its asserts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Check {
-    pub code: String,
-    pub setup: String,
-    pub asserts: Vec<String>,
-    pub limits: Limits,
-}
-
-/// Where an error happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// Compiling or running the answer's own top-level code.
-    Code,
-    Setup,
-    Assert,
-    /// The sandbox or its harness, not the answer.
-    Harness,
-}
-
-/// What a check concluded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum Outcome {
-    Passed,
-    /// An assert evaluated to false.
-    Failed {
-        assert_index: usize,
-        message: String,
-    },
-    /// An exception (or an early exit) before the asserts finished. `line` is in the answer's code when known.
-    Error {
-        exception: String,
-        message: String,
-        line: Option<u32>,
-        phase: Phase,
-        assert_index: Option<usize>,
-    },
-    TimedOut,
-    MemoryExceeded,
-    OutputLimit,
-    /// No isolation is available here: the check was not run at all (never unconfined).
-    SandboxUnavailable {
-        reason: String,
-        fix: String,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Verdict {
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    pub asserts_passed: usize,
-    pub asserts_total: usize,
-    pub duration_ms: f64,
-}
-
-impl Verdict {
-    pub fn passed(&self) -> bool {
-        matches!(self.outcome, Outcome::Passed)
-    }
-
-    /// The snake_case name of the outcome (`passed`, `failed`, …).
-    pub fn name(&self) -> &'static str {
-        match self.outcome {
-            Outcome::Passed => "passed",
-            Outcome::Failed { .. } => "failed",
-            Outcome::Error { .. } => "error",
-            Outcome::TimedOut => "timed_out",
-            Outcome::MemoryExceeded => "memory_exceeded",
-            Outcome::OutputLimit => "output_limit",
-            Outcome::SandboxUnavailable { .. } => "sandbox_unavailable",
-        }
-    }
-
-    /// A one-line human summary.
-    pub fn summary(&self) -> String {
-        let n = format!("{}/{} asserts passed", self.asserts_passed, self.asserts_total);
-        match &self.outcome {
-            Outcome::Passed => format!("passed ({n})"),
-            Outcome::Failed { assert_index, message } if message.is_empty() => {
-                format!("failed at assert {assert_index} ({n})")
-            }
-            Outcome::Failed { assert_index, message } => format!("failed at assert {assert_index}: {message} ({n})"),
-            Outcome::Error { exception, message, line, phase, .. } => {
-                let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
-                format!("error in {phase:?}{at}: {exception}: {message} ({n})")
-                    .replace("error in Code", "error in code")
-            }
-            Outcome::TimedOut => format!("timed out ({n})"),
-            Outcome::MemoryExceeded => format!("memory limit exceeded ({n})"),
-            Outcome::OutputLimit => format!("output limit exceeded ({n})"),
-            Outcome::SandboxUnavailable { reason, fix } => format!("sandbox unavailable: {reason}. Fix: {fix}"),
-        }
-    }
-}
+pub use complexitynet_sandbox::{Check, Limits, Outcome, Phase, SandboxError, SandboxStatus, Verdict, Verifier};
 
 /// A recorded model answer (`task_id, model, trial, output`), as in `../shared/data/recorded/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,13 +1,44 @@
 //! The verification sandbox with real spawns: bubblewrap + Python. The hostile corpus must produce its expected
-//! verdict with zero escapes and zero false passes, and leave no side effect behind.
+//! verdict with zero escapes and zero false passes, and leave no side effect behind. It runs twice: with the warm
+//! zygote (Linux and macOS) and with one process per check (the protocol Windows uses, here inside bubblewrap).
 
+use complexitynet_engine::verify::sandbox::Protocol;
 use complexitynet_engine::verify::{Check, Limits, Outcome, Verdict, Verifier};
 use std::path::PathBuf;
+
+fn unique(tag: &str) -> String {
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b).unwrap();
+    format!("cn-{tag}-{}", hex::encode(b))
+}
+
+#[track_caller]
+fn expect(v: &Verdict, name: &str) {
+    assert_eq!(v.name(), name, "verdict: {v:?}");
+}
+
+fn home() -> PathBuf {
+    PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+}
+
+fn host_processes_with(marker: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()))
+        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker)))
+        .count()
+}
+
+macro_rules! corpus {
+    ($module:ident, $protocol:expr) => {
+mod $module {
+use super::*;
 use std::sync::OnceLock;
 
 fn verifier() -> &'static Verifier {
     static V: OnceLock<Verifier> = OnceLock::new();
-    V.get_or_init(Verifier::new)
+    V.get_or_init(|| Verifier::with_protocol($protocol))
 }
 
 fn limits(timeout_ms: u64) -> Limits {
@@ -25,17 +56,6 @@ fn run(code: &str, asserts: &[&str], timeout_ms: u64) -> Verdict {
         limits: limits(timeout_ms),
     };
     verifier().verify(&check)
-}
-
-fn unique(tag: &str) -> String {
-    let mut b = [0u8; 6];
-    getrandom::fill(&mut b).unwrap();
-    format!("cn-{tag}-{}", hex::encode(b))
-}
-
-#[track_caller]
-fn expect(v: &Verdict, name: &str) {
-    assert_eq!(v.name(), name, "verdict: {v:?}");
 }
 
 #[test]
@@ -132,10 +152,6 @@ fn h05_a_one_gigabyte_print_hits_the_output_cap_early() {
     assert!(v.duration_ms < 5000.0, "the cap must stop the child early, took {} ms", v.duration_ms);
 }
 
-fn home() -> PathBuf {
-    PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-}
-
 #[test]
 fn h06_a_write_to_home_fails_and_leaves_nothing() {
     let target = home().join(unique("home-write"));
@@ -197,15 +213,6 @@ fn h11_a_dns_lookup_fails() {
     assert!(matches!(&v.outcome, Outcome::Error { exception, .. } if exception == "gaierror"), "{v:?}");
 }
 
-fn host_processes_with(marker: &str) -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()))
-        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker)))
-        .count()
-}
-
 #[test]
 fn h12_a_child_that_outlives_its_parent_is_gone_afterwards() {
     let secs = 900_000 + (std::process::id() % 9999);
@@ -261,7 +268,9 @@ fn h18_ignoring_signals_does_not_escape_the_time_limit() {
 
 #[test]
 fn h19_killing_the_parent_process_is_not_a_pass_and_the_next_check_works() {
-    let v = hostile("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", ADD, 5000);
+    // A wrong answer, so that only the trick could turn it into a pass. (Under the zygote the parent is the
+    // harness, which dies; per check it is the namespace's init, which ignores the signal.)
+    let v = hostile("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)", WRONG_ADD, 5000);
     assert!(!v.passed(), "{v:?}");
     expect(&run(ADD, &ADD_ASSERTS, 5000), "passed");
 }
@@ -307,4 +316,27 @@ fn h24_nothing_written_in_one_check_is_visible_to_the_next() {
         5000,
     );
     expect(&v, "passed");
+}
+}
+    };
+}
+
+corpus!(zygote, Protocol::Zygote);
+corpus!(per_check, Protocol::PerCheck);
+
+#[test]
+fn each_corpus_runs_the_protocol_it_names() {
+    // Inside bubblewrap's PID namespace the harness is pid 2: per check it runs the answer itself; the zygote
+    // forks a child for it.
+    let check = |protocol| {
+        let check = Check {
+            code: "import os\ndef pid():\n    return os.getpid()\n".into(),
+            setup: String::new(),
+            asserts: vec!["assert pid() == 2".into()],
+            limits: Limits::default(),
+        };
+        Verifier::with_protocol(protocol).verify(&check)
+    };
+    expect(&check(Protocol::PerCheck), "passed");
+    expect(&check(Protocol::Zygote), "failed");
 }

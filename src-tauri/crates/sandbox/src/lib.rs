@@ -1,16 +1,15 @@
-//! Isolation for checks. Linux: bubblewrap. Every check runs in a forked child of a warm harness process (the
-//! "zygote", `resources/sandbox/harness.py`) inside a bubblewrap sandbox with:
-//! - its own user, PID, network (no interfaces but a down loopback), IPC, UTS and cgroup namespaces, no
-//!   capabilities, no nested user namespaces;
-//! - a filesystem of read-only system directories (`/usr`, `/lib*`, `/bin`, the Python install) — no home, no
-//!   `/etc` beyond the dynamic loader's files — plus a size-capped tmpfs `/tmp` holding the check's work dir;
-//! - an empty environment but for `PATH`, `HOME`, `LANG`;
-//! - rlimits per check on CPU seconds, address space, file size, open files, processes; a wall-clock limit that
-//!   kills the check's process group, and an output cap that kills it as soon as it is exceeded.
+//! The verification sandbox: runs a model's answer against a task's asserts in isolation and says what
+//! happened. One harness (`resources/sandbox/harness.py`), one way of judging its report, and one isolation
+//! backend per OS:
+//! - Linux (`linux.rs`): bubblewrap — own user/PID/network/IPC namespaces, read-only minimal filesystem, a warm
+//!   zygote forking one child per check;
+//! - macOS (`macos.rs`): sandbox-exec with a generated Seatbelt profile — no network, reads confined to the
+//!   system and Python, writes to a private dir, no forks inside a check; the same zygote;
+//! - Windows (`windows.rs`): a Job Object per check, one fresh process per check; opt-in, because it confines
+//!   processes, memory and CPU but not the network or file reads.
 //!
-//! Between checks the zygote kills every other process in the namespace and wipes `/tmp` and `/dev/shm`; a
-//! worker that could not clean up is discarded, and so is one whose zygote died. Where no isolation is possible
-//! the verdict is `sandbox_unavailable` with a fix — never an unconfined run. See SECURITY.md.
+//! A worker that could not clean up is discarded, and so is one whose harness died. Where no isolation is
+//! possible the verdict is `sandbox_unavailable` with a fix — never an unconfined run. See SECURITY.md.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -21,14 +20,33 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{Check, Outcome, Phase, Verdict};
+mod seatbelt;
+mod types;
 
-const HARNESS: &str = include_str!("../../../../../resources/sandbox/harness.py");
+#[cfg(target_os = "linux")]
+#[path = "linux.rs"]
+mod platform;
+#[cfg(target_os = "macos")]
+#[path = "macos.rs"]
+mod platform;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod platform;
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+#[path = "other.rs"]
+mod platform;
+
+pub use types::{Check, Limits, Outcome, Phase, Verdict};
+
+pub(crate) const HARNESS: &str = include_str!("../../../../resources/sandbox/harness.py");
 
 /// Time a worker gets to start and report ready.
 const SPAWN_TIMEOUT: Duration = Duration::from_secs(20);
-/// Slack on top of a check's own wall limit before the host kills the whole sandbox.
+/// Slack on top of a check's own wall limit before the host kills the whole sandbox (zygote protocol: the
+/// zygote enforces the limit itself, this only catches a zygote that stopped answering).
 const HOST_GRACE: Duration = Duration::from_secs(5);
+/// Per-check protocol: the host is the one enforcing the wall limit; this covers compiling the request.
+const PER_CHECK_GRACE: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SandboxError {
@@ -36,60 +54,46 @@ pub enum SandboxError {
     Unavailable { reason: String, fix: String },
 }
 
+/// How the host talks to the harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// A warm zygote that forks a child per check and reports one line per check (Linux, macOS).
+    Zygote,
+    /// A fresh process per check that runs it itself and exits; the host enforces the wall clock and the
+    /// output cap (Windows, which has no fork; on Linux it runs in bubblewrap so the protocol is tested).
+    PerCheck,
+}
+
 /// What `doctor` reports about isolation.
 #[derive(Debug, Clone, Serialize)]
 pub struct SandboxStatus {
-    /// `bubblewrap` or `unavailable`.
+    /// `bubblewrap`, `seatbelt`, `job-object` or `unavailable`.
     pub mode: &'static str,
     pub detail: String,
     pub fix: Option<String>,
 }
 
+/// The Python the sandbox runs: the real interpreter behind any shim, its install prefix and version.
 #[derive(Debug, Clone)]
-struct Runtime {
-    bwrap: PathBuf,
-    python: PathBuf,
-    python_prefix: PathBuf,
-    python_version: String,
+pub(crate) struct Python {
+    pub(crate) exe: PathBuf,
+    pub(crate) prefix: PathBuf,
+    pub(crate) version: String,
 }
 
-fn find_in_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
 
-fn unavailable(reason: impl Into<String>, fix: impl Into<String>) -> SandboxError {
+pub(crate) fn unavailable(reason: impl Into<String>, fix: impl Into<String>) -> SandboxError {
     SandboxError::Unavailable { reason: reason.into(), fix: fix.into() }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn detect() -> Result<Runtime, SandboxError> {
-    Err(unavailable(
-        format!("answer verification has no sandbox on {} yet", std::env::consts::OS),
-        "run verification on Linux with bubblewrap installed (macOS and Windows isolation are planned; see SECURITY.md)",
-    ))
-}
-
-#[cfg(target_os = "linux")]
-fn detect() -> Result<Runtime, SandboxError> {
-    // COMPLEXITYNET_BWRAP names a specific bubblewrap binary (a newer build, or a test's missing one).
-    let bwrap = match std::env::var_os("COMPLEXITYNET_BWRAP") {
-        Some(p) => Some(PathBuf::from(p)).filter(|p| p.is_file()),
-        None => find_in_path("bwrap"),
-    };
-    let bwrap = bwrap.ok_or_else(|| {
-        unavailable(
-            "bubblewrap (bwrap) is not installed, so answers cannot be run in isolation",
-            "install bubblewrap (Debian/Ubuntu: sudo apt install bubblewrap; Fedora: sudo dnf install bubblewrap; \
-                 Arch: sudo pacman -S bubblewrap)",
-        )
-    })?;
-    let python = std::env::var_os("COMPLEXITYNET_PYTHON").map(PathBuf::from).or_else(|| find_in_path("python3"));
-    let python = python.ok_or_else(|| {
-        unavailable("python3 is not installed", "install Python 3.8 or newer (Debian/Ubuntu: sudo apt install python3)")
-    })?;
-    // Resolve shims (pyenv, asdf) to the real interpreter and its install prefix, which the sandbox binds.
-    let out = Command::new(&python)
+/// Resolves shims (pyenv, asdf, Homebrew's bin links) to the real interpreter and its install prefix, which
+/// the sandbox lets it read. Runs trusted code only (`-I`: no user site, no environment).
+pub(crate) fn probe_python(python: &Path) -> Result<Python, SandboxError> {
+    let out = Command::new(python)
         .args(["-I", "-c", "import os,sys;print(os.path.realpath(sys.executable));print(sys.base_prefix);print(sys.version.split()[0])"])
         .stdin(Stdio::null())
         .output()
@@ -97,11 +101,10 @@ fn detect() -> Result<Runtime, SandboxError> {
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
     match (out.status.success(), lines.next(), lines.next(), lines.next()) {
-        (true, Some(exe), Some(prefix), Some(version)) => Ok(Runtime {
-            bwrap,
-            python: PathBuf::from(exe),
-            python_prefix: PathBuf::from(prefix),
-            python_version: version.to_owned(),
+        (true, Some(exe), Some(prefix), Some(version)) => Ok(Python {
+            exe: PathBuf::from(exe.trim()),
+            prefix: PathBuf::from(prefix.trim()),
+            version: version.trim().to_owned(),
         }),
         _ => Err(unavailable(
             format!("{} did not report its install: {}", python.display(), String::from_utf8_lossy(&out.stderr).trim()),
@@ -110,87 +113,40 @@ fn detect() -> Result<Runtime, SandboxError> {
     }
 }
 
-impl Runtime {
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.bwrap);
-        cmd.args([
-            "--unshare-all",
-            "--unshare-user",
-            "--disable-userns",
-            "--die-with-parent",
-            "--new-session",
-            "--cap-drop",
-            "ALL",
-            "--uid",
-            "65534",
-            "--gid",
-            "65534",
-        ]);
-        for dir in ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"] {
-            if Path::new(dir).exists() {
-                cmd.args(["--ro-bind", dir, dir]);
-            }
-        }
-        for file in ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives"]
-        {
-            cmd.args(["--ro-bind-try", file, file]);
-        }
-        // A Python outside /usr (pyenv, a venv's base, /opt) is bound alone, read-only: nothing else of the
-        // directory it lives in (often the user's home) becomes visible.
-        if !self.python_prefix.starts_with("/usr") {
-            cmd.arg("--ro-bind").arg(&self.python_prefix).arg(&self.python_prefix);
-        }
-        cmd.args(["--proc", "/proc", "--dev", "/dev"]);
-        cmd.args(["--size", &(256u64 << 20).to_string(), "--tmpfs", "/tmp"]);
-        cmd.args(["--size", &(16u64 << 20).to_string(), "--tmpfs", "/dev/shm"]);
-        // The sandbox's own root (where bwrap made the mount points) is read-only too: only /tmp and /dev/shm,
-        // both size-capped and wiped after every check, can be written.
-        cmd.args(["--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]);
-        // The environment is exactly this allowlist. PYTHONHASHSEED=0 makes str/bytes hashing, and so set and
-        // dict-of-set iteration order, the same in every check: a verdict must not depend on the run. (That is
-        // why Python gets `-s -S -B` and not `-I`, which would ignore the variable; nothing else of the host's
-        // environment is there to ignore.)
-        cmd.args(["--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8"]);
-        cmd.args(["--setenv", "PYTHONHASHSEED", "0"]);
-        cmd.arg("--").arg(&self.python).args(["-s", "-S", "-B", "-c", HARNESS]);
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        cmd
-    }
+/// A fresh directory only this user can enter, for one worker's checks (macOS, Windows; Linux uses a tmpfs).
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+pub(crate) fn private_dir() -> std::io::Result<PathBuf> {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let dir = std::env::temp_dir().join(format!("complexitynet-check-{}", hex::encode(b)));
+    #[cfg_attr(not(unix), allow(unused_mut))]
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir)?; // fails if it exists: never share a directory someone else made
+    Ok(dir)
 }
 
-/// Spawns `cmd` from one thread that lives as long as the process. bubblewrap's `--die-with-parent` is a
-/// parent-death signal tied to the *thread* that spawned it: a worker spawned from a short-lived thread (a
-/// test thread, a scoped pool thread) would be killed when that thread ends, while we still keep it warm.
-fn spawn_from_long_lived_thread(cmd: Command) -> std::io::Result<Child> {
-    type Job = (Command, mpsc::Sender<std::io::Result<Child>>);
-    static SPAWNER: std::sync::OnceLock<Mutex<mpsc::Sender<Job>>> = std::sync::OnceLock::new();
-    let spawner = SPAWNER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("sandbox-spawner".into())
-            .spawn(move || {
-                for (mut cmd, reply) in rx {
-                    let _ = reply.send(cmd.spawn());
-                }
-            })
-            .expect("start the sandbox spawner thread");
-        Mutex::new(tx)
-    });
-    let (reply_tx, reply_rx) = mpsc::channel();
-    spawner
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .send((cmd, reply_tx))
-        .map_err(|_| std::io::Error::other("the sandbox spawner thread is gone"))?;
-    reply_rx.recv().map_err(|_| std::io::Error::other("the sandbox spawner thread is gone"))?
+/// What the readers of a worker's pipes report.
+enum Event {
+    /// One line on the harness's stdout (its reports).
+    Line(String),
+    StdoutClosed,
+    /// Per-check protocol: the answer wrote more than its output cap.
+    OutputCapped,
 }
 
-/// One warm sandbox: a bubblewrap process running the harness zygote.
+/// One sandbox process: a warm zygote (zygote protocol) or one check's process (per-check protocol).
 struct Worker {
     child: Child,
+    /// Dropped after the process is killed (the field order matters): the Job Object, the work dir.
+    guard: platform::Guard,
     stdin: ChildStdin,
-    lines: mpsc::Receiver<String>,
+    events: mpsc::Receiver<Event>,
+    /// The start of what the harness wrote on stderr (why it failed to start).
     stderr: Arc<Mutex<String>>,
+    /// Per-check protocol: stderr carries the answer's output; past this many bytes the check is stopped.
+    output_cap: Arc<AtomicU64>,
 }
 
 enum ExchangeError {
@@ -201,29 +157,36 @@ enum ExchangeError {
 }
 
 impl Worker {
-    fn spawn(rt: &Runtime) -> Result<Worker, SandboxError> {
-        let mut child = spawn_from_long_lived_thread(rt.command()).map_err(|e| {
-            unavailable(format!("cannot start bubblewrap ({}): {e}", rt.bwrap.display()), "reinstall bubblewrap")
-        })?;
+    fn spawn(rt: &platform::Runtime) -> Result<Worker, SandboxError> {
+        let (mut child, guard) = rt.launch()?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut stderr_pipe = child.stderr.take().expect("piped stderr");
-        let (tx, lines) = mpsc::channel();
+        let (tx, events) = mpsc::channel();
+        let out_tx = tx.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
+                if out_tx.send(Event::Line(line)).is_err() {
+                    return;
                 }
             }
+            let _ = out_tx.send(Event::StdoutClosed);
         });
         let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
+        let output_cap = Arc::new(AtomicU64::new(u64::MAX));
+        let (sink, cap) = (stderr.clone(), output_cap.clone());
         std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
+            let mut buf = [0u8; 65536];
+            let mut seen = 0u64;
             while let Ok(n) = stderr_pipe.read(&mut buf) {
                 if n == 0 {
                     break;
+                }
+                seen += n as u64;
+                if seen > cap.load(Ordering::Relaxed) {
+                    let _ = tx.send(Event::OutputCapped);
+                    break; // the host kills the process; nothing more to read
                 }
                 let mut s = sink.lock().unwrap_or_else(|e| e.into_inner());
                 if s.len() < 8192 {
@@ -231,48 +194,156 @@ impl Worker {
                 }
             }
         });
-        let mut worker = Worker { child, stdin, lines, stderr };
-        match worker.lines.recv_timeout(SPAWN_TIMEOUT) {
-            Ok(line) if line.contains("\"ready\"") => Ok(worker),
+        let mut worker = Worker { child, guard, stdin, events, stderr, output_cap };
+        let started = Instant::now();
+        let first = loop {
+            match worker.events.recv_timeout(SPAWN_TIMEOUT.saturating_sub(started.elapsed())) {
+                Ok(Event::OutputCapped) => continue,
+                other => break other,
+            }
+        };
+        match first {
+            Ok(Event::Line(line)) if line.contains("\"ready\"") => Ok(worker),
             other => {
                 let _ = worker.child.kill();
                 let _ = worker.child.wait();
                 std::thread::sleep(Duration::from_millis(20)); // let the stderr reader finish
                 let err = worker.stderr.lock().unwrap_or_else(|e| e.into_inner()).trim().to_owned();
                 let why = match other {
-                    Ok(line) => format!("unexpected first line {line:?}"),
+                    Ok(Event::Line(line)) => format!("unexpected first line {line:?}"),
                     Err(mpsc::RecvTimeoutError::Timeout) => "it did not start in time".into(),
-                    Err(mpsc::RecvTimeoutError::Disconnected) => "it exited at once".into(),
+                    _ => "it exited at once".into(),
                 };
                 Err(unavailable(
-                    format!("bubblewrap could not start a sandbox: {why}: {err}"),
-                    "allow unprivileged user namespaces (Ubuntu 24.04+: install the bwrap AppArmor profile or set \
-                     kernel.apparmor_restrict_unprivileged_userns=0; in a container, run it with user namespaces \
-                     enabled)",
+                    format!("the {} sandbox could not start: {why}: {err}", rt.mode()),
+                    rt.start_failure_fix(),
                 ))
             }
         }
     }
 
+    fn send(&mut self, request: &str) -> std::io::Result<()> {
+        self.stdin.write_all(request.as_bytes())?;
+        self.stdin.write_all(b"\n")?;
+        self.stdin.flush()
+    }
+
+    /// Zygote protocol: one request line, one report line.
     fn exchange(&mut self, request: &str, timeout: Duration) -> Result<String, ExchangeError> {
-        let sent = self.stdin.write_all(request.as_bytes()).and_then(|_| self.stdin.write_all(b"\n"));
-        if let Err(e) = sent.and_then(|_| self.stdin.flush()) {
+        if let Err(e) = self.send(request) {
             return Err(ExchangeError::Died(format!("cannot send the check: {e}")));
         }
-        match self.lines.recv_timeout(timeout) {
-            Ok(line) => Ok(line),
-            Err(mpsc::RecvTimeoutError::Timeout) => Err(ExchangeError::Timeout),
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
-                Err(ExchangeError::Died(status))
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Event::Line(line)) => return Ok(line),
+                Ok(Event::OutputCapped) => continue, // the zygote's own stderr has no cap
+                Err(mpsc::RecvTimeoutError::Timeout) => return Err(ExchangeError::Timeout),
+                Ok(Event::StdoutClosed) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait().map(|s| s.to_string()).unwrap_or_default();
+                    return Err(ExchangeError::Died(status));
+                }
             }
         }
+    }
+
+    /// Per-check protocol: the process runs this one check and writes its records as they happen; the host
+    /// enforces the wall clock and the output cap by killing it. The worker is used up afterwards.
+    fn run_once(&mut self, request: &str, limits: &Limits) -> HarnessResult {
+        let mut res = HarnessResult::default();
+        if let Err(e) = self.guard.apply_limits(limits) {
+            res.harness_error = Some(format!("cannot set the check's limits: {e}"));
+            return res;
+        }
+        self.output_cap.store(limits.output_bytes, Ordering::Relaxed);
+        if let Err(e) = self.send(request) {
+            res.harness_error = Some(format!("cannot send the check: {e}"));
+            return res;
+        }
+        let deadline = Instant::now() + Duration::from_millis(limits.timeout_ms) + PER_CHECK_GRACE;
+        let mut report_bytes = 0usize;
+        loop {
+            match self.events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Event::Line(line)) => {
+                    report_bytes += line.len();
+                    if report_bytes > MAX_REPORT_BYTES {
+                        res.result_flood = true;
+                        break;
+                    }
+                    res.records.push(serde_json::from_str(&line).unwrap_or(Record::Garbage));
+                }
+                Ok(Event::OutputCapped) => {
+                    res.output_limit = true;
+                    break;
+                }
+                Ok(Event::StdoutClosed) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    res.timed_out = true;
+                    break;
+                }
+            }
+        }
+        // The process closed its report pipe: give it a moment to exit with its status, then make sure.
+        let exit_by = Instant::now() + Duration::from_millis(500);
+        let mut status = None;
+        while !(res.timed_out || res.output_limit || res.result_flood) && Instant::now() < exit_by {
+            match self.child.try_wait() {
+                Ok(Some(s)) => {
+                    status = Some(s);
+                    break;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(1)),
+                Err(_) => break,
+            }
+        }
+        if status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if let Some(status) = status {
+            res.signal = exit_signal(&status);
+            res.exit_code = status.code();
+        }
+        if self.guard.cpu_time_exceeded(limits) {
+            res.timed_out = true;
+        }
+        res
+    }
+}
+
+/// Bound on one check's report in the per-check protocol: a flood there is not a report.
+const MAX_REPORT_BYTES: usize = 1 << 20;
+
+/// The signal that ended a check's process, by name. Under bubblewrap the process we wait for is bwrap, which
+/// exits with 128 + the signal of the sandboxed process.
+fn exit_signal(status: &std::process::ExitStatus) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        let sig = status.signal().or_else(|| status.code().filter(|c| *c > 128 && *c < 160).map(|c| c - 128))?;
+        // The numbers that matter here are the same on Linux and macOS.
+        let name = match sig {
+            6 => "SIGABRT",
+            9 => "SIGKILL",
+            11 => "SIGSEGV",
+            15 => "SIGTERM",
+            24 => "SIGXCPU",
+            25 => "SIGXFSZ",
+            n => return Some(format!("signal {n}")),
+        };
+        Some(name.into())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        None
     }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // Killing bwrap kills the namespace's init, and with it every process in the sandbox.
+        // Killing bwrap kills the namespace's init, and with it every process in the sandbox; on macOS the
+        // zygote's checks cannot fork; on Windows dropping the guard closes the Job Object, killing its process.
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -299,11 +370,30 @@ struct HarnessResult {
     output_limit: bool,
     #[serde(default)]
     result_flood: bool,
+    /// macOS: the zygote saw the check's footprint pass the memory limit and killed it.
+    #[serde(default)]
+    memory_exceeded: bool,
     signal: Option<String>,
     exit_code: Option<i32>,
     #[serde(default = "yes")]
     clean: bool,
     harness_error: Option<String>,
+}
+
+impl Default for HarnessResult {
+    fn default() -> Self {
+        HarnessResult {
+            records: Vec::new(),
+            timed_out: false,
+            output_limit: false,
+            result_flood: false,
+            memory_exceeded: false,
+            signal: None,
+            exit_code: None,
+            clean: true,
+            harness_error: None,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -339,6 +429,9 @@ fn judge(res: &HarnessResult, nonce: &str, total: usize) -> (Outcome, usize) {
     }
     if res.output_limit {
         return (Outcome::OutputLimit, passed);
+    }
+    if res.memory_exceeded {
+        return (Outcome::MemoryExceeded, passed);
     }
     if res.result_flood {
         return (error("ProtocolViolation", "the code flooded the harness's result channel".into()), passed);
@@ -395,7 +488,7 @@ fn judge(res: &HarnessResult, nonce: &str, total: usize) -> (Outcome, usize) {
 
 /// Runs checks in sandboxes, keeping warm workers between checks. Cheap to share (`&self` everywhere).
 pub struct Verifier {
-    runtime: Result<Runtime, SandboxError>,
+    runtime: Result<platform::Runtime, SandboxError>,
     idle: Mutex<Vec<Worker>>,
     max_idle: AtomicUsize,
     next_id: AtomicU64,
@@ -408,9 +501,15 @@ impl Default for Verifier {
 }
 
 impl Verifier {
-    /// Detects bubblewrap and Python; starts no process yet.
+    /// Detects this OS's isolation and Python; starts no process yet.
     pub fn new() -> Verifier {
-        let runtime = detect();
+        Verifier::with_protocol(Protocol::Zygote)
+    }
+
+    /// Linux only honours the choice (tests run the per-check protocol there, in bubblewrap); macOS always uses
+    /// the zygote and Windows always the per-check protocol.
+    pub fn with_protocol(protocol: Protocol) -> Verifier {
+        let runtime = platform::detect(protocol);
         if let Err(e) = &runtime {
             tracing::warn!(error = %e, "answer verification is unavailable");
         }
@@ -429,20 +528,11 @@ impl Verifier {
             code: "def f():\n    return 1\n".into(),
             setup: String::new(),
             asserts: vec!["assert f() == 1".into()],
-            limits: super::Limits::default(),
+            limits: Limits::default(),
         };
         let v = self.verify(&probe);
         match v.outcome {
-            Outcome::Passed => SandboxStatus {
-                mode: "bubblewrap",
-                detail: format!(
-                    "bubblewrap ({}) with Python {} ({}): no network, read-only system, per-check tmpfs, rlimits",
-                    rt.bwrap.display(),
-                    rt.python_version,
-                    rt.python.display()
-                ),
-                fix: None,
-            },
+            Outcome::Passed => SandboxStatus { mode: rt.mode(), detail: rt.describe(), fix: None },
             Outcome::SandboxUnavailable { reason, fix } => {
                 SandboxStatus { mode: "unavailable", detail: reason, fix: Some(fix) }
             }
@@ -454,7 +544,7 @@ impl Verifier {
         }
     }
 
-    fn worker(&self, rt: &Runtime) -> Result<Worker, SandboxError> {
+    fn worker(&self, rt: &platform::Runtime) -> Result<Worker, SandboxError> {
         if let Some(w) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() {
             return Ok(w);
         }
@@ -506,6 +596,12 @@ impl Verifier {
             },
         })
         .to_string();
+        if rt.protocol() == Protocol::PerCheck {
+            // The worker is used up by its one check and dropped (killed, its job closed) here.
+            let res = worker.run_once(&request, l);
+            let (outcome, passed) = judge(&res, &nonce, total);
+            return verdict(outcome, passed);
+        }
         let host_limit = Duration::from_millis(l.timeout_ms) + HOST_GRACE;
         match worker.exchange(&request, host_limit) {
             Ok(line) => match serde_json::from_str::<HarnessResult>(&line) {
