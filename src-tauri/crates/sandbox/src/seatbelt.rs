@@ -39,25 +39,57 @@ pub(crate) fn profile(python: &Python, work: &Path) -> String {
             }
         }
     }
+    // `/var`, `/tmp` and `/etc` are symlinks into `/private`: following them needs their metadata.
+    for link in ["/var", "/tmp", "/etc", "/private", "/private/var", "/private/tmp", "/private/etc"] {
+        if !ancestors.iter().any(|x| x == Path::new(link)) {
+            ancestors.push(PathBuf::from(link));
+        }
+    }
     let mut sb = String::from("(version 1)\n(deny default)\n");
     sb.push_str("(allow process-fork)\n");
-    let _ = writeln!(sb, "(allow process-exec (literal {}))", lit(&exe));
+    // The interpreter, and other binaries of its install: a python.org framework build may re-exec its app
+    // bundle's binary. Nothing else can be exec'd.
+    let _ = writeln!(sb, "(allow process-exec (literal {}) (subpath {}))", lit(&exe), lit(&prefix));
     sb.push_str("(allow signal (target same-sandbox))\n(allow process-info* (target same-sandbox))\n");
-    sb.push_str("(allow sysctl-read (sysctl-name \"hw.ncpu\") (sysctl-name \"hw.activecpu\") (sysctl-name \"hw.logicalcpu\") (sysctl-name \"hw.physicalcpu\") (sysctl-name \"hw.pagesize\") (sysctl-name \"hw.memsize\") (sysctl-name \"hw.machine\") (sysctl-name \"hw.optional.arm64\") (sysctl-name \"kern.osrelease\") (sysctl-name \"kern.ostype\") (sysctl-name \"kern.osversion\") (sysctl-name \"kern.version\") (sysctl-name \"kern.argmax\") (sysctl-name \"kern.maxfilesperproc\") (sysctl-name \"kern.usrstack64\") (sysctl-name \"sysctl.proc_cputype\"))\n");
-    sb.push_str("(allow file-read-metadata");
+    // Hardware and OS facts libSystem and Python read at start-up (no host name, no process table).
+    sb.push_str("(allow sysctl-read (sysctl-name-prefix \"hw.\")");
+    for name in SYSCTLS {
+        let _ = write!(sb, " (sysctl-name \"{name}\")");
+    }
+    sb.push_str(")\n(allow file-read-metadata");
     for a in &ancestors {
         let _ = write!(sb, " (literal {})", lit(a));
     }
-    sb.push_str(")\n(allow file-read*");
+    sb.push_str(")\n");
+    // Code may be read and mapped executable only from the system and the Python install: not from the work dir.
+    let mut roots = String::new();
     for p in &read {
-        let _ = write!(sb, " (subpath {})", lit(p));
+        let _ = write!(roots, " (subpath {})", lit(p));
     }
-    let _ = write!(sb, " (literal {})", lit(&exe));
-    sb.push_str(" (literal \"/dev/null\") (literal \"/dev/zero\") (literal \"/dev/random\") (literal \"/dev/urandom\") (literal \"/private/etc/localtime\"))\n");
+    let _ = write!(roots, " (literal {})", lit(&exe));
+    let _ = writeln!(sb, "(allow file-read* file-map-executable{roots})");
+    sb.push_str("(allow file-read* (literal \"/dev/null\") (literal \"/dev/zero\") (literal \"/dev/random\") (literal \"/dev/urandom\") (literal \"/private/etc/localtime\"))\n");
     sb.push_str("(allow file-write-data (literal \"/dev/null\"))\n");
     let _ = writeln!(sb, "(allow file-read* file-write* (subpath {}))", lit(work));
     sb
 }
+
+/// sysctls outside `hw.*` that libSystem's start-up and Python's `os`/`platform` modules read.
+const SYSCTLS: [&str; 13] = [
+    "kern.argmax",
+    "kern.maxfilesperproc",
+    "kern.maxproc",
+    "kern.osproductversion",
+    "kern.osrelease",
+    "kern.ostype",
+    "kern.osvariant_status",
+    "kern.osversion",
+    "kern.secure_kernel",
+    "kern.usrstack64",
+    "kern.version",
+    "sysctl.proc_cputype",
+    "sysctl.proc_translated",
+];
 
 #[cfg(test)]
 mod tests {
@@ -82,10 +114,15 @@ mod tests {
             assert!(!p.contains(banned), "the profile must not mention {banned:?}:\n{p}");
         }
         assert!(p.contains("(allow file-read* file-write* (subpath \"/private/var/folders/x/T/cn-1\"))"), "{p}");
+        // Nothing in the work dir may be mapped as code.
+        let exec = p.lines().find(|l| l.contains("file-map-executable")).expect("an exec-map rule");
+        assert!(!exec.contains("cn-1"), "{exec}");
+        assert_eq!(p.matches("file-map-executable").count(), 1, "{p}");
         assert!(p.contains("(subpath \"/Library/Frameworks/Python.framework/Versions/3.12\")"), "{p}");
         assert!(
             p.contains(
-                "(allow process-exec (literal \"/Library/Frameworks/Python.framework/Versions/3.12/bin/python3.12\"))"
+                "(allow process-exec (literal \"/Library/Frameworks/Python.framework/Versions/3.12/bin/python3.12\") \
+                 (subpath \"/Library/Frameworks/Python.framework/Versions/3.12\"))"
             ),
             "{p}"
         );
@@ -99,7 +136,7 @@ mod tests {
         assert!(!p.contains("(subpath \"/Users/dev\")") && !p.contains("(subpath \"/Users\")"), "{p}");
         let meta = p.lines().find(|l| l.starts_with("(allow file-read-metadata")).expect("a metadata rule");
         assert!(meta.contains("(literal \"/Users/dev\")"), "{meta}");
-        let reads = p.lines().find(|l| l.starts_with("(allow file-read* (subpath")).expect("a read rule");
+        let reads = p.lines().find(|l| l.starts_with("(allow file-read* file-map-executable")).expect("a read rule");
         assert!(!reads.contains("\"/Users/dev\""), "{reads}");
     }
 
