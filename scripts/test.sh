@@ -45,6 +45,8 @@ done
 # The tests use the real OS keychain: a Secret Service (gnome-keyring) on a private session bus.
 step "cargo test";        dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
                             env COMPLEXITYNET_TEST_KEYCHAIN=secret-service cargo test --workspace --locked
+# The Windows back end for real: its tests built for Windows and run under Wine with a Windows CPython.
+step "sandbox: Windows back end under Wine"; PIP="$VENV/bin/pip" "$ROOT/scripts/test-windows-sandbox.sh"
 step "e2e (WebDriver, Xvfb)"
 # The window gets a real keychain too (the keys test stores a key through the UI).
 E2E_PYTHON="$VENV/bin/python" E2E_ARTIFACTS="$TARGET/e2e" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
