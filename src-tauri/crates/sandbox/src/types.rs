@@ -7,13 +7,16 @@ use serde::{Deserialize, Serialize};
 pub struct Limits {
     /// Wall-clock limit; the whole process group is killed when it passes.
     pub timeout_ms: u64,
-    /// Address-space limit (RLIMIT_AS).
+    /// Memory: RLIMIT_AS on Linux, the check's footprint watched by the zygote on macOS (which does not
+    /// enforce RLIMIT_AS), the Job Object's memory limit on Windows.
     pub memory_bytes: u64,
-    /// Largest file the code may write (RLIMIT_FSIZE).
+    /// Largest file the code may write (RLIMIT_FSIZE; not limited on Windows).
     pub file_bytes: u64,
     /// stdout + stderr together; the child is killed as soon as it writes more.
     pub output_bytes: u64,
+    /// RLIMIT_NOFILE (Linux, macOS).
     pub open_files: u64,
+    /// RLIMIT_NPROC on Linux. On macOS and Windows a check may start no process at all.
     pub processes: u64,
 }
 
