@@ -3,7 +3,10 @@
 //! (`cargo clippy --target x86_64-apple-darwin --all-targets`), because no Mac is available there.
 #![cfg(target_os = "macos")]
 
-use complexitynet_sandbox::{Check, Limits, Outcome, Verdict, Verifier};
+mod common;
+
+use common::{check, expect, hostile_check, ADD, ADD_ASSERTS, WRONG_ADD};
+use complexitynet_sandbox::{Outcome, Verdict, Verifier};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -13,18 +16,7 @@ fn verifier() -> &'static Verifier {
 }
 
 fn run(code: &str, asserts: &[&str], timeout_ms: u64) -> Verdict {
-    let check = Check {
-        code: code.into(),
-        setup: String::new(),
-        asserts: asserts.iter().map(|s| s.to_string()).collect(),
-        limits: Limits { timeout_ms, ..Limits::default() },
-    };
-    verifier().verify(&check)
-}
-
-#[track_caller]
-fn expect(v: &Verdict, name: &str) {
-    assert_eq!(v.name(), name, "verdict: {v:?}");
+    verifier().verify(&check(code, asserts, timeout_ms))
 }
 
 fn unique(tag: &str) -> String {
@@ -35,12 +27,8 @@ fn home() -> PathBuf {
     PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
 }
 
-const ADD: &str = "def add(a, b):\n    return a + b\n";
-const WRONG_ADD: &str = "def add(a, b):\n    return 0\n";
-const ADD_ASSERTS: [&str; 3] = ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(2, 2) == 4"];
-
 fn hostile(prelude: &str, body: &str, timeout_ms: u64) -> Verdict {
-    run(&format!("{prelude}\n{body}"), &ADD_ASSERTS, timeout_ms)
+    verifier().verify(&hostile_check(prelude, body, timeout_ms))
 }
 
 #[test]

@@ -4,7 +4,10 @@
 //! claimed here; SECURITY.md says so.
 #![cfg(windows)]
 
-use complexitynet_sandbox::{Check, Limits, Outcome, Verdict, Verifier};
+mod common;
+
+use common::{check, expect, hostile_check, ADD, ADD_ASSERTS, WRONG_ADD};
+use complexitynet_sandbox::{Outcome, Verdict, Verifier};
 use std::sync::OnceLock;
 
 fn verifier() -> &'static Verifier {
@@ -20,26 +23,11 @@ fn verifier() -> &'static Verifier {
 }
 
 fn run(code: &str, asserts: &[&str], timeout_ms: u64) -> Verdict {
-    let check = Check {
-        code: code.into(),
-        setup: String::new(),
-        asserts: asserts.iter().map(|s| s.to_string()).collect(),
-        limits: Limits { timeout_ms, ..Limits::default() },
-    };
-    verifier().verify(&check)
+    verifier().verify(&check(code, asserts, timeout_ms))
 }
-
-#[track_caller]
-fn expect(v: &Verdict, name: &str) {
-    assert_eq!(v.name(), name, "verdict: {v:?}");
-}
-
-const ADD: &str = "def add(a, b):\n    return a + b\n";
-const WRONG_ADD: &str = "def add(a, b):\n    return 0\n";
-const ADD_ASSERTS: [&str; 3] = ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(2, 2) == 4"];
 
 fn hostile(prelude: &str, body: &str, timeout_ms: u64) -> Verdict {
-    run(&format!("{prelude}\n{body}"), &ADD_ASSERTS, timeout_ms)
+    verifier().verify(&hostile_check(prelude, body, timeout_ms))
 }
 
 #[test]

@@ -2,19 +2,15 @@
 //! says why and how to opt in. (Its own test binary: it changes the process environment.)
 #![cfg(windows)]
 
-use complexitynet_sandbox::{Check, Limits, Outcome, Verifier};
+mod common;
+
+use complexitynet_sandbox::{Outcome, Verifier};
 
 #[test]
 fn without_the_opt_in_every_check_is_sandbox_unavailable_with_the_fix() {
     std::env::remove_var("COMPLEXITYNET_SANDBOX");
     let verifier = Verifier::new();
-    let check = Check {
-        code: "def f():\n    return 1\n".into(),
-        setup: String::new(),
-        asserts: vec!["assert f() == 1".into()],
-        limits: Limits::default(),
-    };
-    let v = verifier.verify(&check);
+    let v = verifier.verify(&common::check(common::ADD, &common::ADD_ASSERTS, 5000));
     match &v.outcome {
         Outcome::SandboxUnavailable { reason, fix } => {
             assert!(reason.contains("does not block the network"), "{reason}");
