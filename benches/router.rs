@@ -9,7 +9,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use complexitynet_app::cli_route::PolicyArgs;
+use complexitynet_core::routing::RouteOverrides;
+use complexitynet_core::App;
+use complexitynet_engine::keys::MemoryStore;
 use complexitynet_engine::paths::DataDir;
 use complexitynet_engine::store::Store;
 use complexitynet_engine::testing::{openai_json, shared_data, test_models, ChatServer};
@@ -45,12 +47,14 @@ fn main() {
         .unwrap();
     }
     // Every level to L2 (the fast tier): `auto` and `mid` reach the same upstream; the difference is the router.
-    let policy = PolicyArgs { policy: "paper".into(), tau: 0.5, map: Some("0-2:2".into()), classifier: None };
-    let state = complexitynet_app::serve::state(&data, None, &policy).unwrap();
+    let route = RouteOverrides { map: Some("0-2:2".into()), ..Default::default() };
+    let app = Arc::new(App::open(data, Arc::new(MemoryStore::default())));
+    app.routing(&route).unwrap();
+    let config = complexitynet_app::server::ServerConfig { api_key: None, route };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}/v1/chat/completions", listener.local_addr().unwrap());
-    rt.spawn(async move { axum::serve(listener, complexitynet_app::serve::router(state)).await });
+    rt.spawn(async move { axum::serve(listener, complexitynet_app::server::router(app, config)).await });
     let client = reqwest::Client::new();
     let call = move |model: &'static str, prompt: String| {
         let (client, url) = (client.clone(), url.clone());

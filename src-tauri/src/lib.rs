@@ -1,30 +1,30 @@
-//! The ComplexityNet desktop app: a thin Tauri shell over the headless engine
-//! (`src-tauri/crates/engine`). Given a subcommand the same binary runs headless (see [`cli`]); given none it
-//! opens the window.
+//! The ComplexityNet desktop app: the shell over the application core (`complexitynet_core`). Given a
+//! subcommand the same binary runs headless (see [`cli`]); given none it opens the window, whose commands
+//! ([`commands`]) and local server ([`server`]) are transports over the same `App`.
 
 pub mod cli;
-mod cli_cascade;
-mod cli_classify;
-mod cli_label;
-pub mod cli_route;
-mod cli_tiers;
-mod cli_verify;
-mod commands;
-pub mod error;
+pub mod commands;
 pub mod logging;
-pub mod serve;
-mod state;
+pub mod server;
 
+use complexitynet_core::App;
+use complexitynet_engine::keys::Keychain;
 use complexitynet_engine::paths::DataDir;
+use std::sync::Arc;
 
-pub use state::AppState;
+pub use complexitynet_core::AppError;
 
 /// The app's builder: plugins, state and every command. Shared by [`run`] and tests.
-pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
-    tauri::Builder::default().plugin(tauri_plugin_dialog::init()).manage(state).invoke_handler(
-        tauri::generate_handler![
+pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(app)
+        .manage(commands::server::ServerSlot::default())
+        .invoke_handler(tauri::generate_handler![
             commands::app::app_info,
             commands::app::app_ready,
+            commands::app::jobs_list,
+            commands::app::job_cancel,
             commands::datasets::dataset_list,
             commands::datasets::dataset_import,
             commands::datasets::dataset_catalog,
@@ -43,7 +43,6 @@ pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
             commands::models::models_catalog,
             commands::models::model_add,
             commands::models::model_download,
-            commands::models::job_cancel,
             commands::models::model_load,
             commands::models::model_unload,
             commands::models::ask_tier,
@@ -70,14 +69,13 @@ pub fn builder(state: AppState) -> tauri::Builder<tauri::Wry> {
             commands::server::server_stop,
             commands::server::route_policy_get,
             commands::server::route_policy_set,
-        ],
-    )
+        ])
 }
 
-/// Opens the window and runs until it is closed.
+/// Opens the window and runs until it is closed. The OS keychain is the app's one secret store.
 pub fn run(data_dir: DataDir) -> Result<(), tauri::Error> {
     let _ = commands::app::STARTED.set(std::time::Instant::now());
     let _log_guard = logging::init_app(&data_dir.logs());
     tracing::info!(version = complexitynet_engine::VERSION, data_dir = %data_dir.root.display(), "starting the app");
-    builder(AppState::open(data_dir)).run(tauri::generate_context!())
+    builder(Arc::new(App::open(data_dir, Arc::new(Keychain::open())))).run(tauri::generate_context!())
 }

@@ -220,9 +220,22 @@ fn replayed_more(dir: &Path) {
 fn routing_decisions_over_the_prompt_table_and_fallback_without_keys() {
     let dir = tempfile::tempdir().unwrap();
     ok_json(&cn(dir.path(), &["classifier", "fetch-encoder", "--from", encoder().to_str().unwrap(), "--json"]));
-    // Nothing can answer yet: no local model, no keys.
-    let out = cn(dir.path(), &["route", "Write a function to add two numbers.", "--json"]);
+    // Nothing can answer yet: no local model, no keys. `route` still shows the decision, with each tier's fix
+    // (exit 0); `ask` is what fails, with a code that says no tier is available (not an authentication error).
+    let d = ok_json(&cn(dir.path(), &["route", "Write a function to add two numbers.", "--json"]));
+    assert_eq!(d["available"], false, "{d}");
+    assert_eq!(d["tier"], d["chosen"], "the decision is the policy's choice: {d}");
+    let local = &d["tiers"][0];
+    assert_eq!((local["tier"].as_str(), local["available"].as_bool()), (Some("local"), Some(false)), "{d}");
+    assert!(local["note"].as_str().unwrap().contains("complexitynet models download"), "the fix: {local}");
+    assert!(d["tiers"][1]["note"].as_str().unwrap().contains("complexitynet keys set openai"), "{d}");
+    let text = cn(dir.path(), &["route", "Write a function to add two numbers."]);
+    assert!(text.status.success(), "{}", stderr(&text));
+    assert!(String::from_utf8_lossy(&text.stdout).contains("no tier can answer now"), "{}", stderr(&text));
+    let out = cn(dir.path(), &["ask", "Write a function to add two numbers.", "--json"]);
+    assert!(!out.status.success());
     let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "no_tier_available", "{err}");
     assert!(err["error"]["message"].as_str().unwrap().contains("no tier can answer"), "{err}");
     let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));

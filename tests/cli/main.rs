@@ -2,6 +2,7 @@
 //! temporary data dir, JSON parsed from stdout.
 
 mod classifier;
+mod front_ends;
 
 use complexitynet_engine::testing::{shared_data, test_models};
 use complexitynet_engine::testing::{Behavior, FileServer};

@@ -37,6 +37,7 @@ def test_the_window_opens_with_the_apps_navigation(driver):
     wait(driver, lambda d: d.find_elements(By.ID, "nav-datasets"), what="the navigation")
     labels = texts(driver, ".sidebar .nav-item")
     assert labels == ["Chat", "Datasets", "Labeling", "Fine-tune", "Evaluate", "Models & Keys", "Settings"]
+    assert find(driver, "#nav-chat").get_attribute("aria-current") == "page", "a coding assistant first: it opens on Chat"
     find(driver, "#nav-evaluate").click()
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "section.evaluate h1"), what="the Evaluate tab")
     find(driver, "#nav-datasets").click()

@@ -42,6 +42,16 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         self.server.requests += 1
+        if body["model"] == "limited":
+            # A tier over its rate limit for the next hour.
+            out = json.dumps({"error": {"message": "Rate limit reached", "type": "rate_limit_exceeded", "code": "rate_limit_exceeded"}}).encode()
+            self.send_response(429)
+            self.send_header("content-type", "application/json")
+            self.send_header("retry-after", "3600")
+            self.send_header("content-length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
         text = "ok " + body["messages"][-1]["content"][-8:]
         if not body.get("stream"):
             out = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
@@ -102,6 +112,55 @@ def server():
 
 def client(url):
     return openai.OpenAI(base_url=url, api_key=KEY)
+
+
+@pytest.fixture(scope="module")
+def limited(server):
+    """A second server whose routed tier (every level → top) is rate-limited; mid answers below it."""
+    _, cloud = server
+    data = tempfile.mkdtemp()
+
+    def cli(*args):
+        subprocess.run([APP, "--data-dir", data, *args], check=True, capture_output=True)
+
+    cli("classifier", "fetch-encoder", "--from", str(MODELS / "all-MiniLM-L6-v2"))
+    cli("providers", "set", "fakecloud", "--kind", "openai", "--base-url", f"http://127.0.0.1:{cloud.server_port}/v1")
+    cli("tiers", "set", "mid", "--provider", "fakecloud", "--model", "fast")
+    cli("tiers", "set", "top", "--provider", "fakecloud", "--model", "limited")
+    cli("route-policy", "--map", "0-2:3")
+    proc = subprocess.Popen([APP, "--data-dir", data, "serve", "--port", "0", "--api-key", KEY],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("listening on http://127.0.0.1:"), line + proc.stderr.read()
+    yield line.split()[2]
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_auto_falls_through_a_rate_limited_tier_like_the_chat(limited):
+    raw = client(limited).chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "Write a function to add two numbers."}])
+    assert raw.headers["x-complexitynet-tier"] == "mid", "the header names the tier that answered"
+    r = raw.parse()
+    assert r.choices[0].message.content == "ok numbers."
+    info = r.model_extra["complexitynet"]
+    assert info["tier"] == "mid"
+    assert info["attempts"][0]["tier"] == "top" and "Rate limit" in info["attempts"][0]["error"], info
+    assert "top failed, so mid answers" in info["reason"], info
+    # Streaming too: the first chunk already names the tier that answers.
+    chunks = list(client(limited).chat.completions.create(
+        model="auto", stream=True, messages=[{"role": "user", "content": "Write a function to add two numbers."}]))
+    assert chunks[0].model_extra["complexitynet"]["tier"] == "mid"
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).strip()
+
+
+def test_out_of_range_fields_get_a_400_naming_the_field(server):
+    url, _ = server
+    c = client(url)
+    for kwargs, field in [({"max_tokens": -5}, "max_tokens"), ({"temperature": 3}, "temperature"), ({"n": 2}, "n")]:
+        with pytest.raises(openai.BadRequestError) as e:
+            c.chat.completions.create(model="mid", messages=[{"role": "user", "content": "x"}], **kwargs)
+        assert e.value.body["param"] == field, e.value.body
 
 
 def test_models_lists_auto_and_each_tier(server):

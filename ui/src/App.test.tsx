@@ -8,6 +8,9 @@ beforeEach(() => {
     if (cmd === "app_ready") return null;
     if (cmd === "dataset_list") return [];
     if (cmd === "dataset_catalog") return [];
+    if (cmd === "chat_conversations") return [];
+    if (cmd === "chat_totals") return { today: { answers: 0, cost_usd: 0, saved_usd: 0 }, month: { answers: 0, cost_usd: 0, saved_usd: 0 } };
+    if (cmd === "tiers_list") return { cost_mode: "usd", tiers: [], providers: [] };
     if (cmd === "server_status") return { running: false, url: null, auth: false };
     if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null };
     if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
@@ -20,10 +23,12 @@ afterEach(() => {
 });
 
 describe("App navigation", () => {
-  it("offers the seven tabs of the product and opens on Datasets", async () => {
+  it("offers the seven tabs of the product and opens on Chat", async () => {
     render(<App />);
     expect(TABS.map((t) => t.label)).toEqual(["Chat", "Datasets", "Labeling", "Fine-tune", "Evaluate", "Models & Keys", "Settings"]);
     for (const t of TABS) expect(screen.getByRole("button", { name: t.label })).toBeTruthy();
+    expect(await screen.findByRole("heading", { name: "Chat" })).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Datasets" }));
     expect(await screen.findByRole("heading", { name: "Datasets" })).toBeTruthy();
   });
 

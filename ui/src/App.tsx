@@ -22,8 +22,8 @@ export const TABS: { id: TabId; label: string }[] = [
 
 
 export function App() {
-  // The app opens on Datasets: a first run starts by importing tasks.
-  const [tab, setTab] = useState<TabId>("datasets");
+  // The app opens on Chat: it is a coding assistant first; the other tabs build and check its router.
+  const [tab, setTab] = useState<TabId>("chat");
   useEffect(() => {
     // After the first frame is on screen, not merely rendered to the DOM.
     requestAnimationFrame(() => setTimeout(() => void appReady().catch(() => undefined), 0));

@@ -1,92 +1,71 @@
-//! Settings → the local OpenAI-compatible server, started from the app: the same router as
-//! `complexitynet serve`, on 127.0.0.1, stopped by the switch or when the app quits.
+//! Settings → the local OpenAI-compatible server, started from the app (the same router as `complexitynet
+//! serve`, on 127.0.0.1, stopped by the switch or when the app quits), and the routing policy.
 
-use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_core::AppError;
+use complexitynet_engine::route::RouteSettings;
 use serde::Serialize;
+use std::sync::Mutex;
 use tauri::State;
 
-use crate::cli_route::PolicyArgs;
-use crate::error::AppError;
-use crate::state::AppState;
+use super::AppState;
+use crate::server::{start, Running, ServerConfig};
 
-#[derive(Debug, Clone, Serialize)]
+/// The running server, if any. Transport state: it lives with the window, not in the core.
+#[derive(Default)]
+pub struct ServerSlot(Mutex<Option<Running>>);
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ServerStatus {
     pub running: bool,
     pub url: Option<String>,
     pub auth: bool,
 }
 
-fn status(state: &AppState) -> ServerStatus {
-    match state.server.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        Some((_, url, auth)) => ServerStatus { running: true, url: Some(url.clone()), auth: *auth },
-        None => ServerStatus { running: false, url: None, auth: false },
+impl ServerSlot {
+    fn status(&self) -> ServerStatus {
+        match self.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            Some(r) => ServerStatus { running: true, url: Some(r.url.clone()), auth: r.auth },
+            None => ServerStatus { running: false, url: None, auth: false },
+        }
     }
 }
 
-#[tauri::command]
-pub fn server_status(state: State<'_, AppState>) -> ServerStatus {
-    status(&state)
+#[tauri::command(rename_all = "snake_case")]
+pub fn server_status(slot: State<'_, ServerSlot>) -> ServerStatus {
+    slot.status()
 }
 
 /// Starts the server on `port` (0: any free port); `api_key` (kept in memory only) requires a bearer key.
-#[tauri::command]
+#[tauri::command(rename_all = "snake_case")]
 pub async fn server_start(
-    state: State<'_, AppState>,
+    app: AppState<'_>,
+    slot: State<'_, ServerSlot>,
     port: u16,
     api_key: Option<String>,
 ) -> Result<ServerStatus, AppError> {
-    if status(&state).running {
-        return Ok(status(&state));
+    if !slot.status().running {
+        let config = ServerConfig { api_key: api_key.filter(|k| !k.is_empty()), route: Default::default() };
+        let running = start(app.inner().clone(), port, config).await?;
+        *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(running);
     }
-    let data_dir = state.data_dir.clone();
-    let key = api_key.filter(|k| !k.is_empty());
-    let auth = key.is_some();
-    let serve_state = tauri::async_runtime::spawn_blocking(move || {
-        let policy = crate::cli_route::stored(&crate::cli::open(&data_dir)?);
-        crate::serve::state(&data_dir, key, &policy)
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("starting the server failed: {e}")))??;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .map_err(|e| AppError::internal(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| AppError::internal(e.to_string()))?;
-    let url = format!("http://{addr}/v1");
-    let stop = CancellationToken::new();
-    let s2 = stop.clone();
-    tauri::async_runtime::spawn(async move {
-        let r = axum::serve(listener, crate::serve::router(serve_state))
-            .with_graceful_shutdown(async move { s2.cancelled().await })
-            .await;
-        if let Err(e) = r {
-            tracing::error!(error = %e, "the local server stopped");
-        }
-    });
-    tracing::info!(%url, "local OpenAI-compatible server started from the app");
-    *state.server.lock().unwrap_or_else(|e| e.into_inner()) = Some((stop, url, auth));
-    Ok(status(&state))
+    Ok(slot.status())
 }
 
-#[tauri::command]
-pub fn server_stop(state: State<'_, AppState>) -> ServerStatus {
-    if let Some((stop, _, _)) = state.server.lock().unwrap_or_else(|e| e.into_inner()).take() {
-        stop.cancel();
+#[tauri::command(rename_all = "snake_case")]
+pub fn server_stop(slot: State<'_, ServerSlot>) -> ServerStatus {
+    if let Some(r) = slot.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        r.stop.cancel();
     }
-    status(&state)
+    slot.status()
 }
 
 /// The routing policy the chat, `ask`, `route` and the server use.
-#[tauri::command]
-pub async fn route_policy_get(state: State<'_, AppState>) -> Result<PolicyArgs, AppError> {
-    state.with_store(|s| Ok(crate::cli_route::stored(s))).await
+#[tauri::command(rename_all = "snake_case")]
+pub async fn route_policy_get(app: AppState<'_>) -> Result<RouteSettings, AppError> {
+    app.blocking(|a| a.route_settings()).await
 }
 
-#[tauri::command]
-pub async fn route_policy_set(state: State<'_, AppState>, policy: PolicyArgs) -> Result<PolicyArgs, AppError> {
-    state
-        .with_store(move |s| {
-            crate::cli_route::save(s, &policy)?;
-            Ok(crate::cli_route::stored(s))
-        })
-        .await
+#[tauri::command(rename_all = "snake_case")]
+pub async fn route_policy_set(app: AppState<'_>, policy: RouteSettings) -> Result<RouteSettings, AppError> {
+    app.blocking(move |a| a.set_route_settings(&policy)).await
 }

@@ -1,40 +1,49 @@
-// The only module that talks to Tauri. Every call rejects with an AppError ({code, message}).
+// The only module that talks to Tauri. Every call rejects with an AppError ({code, message}). Arguments are
+// snake_case, like every type in ./bindings.ts (generated from the Rust types).
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { open } from "@tauri-apps/plugin-dialog";
 import { toAppError } from "./errors";
 import type {
   AppInfo,
-  Evaluation,
-  ChatEvent,
-  ChatMessage,
-  Conversation,
-  Totals,
-  ClassifierMeta,
-  EncoderStatus,
-  Prediction,
-  TrainEvent,
-  TrainRequest,
   AskEvent,
   CatalogEntry,
   CatalogModel,
-  Completion,
+  ChatEvent,
+  ChatMessage,
+  ChatTotals,
+  ClassifierMeta,
+  Conversation,
   CostMode,
+  DatasetSummary,
+  DownloadEvent,
+  EncoderStatus,
+  Estimate,
+  Evaluation,
+  ExportFormat,
+  Format,
+  ImportOutcome,
+  JobInfo,
   KeyTable,
   LabelArgs,
   LabelEvent,
-  ModelDownloadEvent,
+  ModelRow,
   ModelView,
-  ProviderKind,
+  AskOutcome,
+  Prediction,
   ProviderRow,
+  ProviderUpdate,
+  RouteOverrides,
+  RouteSettings,
   RunSummary,
-  TierRow,
-  TierTable,
-  TrialView,
-  DatasetSummary,
-  DownloadEvent,
-  ImportOutcome,
+  ServerStatus,
   TaskPage,
   TaskView,
+  TierFields,
+  TierRow,
+  TierTable,
+  TrainEvent,
+  TrainRequest,
+  TrialView,
 } from "./types";
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -52,8 +61,8 @@ export const appReady = () => call<void>("app_ready");
 
 export const listDatasets = () => call<DatasetSummary[]>("dataset_list");
 
-export const importDataset = (args: { path: string; format?: string; name?: string; replace?: boolean }) =>
-  call<ImportOutcome>("dataset_import", args);
+export const importDataset = (args: { path: string; format?: Format | null; name?: string; replace?: boolean }) =>
+  call<ImportOutcome>("dataset_import", { path: args.path, format: args.format ?? null, name: args.name ?? null, replace: args.replace ?? false });
 
 export const datasetCatalog = () => call<CatalogEntry[]>("dataset_catalog");
 
@@ -64,13 +73,13 @@ export function downloadDataset(
 ): Promise<ImportOutcome> {
   const channel = new Channel<DownloadEvent>();
   channel.onmessage = onEvent;
-  return call<ImportOutcome>("dataset_download", { name, url: url || null, onEvent: channel });
+  return call<ImportOutcome>("dataset_download", { name, url: url || null, on_event: channel });
 }
 
 export const listTasks = (name: string, query: string, offset: number, limit: number) =>
   call<TaskPage>("dataset_tasks", { name, query: query || null, offset, limit });
 
-export const getTask = (name: string, taskId: string) => call<TaskView>("dataset_task", { name, taskId });
+export const getTask = (name: string, taskId: string) => call<TaskView>("dataset_task", { name, task_id: taskId });
 
 export const deleteDataset = (name: string) => call<number>("dataset_delete", { name });
 
@@ -95,19 +104,11 @@ export async function pickDatasetFile(): Promise<string | null> {
 
 export const tiersList = () => call<TierTable>("tiers_list");
 
-export const tierSet = (args: {
-  name: string;
-  provider?: string;
-  model?: string;
-  priceIn?: number;
-  priceOut?: number;
-  units?: number;
-}) => call<TierRow>("tier_set", args);
+export const tierSet = (name: string, fields: TierFields) => call<TierRow>("tier_set", { name, fields });
 
 export const costModeSet = (mode: CostMode) => call<void>("cost_mode_set", { mode });
 
-export const providerSet = (args: { name: string; kind?: ProviderKind; baseUrl?: string; concurrency?: number }) =>
-  call<ProviderRow>("provider_set", args);
+export const providerSet = (name: string, fields: ProviderUpdate) => call<ProviderRow>("provider_set", { name, fields });
 
 export const keysList = () => call<KeyTable>("keys_list");
 
@@ -120,15 +121,17 @@ export const modelsList = () => call<ModelView[]>("models_list");
 
 export const modelsCatalog = () => call<CatalogModel[]>("models_catalog");
 
-export const modelAdd = (path: string, name?: string) => call<ModelView>("model_add", { path, name: name || null });
+export const modelAdd = (path: string, name?: string) => call<ModelRow>("model_add", { path, name: name || null });
 
-export function modelDownload(spec: string, job: string, onEvent: (e: ModelDownloadEvent) => void) {
-  const channel = new Channel<ModelDownloadEvent>();
+export function modelDownload(spec: string, job: string, onEvent: (e: DownloadEvent) => void) {
+  const channel = new Channel<DownloadEvent>();
   channel.onmessage = onEvent;
-  return call<ModelView>("model_download", { spec, job, onEvent: channel });
+  return call<ModelRow>("model_download", { spec, job, on_event: channel });
 }
 
 export const jobCancel = (job: string) => call<boolean>("job_cancel", { job });
+
+export const jobsList = () => call<JobInfo[]>("jobs_list");
 
 export const modelLoad = (name: string) => call<void>("model_load", { name });
 
@@ -137,7 +140,7 @@ export const modelUnload = (name: string) => call<boolean>("model_unload", { nam
 export function askTier(tier: string, prompt: string, job: string, onEvent: (e: AskEvent) => void) {
   const channel = new Channel<AskEvent>();
   channel.onmessage = onEvent;
-  return call<{ tier: string; completion: Completion }>("ask_tier", { tier, prompt, job, onEvent: channel });
+  return call<AskOutcome>("ask_tier", { tier, prompt, job, on_event: channel });
 }
 
 /** The native open-file dialog for GGUF models. */
@@ -152,18 +155,17 @@ export async function pickModelFile(): Promise<string | null> {
 
 // ---- Labeling ---------------------------------------------------------------------------------------------
 
-export const labelEstimate = (args: LabelArgs) =>
-  call<{ tier: string; calls: number; tokens: number; cost_usd: number }[]>("label_estimate", { args });
+export const labelEstimate = (args: LabelArgs) => call<Estimate>("label_estimate", { request: args });
 
 export function labelStart(args: LabelArgs, onEvent: (e: LabelEvent) => void) {
   const channel = new Channel<LabelEvent>();
   channel.onmessage = onEvent;
-  return call<RunSummary>("label_start", { args, onEvent: channel });
+  return call<RunSummary>("label_start", { request: args, on_event: channel });
 }
 
 export const labelRuns = () => call<RunSummary[]>("label_runs");
 
-export const labelTrials = (name: string, taskId: string) => call<TrialView[]>("label_trials", { name, taskId });
+export const labelTrials = (name: string, taskId: string) => call<TrialView[]>("label_trials", { name, task_id: taskId });
 
 // ---- Classifier (Fine-tune tab) ---------------------------------------------------------------------------
 
@@ -179,7 +181,7 @@ export const encoderStatus = () => call<EncoderStatus>("encoder_status");
 export function classifierTrain(request: TrainRequest, onEvent: (e: TrainEvent) => void) {
   const channel = new Channel<TrainEvent>();
   channel.onmessage = onEvent;
-  return call<ClassifierMeta>("classifier_train", { request, onEvent: channel });
+  return call<ClassifierMeta>("classifier_train", { request, on_event: channel });
 }
 
 export const classifyPrompt = (prompt: string, classifier?: string | null) =>
@@ -195,46 +197,32 @@ export const chatDelete = (conversation: number) => call<void>("chat_delete", { 
 
 export const chatFeedback = (message: number, feedback: string | null) => call<void>("chat_feedback", { message, feedback });
 
-export const chatTotals = () => call<{ today: Totals; month: Totals }>("chat_totals");
+export const chatTotals = () => call<ChatTotals>("chat_totals");
 
-export const chatExport = (conversation: number, format: "markdown" | "json") => call<string>("chat_export", { conversation, format });
+export const chatExport = (conversation: number, format: ExportFormat) => call<string>("chat_export", { conversation, format });
 
 /** Sends a prompt (routed unless `tier` is given); `onEvent` gets the routing decision, then the pieces. Stop
  * with jobCancel("chat"). */
 export function chatSend(conversation: number | null, prompt: string, tier: string | null, onEvent: (e: ChatEvent) => void) {
   const channel = new Channel<ChatEvent>();
   channel.onmessage = onEvent;
-  return call<ChatMessage>("chat_send", { conversation, prompt, tier, onEvent: channel });
+  return call<ChatMessage>("chat_send", { conversation, prompt, tier, on_event: channel });
 }
 
 // ---- Evaluate ---------------------------------------------------------------------------------------------
 
-export const evalRun = (labels: string, classifier: string | null, policy: "paper" | "threshold", tau: number, map: string | null) =>
-  call<Evaluation>("eval_run", { labels, classifier, policy, tau, map });
+export const evalRun = (labels: string, overrides: RouteOverrides) => call<Evaluation>("eval_run", { labels, overrides });
 
 // ---- Local server (Settings) ------------------------------------------------------------------------------
-
-export interface ServerStatus {
-  running: boolean;
-  url: string | null;
-  auth: boolean;
-}
 
 export const serverStatus = () => call<ServerStatus>("server_status");
 
 /** Starts the OpenAI-compatible server; the key stays in the app's memory (never stored). */
-export const serverStart = (port: number, apiKey: string | null) => call<ServerStatus>("server_start", { port, apiKey });
+export const serverStart = (port: number, apiKey: string | null) => call<ServerStatus>("server_start", { port, api_key: apiKey });
 
 export const serverStop = () => call<ServerStatus>("server_stop");
 
-export interface RoutePolicy {
-  policy: "paper" | "threshold";
-  tau: number;
-  map: string | null;
-  classifier?: string | null;
-}
-
 /** The routing policy the chat, `ask`, `route` and the server use. */
-export const routePolicyGet = () => call<RoutePolicy>("route_policy_get");
+export const routePolicyGet = () => call<RouteSettings>("route_policy_get");
 
-export const routePolicySet = (policy: RoutePolicy) => call<RoutePolicy>("route_policy_set", { policy });
+export const routePolicySet = (policy: RouteSettings) => call<RouteSettings>("route_policy_set", { policy });

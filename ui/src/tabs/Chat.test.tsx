@@ -10,7 +10,7 @@ afterEach(() => {
   clearMocks();
 });
 
-const decision = { level: 0, tier: "local", model: "smollm2", probabilities: [0.9, 0.05, 0.05], levels: [0, 1, 2], reason: "level 0 → L1 (paper map)", classifier: "default", expected: [], chosen: "local", flagged: false };
+const decision = { level: 0, tier: "local", model: "smollm2", probabilities: [0.9, 0.05, 0.05], levels: [0, 1, 2], reason: "level 0 → L1 (paper map)", classifier: "default", expected: [], chosen: "local", flagged: false, available: true, tiers: [] };
 
 function backend() {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
@@ -28,7 +28,7 @@ function backend() {
       case "chat_messages":
         return stored;
       case "chat_send": {
-        const ch = a.onEvent as Channel<ChatEvent>;
+        const ch = a.on_event as Channel<ChatEvent>;
         ch.onmessage({ event: "routed", decision });
         ch.onmessage({ event: "piece", text: "```python\ndef add(a, b):\n" });
         ch.onmessage({ event: "piece", text: "    return a + b\n```" });
@@ -57,7 +57,7 @@ describe("Chat tab", () => {
     expect(msg.querySelector(".level-badge")?.textContent).toBe("level 0");
     expect(msg.querySelector("pre.code .tok-kw")?.textContent).toBe("def");
     expect(msg.querySelector(".msg-meta")?.textContent).toContain("12 + 9 tokens");
-    expect(msg.querySelector(".msg-meta")?.textContent).toContain("saved $0.000600");
+    expect(msg.querySelector(".msg-meta")?.textContent).toContain("saved $0.0006");
     expect(calls.find((c) => c.cmd === "chat_send")?.args).toMatchObject({ conversation: null, prompt: "add two numbers", tier: null });
   });
 
@@ -95,7 +95,7 @@ describe("Chat tab: the verified cascade", () => {
       if (cmd === "tiers_list") return { cost_mode: "usd", tiers: [{ name: "local" }, { name: "mid" }], providers: [] };
       if (cmd === "chat_messages") return [];
       if (cmd === "chat_send") {
-        const ch = a.onEvent as Channel<ChatEvent>;
+        const ch = a.on_event as Channel<ChatEvent>;
         ch.onmessage({ event: "routed", decision });
         ch.onmessage({ event: "step", tier: "local", model: "smollm2", verdict: "failed at assert 0 (0/1 asserts passed)", passed: false });
         // Hold the answer back so the live view can be inspected.

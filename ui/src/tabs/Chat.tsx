@@ -1,10 +1,9 @@
 import { Fragment, useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { chatConversations, chatExport, chatFeedback, chatMessages, chatSend, chatTotals, jobCancel, tiersList } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { CascadeStep, ChatMessage, Conversation, Decision, Totals } from "../ipc/types";
+import type { CascadeStep, ChatMessage, ChatRoute, ChatTotals, Conversation, Decision } from "../ipc/types";
+import { usd } from "../money";
 import { ErrorBanner } from "./ErrorBanner";
-
-const usd = (x: number) => `$${x.toFixed(x < 0.01 ? 6 : 4)}`;
 
 /** Splits an answer into prose and fenced code blocks (with their language), for display. */
 export function blocks(text: string): { code: boolean; lang: string; text: string }[] {
@@ -99,7 +98,7 @@ export function ChatTab() {
   const [override, setOverride] = useState("");
   const [prompt, setPrompt] = useState("");
   const [live, setLive] = useState<{ prompt: string; decision: Decision | null; text: string; steps: CascadeStep[] } | null>(null);
-  const [totals, setTotals] = useState<{ today: Totals; month: Totals } | null>(null);
+  const [totals, setTotals] = useState<ChatTotals | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [exported, setExported] = useState<string | null>(null);
   const end = useRef<HTMLDivElement>(null);
@@ -130,7 +129,8 @@ export function ChatTab() {
           if (!l) return l;
           if (e.event === "routed") return { ...l, decision: e.decision };
           if (e.event === "step") return { ...l, steps: [...l.steps, { tier: e.tier, model: e.model, verdict: e.verdict, passed: e.passed }] };
-          return { ...l, text: l.text + e.text };
+          if (e.event === "piece") return { ...l, text: l.text + e.text };
+          return l;
         }),
       );
       setCurrent(answer.conversation_id);
@@ -190,15 +190,16 @@ export function ChatTab() {
         </aside>
         <div className="panel chat-main">
           <div id="chat-messages">
-            {messages.map((m) =>
-              m.role === "user" ? (
+            {messages.map((m) => {
+              const route = m.route as ChatRoute | null;
+              return m.role === "user" ? (
                 <div key={m.id} className="msg user">
                   {m.content}
                 </div>
               ) : (
                 <div key={m.id} className="msg assistant" data-message={m.id}>
-                  {m.route && <RouteLine d={m.route} />}
-                  {m.route?.cascade && <Cascade steps={m.route.cascade} />}
+                  {route && <RouteLine d={route} />}
+                  {route?.cascade && <Cascade steps={route.cascade} />}
                   <Answer text={m.content} />
                   <div className="small muted msg-meta">
                     {m.tier} · {m.model} · {m.prompt_tokens} + {m.completion_tokens} tokens · {usd(m.cost_usd)} · saved {usd(m.saved_usd)}
@@ -216,8 +217,8 @@ export function ChatTab() {
                     ))}
                   </div>
                 </div>
-              ),
-            )}
+              );
+            })}
             {live && (
               <>
                 <div className="msg user">{live.prompt}</div>

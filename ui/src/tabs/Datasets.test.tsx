@@ -65,7 +65,7 @@ describe("Datasets tab", () => {
     fireEvent.change(screen.getByLabelText("Dataset file path"), { target: { value: "/data/mbpp.jsonl" } });
     fireEvent.click(screen.getByRole("button", { name: "Import" }));
     expect(await screen.findByText("974 tasks")).toBeTruthy();
-    expect(calls.find((c) => c.cmd === "dataset_import")?.args).toMatchObject({ path: "/data/mbpp.jsonl", format: "auto" });
+    expect(calls.find((c) => c.cmd === "dataset_import")?.args).toMatchObject({ path: "/data/mbpp.jsonl", format: null });
     expect(screen.getByRole("status").textContent).toContain("Imported: mbpp (974 tasks");
 
     fireEvent.click(await screen.findByText(TASK2.prompt));

@@ -10,7 +10,7 @@ import {
   pickDatasetFile,
 } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { CatalogEntry, DatasetSummary, TaskPage, TaskView } from "../ipc/types";
+import type { CatalogEntry, DatasetSummary, Format, TaskPage, TaskView } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
 
 const PAGE = 100;
@@ -127,7 +127,7 @@ function ImportForm({ onDone, onError }: { onDone: (name: string, msg: string) =
     if (!path.trim()) return;
     setBusy(true);
     try {
-      const out = await importDataset({ path: path.trim(), format, name: name.trim() || undefined });
+      const out = await importDataset({ path: path.trim(), format: format === "auto" ? null : (format as Format), name: name.trim() || undefined });
       const verb = out.status === "unchanged" ? "Already up to date" : out.status === "replaced" ? "Replaced" : "Imported";
       onDone(out.name, `${verb}: ${out.name} (${out.tasks} tasks, ${out.format}).`);
     } catch (e) {

@@ -18,8 +18,8 @@ describe("Evaluate tab", () => {
       if (cmd === "label_runs") return [{ name: "paper-replay", rule: { rule: "single3" } }];
       if (cmd === "classifier_list") return [{ id: "default", method: "head", active: true }];
       if (cmd === "eval_run") {
-        const a = args as Record<string, unknown>;
-        calls.push(a);
+        const a = (args as { overrides: Record<string, unknown> }).overrides;
+        calls.push({ labels: (args as Record<string, unknown>).labels, ...a });
         const tau = a.tau as number;
         return {
           svg: "<svg xmlns='http://www.w3.org/2000/svg'/>",

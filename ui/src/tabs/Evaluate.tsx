@@ -35,7 +35,7 @@ export function EvaluateTab() {
   const run = useCallback(async () => {
     if (!labels) return;
     try {
-      setResult(await evalRun(labels, classifier || null, policy, tau, map || null));
+      setResult(await evalRun(labels, { classifier: classifier || null, policy, tau, map: map || null }));
       setError(null);
     } catch (e) {
       setResult(null);

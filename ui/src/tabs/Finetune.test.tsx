@@ -11,13 +11,13 @@ afterEach(() => {
 });
 
 function metrics(acc: number): Metrics {
-  return { n: 100, accuracy: acc, macro_f1: acc - 0.1, within_one: 0.9, accuracy_ci: [acc - 0.05, acc + 0.05], macro_f1_ci: [0, 1], within_one_ci: [0, 1], levels: [0, 1, 2], confusion: [[30, 10, 5], [10, 20, 5], [5, 5, 10]] };
+  return { n: 100, accuracy: acc, macro_f1: acc - 0.1, within_one: 0.9, accuracy_ci: [acc - 0.05, acc + 0.05], macro_f1_ci: [0, 1], within_one_ci: [0, 1], levels: [0, 1, 2], confusion: [[30, 10, 5], [10, 20, 5], [5, 5, 10]], per_level: [] };
 }
 
 function meta(id: string, method: ClassifierMeta["method"], acc: number, active = false): ClassifierMeta {
   return {
-    id, method, labels: "paper-replay", rule: { rule: "single3" }, levels: [0, 1, 2], training_hash: "h", created: 0, builtin: id === "default", active,
-    report: { method, source: "paper-replay", levels: [0, 1, 2], n: 100, counts: [[0, 45], [1, 35], [2, 20]], training_hash: "h", folds: 5, seed: 0, split: metrics(acc), cv: metrics(acc), majority: metrics(0.45), train_seconds: 1, total_seconds: 5, unparsed: 0, jobs: [] },
+    id, method, labels: "paper-replay", rule: { rule: "single3" }, levels: [0, 1, 2], training_hash: "h", created: 0, builtin: id === "default", active, encoder: null, tier: null, fine_tuned_model: null,
+    report: { method, source: "paper-replay", rule: { rule: "single3" }, levels: [0, 1, 2], n: 100, counts: [[0, 45], [1, 35], [2, 20]], training_hash: "h", folds: 5, seed: 0, test_fraction: 0.2, split: metrics(acc), cv: metrics(acc), fold_accuracy: [], majority: metrics(0.45), cv_predictions: [], tiers: [], tier_success: [], train_seconds: 1, total_seconds: 5, params: null, unparsed: 0, jobs: [] },
   };
 }
 
@@ -38,7 +38,7 @@ function backend() {
         list = list.map((m) => ({ ...m, active: m.id === a.id }));
         return list.find((m) => m.id === a.id);
       case "classifier_train": {
-        const ch = a.onEvent as Channel<TrainEvent>;
+        const ch = a.on_event as Channel<TrainEvent>;
         ch.onmessage({ kind: "round", round: "split", index: 1, total: 7 });
         ch.onmessage({ kind: "epoch", round: "split", epoch: { epoch: 1, epochs: 3, loss: 0.9, train_accuracy: 0.5, held_out_accuracy: 0.4 } });
         const m = meta("ft", "finetune", 0.55);

@@ -95,10 +95,11 @@ export function FinetuneTab() {
           seed: Number(form.seed) || 0,
           epochs: form.epochs ? Number(form.epochs) : null,
           tier: form.tier,
-          baseModel: form.baseModel,
+          base_model: form.baseModel,
           provider: form.provider,
           name: form.name.trim() || null,
           activate: form.activate,
+          train_token_table: false,
         },
         onEvent,
       );

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 import { jobCancel, labelEstimate, labelRuns, labelStart, labelTrials, listDatasets } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { DatasetSummary, LabelRow, RunSummary, TrialView } from "../ipc/types";
+import type { DatasetSummary, Estimate, LabelArgs, LabelRow, RunSummary, TrialView } from "../ipc/types";
+import { usd } from "../money";
 import { ErrorBanner } from "./ErrorBanner";
 
 const PAPER_REPLAY = "replay:codellama-7b-python,replay:gpt-3.5-turbo-1106,replay:gpt-4-1106-preview";
@@ -17,8 +18,19 @@ export function LabelingTab() {
   const [datasets, setDatasets] = useState<DatasetSummary[]>([]);
   const [runs, setRuns] = useState<RunSummary[]>([]);
   const [error, setError] = useState<AppError | null>(null);
-  const [form, setForm] = useState({ name: "", dataset: "", tiers: "local,mid,top", trials: 5, rule: "paper5", replay: "", limit: "", budget: "" });
-  const [estimate, setEstimate] = useState<{ tier: string; calls: number; tokens: number; cost_usd: number }[] | null>(null);
+  const [form, setForm] = useState({
+    name: "",
+    dataset: "",
+    tiers: "local,mid,top",
+    trials: 5,
+    rule: "paper5",
+    replay: "",
+    limit: "",
+    budget: "",
+    temperature: "1",
+    max_tokens: "512",
+  });
+  const [estimate, setEstimate] = useState<Estimate | null>(null);
   const [live, setLive] = useState<{ name: string; done: number[]; passed: number[]; total: number; spent: number } | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
 
@@ -36,7 +48,7 @@ export function LabelingTab() {
     void refresh();
   }, [refresh]);
 
-  const args = () => ({
+  const args = (): LabelArgs & { limit: number | null } => ({
     name: form.name.trim(),
     dataset: form.dataset,
     tiers: form.tiers.split(",").map((t) => t.trim()).filter(Boolean),
@@ -45,6 +57,8 @@ export function LabelingTab() {
     replay: form.replay.trim() || null,
     limit: form.limit ? Number(form.limit) : null,
     budget: form.budget ? Number(form.budget) : null,
+    temperature: Number(form.temperature),
+    max_tokens: Number(form.max_tokens),
   });
 
   const doEstimate = async () => {
@@ -67,6 +81,8 @@ export function LabelingTab() {
       await labelStart(a, (ev) =>
         setLive((l) => {
           if (!l) return l;
+          // A resumed run starts from the trials stored before.
+          if (ev.event === "started") return { ...l, done: ev.stored, passed: ev.passes, spent: ev.spent_usd, total: ev.per_tier };
           const done = [...l.done];
           const passed = [...l.passed];
           done[ev.tier_index] += 1;
@@ -115,6 +131,8 @@ export function LabelingTab() {
           <input aria-label="Replay file" id="label-replay" value={form.replay} onChange={set("replay")} placeholder="recorded answers JSONL (for replay: tiers)" />
           <input aria-label="Limit" id="label-limit" className="num" value={form.limit} onChange={set("limit")} placeholder="all tasks" />
           <input aria-label="Budget" className="num" value={form.budget} onChange={set("budget")} placeholder="budget $" />
+          <input aria-label="Temperature" id="label-temperature" className="num" value={form.temperature} onChange={set("temperature")} title="sampling temperature" />
+          <input aria-label="Max tokens" id="label-max-tokens" className="num" value={form.max_tokens} onChange={set("max_tokens")} title="max tokens per answer" />
           <button id="label-estimate" onClick={doEstimate} disabled={!form.dataset}>
             Estimate
           </button>
@@ -133,17 +151,17 @@ export function LabelingTab() {
         {estimate && (
           <table className="grid" id="label-estimate-table">
             <tbody>
-              {estimate.map((e) => (
+              {estimate.tiers.map((e) => (
                 <tr key={e.tier}>
                   <td>{e.tier}</td>
                   <td>{e.calls} calls</td>
-                  <td>~{e.tokens} tokens</td>
-                  <td>${e.cost_usd.toFixed(4)}</td>
+                  <td>~{e.prompt_tokens + e.completion_tokens} tokens</td>
+                  <td>{usd(e.cost_usd)}</td>
                 </tr>
               ))}
               <tr>
                 <td colSpan={3}>Estimated total</td>
-                <td id="label-estimate-total">${estimate.reduce((s, e) => s + e.cost_usd, 0).toFixed(4)}</td>
+                <td id="label-estimate-total">{usd(estimate.cost_usd)}</td>
               </tr>
             </tbody>
           </table>
@@ -159,7 +177,7 @@ export function LabelingTab() {
                 </span>
               </div>
             ))}
-            <div className="small">spent ${live.spent.toFixed(4)}</div>
+            <div className="small">spent {usd(live.spent)}</div>
           </div>
         )}
       </div>
@@ -202,7 +220,7 @@ function RunView({ run, onError }: { run: RunSummary; onError: (e: AppError) => 
   return (
     <div className="panel" id="label-run" data-run={run.name}>
       <h2>
-        {run.name} <span className="muted small">{run.dataset} · rule {run.rule.rule} · ${run.spent_usd.toFixed(4)}</span>
+        {run.name} <span className="muted small">{run.dataset} · rule {run.rule.rule} · {usd(run.spent_usd)}</span>
       </h2>
       <table className="grid" id="label-tier-rates">
         <tbody>

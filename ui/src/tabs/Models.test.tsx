@@ -41,7 +41,7 @@ function backend() {
       case "models_catalog":
         return [{ name: "codellama-7b-instruct.Q4_K_M", title: "Code Llama 7B", size: 4081095360, license: "Llama 2" }];
       case "ask_tier": {
-        const ch = a.onEvent as Channel<AskEvent>;
+        const ch = a.on_event as Channel<AskEvent>;
         ch.onmessage({ event: "started", tier: "local", provider: "local", model: "smollm2" });
         ch.onmessage({ event: "piece", text: "def add(a, b):" });
         ch.onmessage({ event: "piece", text: "\n    return a + b" });
@@ -93,6 +93,6 @@ describe("Models & Keys tab", () => {
 describe("describeCompletion", () => {
   it("says when usage was estimated", () => {
     const s = describeCompletion({ text: "", model: "m", usage: { prompt_tokens: 1, completion_tokens: 2 }, finish_reason: "stop", latency_ms: 10.4, cost_usd: 0.5, attempts: 1, usage_estimated: true });
-    expect(s).toBe("m · 1 + 2 tokens (estimated) · $0.5000 · 10 ms");
+    expect(s).toBe("m · 1 + 2 tokens (estimated) · $0.50 · 10 ms");
   });
 });

@@ -20,6 +20,7 @@ import {
 import type { AppError } from "../ipc/errors";
 import type { CatalogModel, Completion, CostMode, KeyTable, ModelView, TierRow, TierTable } from "../ipc/types";
 import { formatBytes, percent } from "./Datasets";
+import { usd } from "../money";
 import { ErrorBanner } from "./ErrorBanner";
 
 let jobCounter = 0;
@@ -108,7 +109,7 @@ function TierEditor({ tier, providers, onChanged, onError }: { tier: TierRow; pr
   const dirty = JSON.stringify(draft) !== JSON.stringify(tier);
   const save = async () => {
     try {
-      await tierSet({ name: tier.name, provider: draft.provider, model: draft.model, priceIn: Number(draft.input_per_1k), priceOut: Number(draft.output_per_1k), units: Number(draft.paper_units) });
+      await tierSet(tier.name, { provider: draft.provider, model: draft.model, price_in: Number(draft.input_per_1k), price_out: Number(draft.output_per_1k), units: Number(draft.paper_units) });
       onChanged();
     } catch (e) {
       onError(e as AppError);
@@ -190,7 +191,7 @@ function ProviderRowEditor(props: { name: string; kind: string; baseUrl: string;
       <td>
         <div className="row">
           <input value={url} onChange={(e) => setUrl(e.target.value)} aria-label={`${props.name} base URL`} />
-          <button disabled={url === props.baseUrl} onClick={() => run(() => providerSet({ name: props.name, baseUrl: url }))}>
+          <button disabled={url === props.baseUrl} onClick={() => run(() => providerSet(props.name, { base_url: url }))}>
             Save
           </button>
         </div>
@@ -263,7 +264,9 @@ function LocalModelsPanel({ models, onChanged, onError }: { models: ModelView[];
     const size = catalog.find((c) => c.name === spec)?.size ?? null;
     setDl({ job, spec, received: 0, total: size });
     try {
-      await modelDownload(spec, job, (ev) => setDl((d) => (d ? { ...d, received: ev.received, total: ev.total } : d)));
+      await modelDownload(spec, job, (ev) => {
+        if (ev.event === "progress") setDl((d) => (d ? { ...d, received: ev.received, total: ev.total } : d));
+      });
       onChanged();
       setDl(null);
     } catch (e) {
@@ -352,8 +355,7 @@ function LocalModelsPanel({ models, onChanged, onError }: { models: ModelView[];
 }
 
 export function describeCompletion(c: Completion): string {
-  const cost = c.cost_usd < 0.01 ? `$${c.cost_usd.toFixed(6)}` : `$${c.cost_usd.toFixed(4)}`;
-  return `${c.model} · ${c.usage.prompt_tokens} + ${c.usage.completion_tokens} tokens${c.usage_estimated ? " (estimated)" : ""} · ${cost} · ${Math.round(c.latency_ms)} ms`;
+  return `${c.model} · ${c.usage.prompt_tokens} + ${c.usage.completion_tokens} tokens${c.usage_estimated ? " (estimated)" : ""} · ${usd(c.cost_usd)} · ${Math.round(c.latency_ms)} ms`;
 }
 
 function AskPanel({ tiers, onError }: { tiers: TierRow[]; onError: (e: AppError) => void }) {
@@ -371,7 +373,7 @@ function AskPanel({ tiers, onError }: { tiers: TierRow[]; onError: (e: AppError)
     try {
       const out = await askTier(tier, prompt, id, (ev) => {
         if (ev.event === "piece") setAnswer((a) => a + ev.text);
-        else setFooter(`${ev.tier} · ${ev.model} · answering…`);
+        else if (ev.event === "started") setFooter(`${ev.tier} · ${ev.model} · answering…`);
       });
       setFooter(describeCompletion(out.completion));
     } catch (e) {

@@ -33,7 +33,7 @@ describe("Settings: the local server", () => {
     fireEvent.change(screen.getByLabelText("Server key"), { target: { value: "sk-local-secret-1234" } });
     fireEvent.click(screen.getByRole("button", { name: "Start server" }));
     await waitFor(() => expect(document.querySelector("#server-url")?.textContent).toContain("http://127.0.0.1:9999/v1"));
-    expect(calls.find((c) => c.cmd === "server_start")?.args).toMatchObject({ port: 9999, apiKey: "sk-local-secret-1234" });
+    expect(calls.find((c) => c.cmd === "server_start")?.args).toMatchObject({ port: 9999, api_key: "sk-local-secret-1234" });
     expect(document.body.innerHTML).not.toContain("sk-local-secret-1234");
     expect(JSON.stringify(localStorage)).not.toContain("sk-local-secret-1234");
     fireEvent.click(screen.getByRole("button", { name: "Stop server" }));

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
-import { appInfo, routePolicyGet, routePolicySet, serverStart, serverStatus, serverStop, type RoutePolicy, type ServerStatus } from "../ipc/commands";
+import { appInfo, routePolicyGet, routePolicySet, serverStart, serverStatus, serverStop } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { AppInfo } from "../ipc/types";
+import type { AppInfo, RouteSettings, ServerStatus } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
 
 export function SettingsTab() {
@@ -10,7 +10,7 @@ export function SettingsTab() {
   const [server, setServer] = useState<ServerStatus | null>(null);
   const [port, setPort] = useState("8731");
   const [key, setKey] = useState("");
-  const [policy, setPolicy] = useState<RoutePolicy | null>(null);
+  const [policy, setPolicy] = useState<RouteSettings | null>(null);
   const [saved, setSaved] = useState(false);
   useEffect(() => {
     appInfo().then(setInfo, setError);

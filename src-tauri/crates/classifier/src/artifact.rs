@@ -26,13 +26,14 @@ pub const BUILTIN_ID: &str = "default";
 const BUILTIN_META: &str = include_str!("../../../../resources/classifier/meta.json");
 const BUILTIN_HEAD: &[u8] = include_bytes!("../../../../resources/classifier/head.safetensors");
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct EncoderRef {
     pub id: String,
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[ts(rename = "ClassifierMeta")]
 pub struct Meta {
     pub id: String,
     pub method: Method,
@@ -227,7 +228,7 @@ pub struct Classifier {
     pub model: Model,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Prediction {
     pub level: u32,
     pub probabilities: Vec<f32>,

@@ -15,7 +15,7 @@ use crate::error::{ClassifierError, Result};
 use crate::metrics::{argmax, evaluate, Metrics};
 use crate::split;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Strategy {
     pub name: String,
     pub pass_rate: f64,
@@ -29,14 +29,14 @@ pub struct Strategy {
     pub tier_share: Vec<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CurvePoint {
     pub tau: f64,
     pub pass_rate: f64,
     pub relative_cost: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct EvalReport {
     pub labels: String,
     pub classifier: String,

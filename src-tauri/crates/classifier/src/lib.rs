@@ -28,7 +28,7 @@ use complexitynet_engine::tiers::CancellationToken;
 pub use data::{Example, LabeledSet};
 pub use error::{ClassifierError, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 pub enum Method {
     #[serde(rename = "zero-shot")]
     ZeroShot,

@@ -8,7 +8,7 @@ use crate::split::Rng;
 /// Bootstrap resamples for the intervals: 1000 keeps the interval ends stable to about ±0.5 points.
 pub const BOOTSTRAP_RESAMPLES: usize = 1000;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct PerLevel {
     pub level: u32,
     pub precision: f64,
@@ -17,7 +17,7 @@ pub struct PerLevel {
     pub support: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct Metrics {
     pub n: usize,
     pub accuracy: f64,

@@ -14,7 +14,8 @@ use crate::error::{ClassifierError, Result};
 use crate::split::Rng;
 
 /// One epoch's figures, for progress bars and the Fine-tune tab's live chart.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "EpochReport")]
 pub struct Epoch {
     pub epoch: usize,
     pub epochs: usize,

@@ -18,7 +18,7 @@ use crate::error::{ClassifierError, Result};
 
 const SYSTEM: &str = "Rate the difficulty level of the Python programming task. Answer with the level number only.";
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct Job {
     pub id: String,
     pub status: String,
@@ -37,7 +37,7 @@ impl Job {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct JobEvent {
     pub id: String,
     #[serde(default)]
@@ -48,7 +48,7 @@ pub struct JobEvent {
 }
 
 /// What the follower reports while a job runs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobUpdate {
     Status { job: String, status: String },

@@ -62,8 +62,9 @@ impl Options {
 }
 
 /// Progress of a training run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(rename = "TrainEvent")]
 pub enum Event {
     /// A round starts: `split`, `fold 2/5` or `final`.
     Round {
@@ -81,7 +82,7 @@ pub enum Event {
     },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct Report {
     pub method: Method,
     pub source: String,
@@ -124,7 +125,7 @@ pub struct Report {
     pub jobs: Vec<Job>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct HeldOut {
     pub task_id: String,
     pub probabilities: Vec<f32>,

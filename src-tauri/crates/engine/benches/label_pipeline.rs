@@ -93,7 +93,7 @@ fn main() {
         best_run = best_run.min(t.elapsed().as_secs_f64());
         let store = Store::open(&db).unwrap();
         let s = run::summary(&store, "bench").unwrap();
-        let run_passed: usize = s.tiers.iter().map(|t| t["passes"].as_u64().unwrap() as usize).sum();
+        let run_passed: usize = s.tiers.iter().map(|t| t.passes as usize).sum();
         let busy_run: f64 = store
             .conn()
             .query_row("SELECT sum(json_extract(verdict_json, '$.duration_ms')) FROM trials", [], |r| {

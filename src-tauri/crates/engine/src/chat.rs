@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::{Store, StoreError};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct Conversation {
     pub id: i64,
     pub title: String,
@@ -14,7 +14,7 @@ pub struct Conversation {
     pub messages: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, ts_rs::TS)]
 pub struct ChatMessage {
     pub id: i64,
     pub conversation_id: i64,
@@ -174,7 +174,7 @@ pub fn set_feedback(store: &Store, message: i64, feedback: Option<&str>) -> Resu
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Default, PartialEq, ts_rs::TS)]
 pub struct Totals {
     pub answers: u64,
     pub cost_usd: f64,
@@ -206,15 +206,15 @@ pub fn markdown(store: &Store, conversation: i64) -> Result<String, ChatError> {
             s.push_str(&format!("**You:** {}\n\n", m.content));
         } else {
             s.push_str(&format!(
-                "**{} ({})**{}:\n\n{}\n\n_{} + {} tokens · ${:.6} · saved ${:.6} against the top tier_\n\n",
+                "**{} ({})**{}:\n\n{}\n\n_{} + {} tokens · {} · saved {} against the top tier_\n\n",
                 m.tier.as_deref().unwrap_or("?"),
                 m.model.as_deref().unwrap_or("?"),
                 m.level.map(|l| format!(", level {l}")).unwrap_or_default(),
                 m.content,
                 m.prompt_tokens,
                 m.completion_tokens,
-                m.cost_usd,
-                m.saved_usd
+                crate::money::usd(m.cost_usd),
+                crate::money::usd(m.saved_usd)
             ));
         }
     }

@@ -19,7 +19,7 @@ use crate::store::{Store, StoreError};
 use crate::ErrorCode;
 
 /// The file formats `dataset import` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// MBPP JSONL: `text, code, task_id, test_setup_code, test_list, challenge_test_list`.
@@ -125,7 +125,7 @@ impl DatasetError {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportStatus {
     Created,
@@ -134,7 +134,7 @@ pub enum ImportStatus {
     Replaced,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ImportOutcome {
     pub name: String,
     pub format: Format,
@@ -144,7 +144,7 @@ pub struct ImportOutcome {
 }
 
 /// A dataset as `dataset list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DatasetSummary {
     pub name: String,
     pub format: String,
@@ -155,7 +155,7 @@ pub struct DatasetSummary {
 }
 
 /// A task as a list row shows it (the full task comes from [`get_task`]).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TaskRow {
     pub task_id: String,
     pub prompt: String,
@@ -163,7 +163,7 @@ pub struct TaskRow {
     pub asserts: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TaskPage {
     pub dataset: String,
     /// Tasks matching the query, before paging.
@@ -425,7 +425,7 @@ pub fn delete(store: &mut Store, name: &str) -> Result<usize, DatasetError> {
 
 /// A task as the CLI's `--json` and the UI show it: the entry point flattened to `entry_point` (the function
 /// name), `signature` and `arity`, and the dataset it belongs to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TaskView {
     pub dataset: String,
     pub task_id: String,

@@ -49,7 +49,8 @@ fn tool_version(cmd: &str, args: &[&str]) -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&text).lines().next().unwrap_or_default().trim().to_owned())
 }
 
-pub fn report(data_dir: &DataDir) -> Report {
+/// The report, with the app's secret store (the one it uses for keys) asked which keychain answers.
+pub fn report(data_dir: &DataDir, keychain: &dyn SecretStore) -> Report {
     let mut checks = Vec::new();
     let db_path = data_dir.database();
     let (schema_version, datasets) = match Store::open(&db_path) {
@@ -85,7 +86,6 @@ pub fn report(data_dir: &DataDir) -> Report {
             None => sandbox.detail.clone(),
         },
     });
-    let keychain = crate::keys::Keychain::open();
     checks.push(Check {
         name: "keychain",
         status: CheckStatus::Ok,

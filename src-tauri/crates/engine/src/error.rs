@@ -4,11 +4,13 @@
 
 use serde::Serialize;
 
+pub use crate::chat::ChatError;
 pub use crate::dataset::DatasetError;
 pub use crate::download::DownloadError;
 pub use crate::keys::KeyError;
 pub use crate::label::run::LabelError;
 pub use crate::models::ModelError;
+pub use crate::route::RouteError;
 pub use crate::store::StoreError;
 pub use crate::tiers::table::TierError;
 pub use crate::tiers::ProviderError;
@@ -34,10 +36,14 @@ pub enum EngineError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Label(#[from] LabelError),
+    #[error(transparent)]
+    Chat(#[from] ChatError),
+    #[error(transparent)]
+    Route(#[from] RouteError),
 }
 
 /// The closed list of error codes that cross to the UI (snake_case in JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The database was written by a newer ComplexityNet; we refuse to touch it.
@@ -91,6 +97,10 @@ pub enum ErrorCode {
     EncoderMissing,
     /// A cloud fine-tuning job failed or was cancelled on the provider's side.
     FineTuneFailed,
+    /// No tier can answer a prompt now (no local model, no keys): the message names each tier's fix.
+    NoTierAvailable,
+    /// A job with that id is already running.
+    JobRunning,
     /// Anything unexpected (I/O on the data dir, a bug). The message says what.
     Internal,
 }
@@ -107,6 +117,8 @@ impl EngineError {
             EngineError::Provider(e) => e.code(),
             EngineError::Model(e) => e.code(),
             EngineError::Label(e) => e.code(),
+            EngineError::Chat(e) => e.code(),
+            EngineError::Route(e) => e.code(),
         }
     }
 }

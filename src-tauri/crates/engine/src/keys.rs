@@ -69,8 +69,10 @@ pub trait SecretStore: Send + Sync {
 /// The keychain entry's service name; the provider name is the account.
 pub const SERVICE: &str = "complexitynet";
 
+/// The OS keychain. Which store answers is decided once, on first use (the probe talks to the Secret Service,
+/// so a command that never touches a key never pays for it), and kept for the process.
 pub struct Keychain {
-    backend: &'static str,
+    backend: std::sync::OnceLock<&'static str>,
 }
 
 fn map(e: keyring::Error) -> KeyError {
@@ -82,40 +84,53 @@ fn map(e: keyring::Error) -> KeyError {
 }
 
 impl Keychain {
+    /// The platform's keychain; nothing is probed until a key is read or written.
+    pub fn open() -> Keychain {
+        Keychain { backend: std::sync::OnceLock::new() }
+    }
+
     /// Picks the platform's keychain. On Linux: the Secret Service when one answers (a desktop session, or
     /// gnome-keyring in tests), else the kernel's keyutils (kept in memory until reboot: fine for a headless
-    /// session, said so by `doctor`).
-    pub fn open() -> Keychain {
-        #[cfg(target_os = "linux")]
-        {
-            keyring::set_default_credential_builder(keyring::secret_service::default_credential_builder());
-            let probe = keyring::Entry::new(SERVICE, "__complexitynet_probe__").and_then(|e| e.get_password());
-            match probe {
-                Ok(_) | Err(keyring::Error::NoEntry) => Keychain { backend: "secret-service" },
-                Err(e) => {
-                    tracing::info!(error = %e, "no Secret Service; using the kernel keyutils session keyring");
-                    keyring::set_default_credential_builder(keyring::keyutils::default_credential_builder());
-                    Keychain { backend: "keyutils" }
+    /// session, said so by `doctor`). It sets keyring's process-wide default store, so it runs once.
+    fn probe() -> &'static str {
+        static CHOSEN: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+        CHOSEN.get_or_init(|| {
+            #[cfg(target_os = "linux")]
+            {
+                keyring::set_default_credential_builder(keyring::secret_service::default_credential_builder());
+                let probe = keyring::Entry::new(SERVICE, "__complexitynet_probe__").and_then(|e| e.get_password());
+                match probe {
+                    Ok(_) | Err(keyring::Error::NoEntry) => "secret-service",
+                    Err(e) => {
+                        tracing::info!(error = %e, "no Secret Service; using the kernel keyutils session keyring");
+                        keyring::set_default_credential_builder(keyring::keyutils::default_credential_builder());
+                        "keyutils"
+                    }
                 }
             }
-        }
-        #[cfg(target_os = "macos")]
-        {
-            Keychain { backend: "macos-keychain" }
-        }
-        #[cfg(target_os = "windows")]
-        {
-            Keychain { backend: "windows-credential-manager" }
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
-        {
-            Keychain { backend: "platform-default" }
-        }
+            #[cfg(target_os = "macos")]
+            {
+                "macos-keychain"
+            }
+            #[cfg(target_os = "windows")]
+            {
+                "windows-credential-manager"
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+            {
+                "platform-default"
+            }
+        })
+    }
+
+    fn ready(&self) -> &'static str {
+        self.backend.get_or_init(Self::probe)
     }
 }
 
 impl SecretStore for Keychain {
     fn get(&self, provider: &str) -> Result<Option<Secret>, KeyError> {
+        self.ready();
         match keyring::Entry::new(SERVICE, provider).and_then(|e| e.get_password()) {
             Ok(v) => Ok(Some(Secret(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
@@ -127,10 +142,12 @@ impl SecretStore for Keychain {
         if secret.0.trim().is_empty() {
             return Err(KeyError::Empty);
         }
+        self.ready();
         keyring::Entry::new(SERVICE, provider).and_then(|e| e.set_password(secret.0.trim())).map_err(map)
     }
 
     fn delete(&self, provider: &str) -> Result<bool, KeyError> {
+        self.ready();
         match keyring::Entry::new(SERVICE, provider).and_then(|e| e.delete_credential()) {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
@@ -139,7 +156,7 @@ impl SecretStore for Keychain {
     }
 
     fn backend(&self) -> &'static str {
-        self.backend
+        self.ready()
     }
 }
 
@@ -167,7 +184,7 @@ impl SecretStore for MemoryStore {
 }
 
 /// A provider as `keys list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct KeyListing {
     pub provider: String,
     /// `…abcd`, or None when no key is stored.

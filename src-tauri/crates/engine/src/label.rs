@@ -9,7 +9,7 @@ pub mod run;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Rule {
     /// The paper's 5 levels for K = 3. With M = 5 the thresholds are exactly 5, 7 and 2; for other M they scale

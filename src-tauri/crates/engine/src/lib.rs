@@ -14,6 +14,7 @@ pub mod error;
 pub mod keys;
 pub mod label;
 pub mod models;
+pub mod money;
 pub mod paths;
 pub mod route;
 pub mod store;

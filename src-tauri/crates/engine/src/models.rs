@@ -34,7 +34,7 @@ pub fn catalog() -> BTreeMap<String, CatalogModel> {
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 pub struct ModelRow {
     pub name: String,
     pub path: String,

@@ -57,13 +57,13 @@ impl Default for GenParams {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Usage {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     /// The model ended its answer (or hit a stop sequence).
@@ -72,6 +72,18 @@ pub enum FinishReason {
     Length,
     Cancelled,
     Other(String),
+}
+
+impl FinishReason {
+    /// As OpenAI's `finish_reason` and the calls log spell it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::Cancelled => "cancelled",
+            FinishReason::Other(s) => s,
+        }
+    }
 }
 
 /// Prices of a tier, per 1K tokens.
@@ -87,7 +99,7 @@ impl Price {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Completion {
     pub text: String,
     pub model: String,
@@ -129,6 +141,26 @@ impl ErrorKind {
     /// Worth retrying after a pause.
     pub fn is_transient(self) -> bool {
         matches!(self, ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Network | ErrorKind::Timeout)
+    }
+
+    /// A failure another tier would not share (its own rate limit, outage, network path, key or quota): the
+    /// router hands the prompt to the next tier. A bad request or a too-long prompt would fail anywhere.
+    pub fn may_succeed_elsewhere(self) -> bool {
+        self.is_transient() || matches!(self, ErrorKind::Auth | ErrorKind::Quota)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Auth => "auth",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Quota => "quota",
+            ErrorKind::ContextLength => "context_length",
+            ErrorKind::Server => "server",
+            ErrorKind::Network => "network",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::BadRequest => "bad_request",
+        }
     }
 }
 

@@ -128,7 +128,7 @@ impl Tier {
 }
 
 /// The run's configuration, stored with it: a resumed run must match it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RunConfig {
     pub tiers: Vec<String>,
     pub trials: u32,
@@ -526,7 +526,7 @@ pub async fn execute_cancellable(
 }
 
 /// A task's counts and label in a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct LabelRow {
     pub task_id: String,
     /// Passes per tier, L1..LK.
@@ -537,7 +537,16 @@ pub struct LabelRow {
     pub dropped: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A tier's results in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct TierStats {
+    pub tier: String,
+    pub passes: u64,
+    pub trials: u64,
+    pub pass_rate: f64,
+}
+
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RunSummary {
     pub name: String,
     pub dataset: String,
@@ -547,7 +556,7 @@ pub struct RunSummary {
     pub trials_stored: usize,
     pub trials_total: usize,
     /// Per tier: passes, trials stored, pass rate.
-    pub tiers: Vec<serde_json::Value>,
+    pub tiers: Vec<TierStats>,
     pub histogram: BTreeMap<String, usize>,
     pub spent_usd: f64,
     pub labels: Vec<LabelRow>,
@@ -612,9 +621,11 @@ pub fn summary(store: &Store, name: &str) -> Result<RunSummary, LabelError> {
         .tiers
         .iter()
         .enumerate()
-        .map(|(i, t)| {
-            serde_json::json!({"tier": t, "passes": tier_pass[i], "trials": tier_n[i],
-                "pass_rate": if tier_n[i] > 0 { tier_pass[i] as f64 / tier_n[i] as f64 } else { 0.0 }})
+        .map(|(i, t)| TierStats {
+            tier: t.clone(),
+            passes: tier_pass[i] as u64,
+            trials: tier_n[i] as u64,
+            pass_rate: if tier_n[i] > 0 { tier_pass[i] as f64 / tier_n[i] as f64 } else { 0.0 },
         })
         .collect();
     Ok(RunSummary {
@@ -638,6 +649,16 @@ pub fn set_status(store: &Store, name: &str, status: &str) -> Result<(), LabelEr
         params![name, status],
     )?;
     Ok(())
+}
+
+/// What each task cost on each tier in a run (the sum over its trials), by (task id, tier index).
+pub fn costs(store: &Store, name: &str) -> Result<HashMap<(String, u32), f64>, LabelError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT t.task_id, t.tier_index, sum(t.cost_usd) FROM trials t JOIN label_runs r ON r.id = t.run_id
+         WHERE r.name = ?1 GROUP BY 1, 2",
+    )?;
+    let rows = stmt.query_map([name], |r| Ok(((r.get::<_, String>(0)?, r.get::<_, u32>(1)?), r.get::<_, f64>(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn runs(store: &Store) -> Result<Vec<String>, LabelError> {
@@ -759,7 +780,7 @@ pub fn estimate(
 }
 
 /// A stored trial for the drill-down view.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TrialView {
     pub tier: String,
     pub trial: u32,

@@ -1,7 +1,7 @@
 //! Providers, tiers and prices as stored in SQLite (seeded from `resources/tiers.json`), the cost mode, and
 //! the record of every call. A tier is a provider + a model + a price; tiers are ordered (L1 < L2 < …).
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 use serde::{Deserialize, Serialize};
 
 use super::Price;
@@ -9,7 +9,7 @@ use crate::store::{Store, StoreError};
 
 const DEFAULTS: &str = include_str!("../../../../../resources/tiers.json");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// OpenAI-compatible Chat Completions.
@@ -42,7 +42,7 @@ impl std::str::FromStr for ProviderKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ProviderRow {
     pub name: String,
     pub kind: ProviderKind,
@@ -51,7 +51,7 @@ pub struct ProviderRow {
     pub timeout_s: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct TierRow {
     pub name: String,
     pub position: u32,
@@ -69,7 +69,7 @@ impl TierRow {
 }
 
 /// How costs are counted: dollars from token prices, or the paper's unit cost per call (1 / 10 / 100).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CostMode {
     Usd,
@@ -255,8 +255,7 @@ pub fn set_tier(store: &Store, name: &str, u: TierUpdate) -> Result<TierRow, Tie
 }
 
 pub fn cost_mode(store: &Store) -> Result<CostMode, TierError> {
-    let v: Option<String> =
-        store.conn().query_row("SELECT value FROM settings WHERE key = 'cost_mode'", [], |r| r.get(0)).optional()?;
+    let v = store.setting("cost_mode")?;
     Ok(if v.as_deref() == Some("paper_units") { CostMode::PaperUnits } else { CostMode::Usd })
 }
 
@@ -265,10 +264,7 @@ pub fn set_cost_mode(store: &Store, mode: CostMode) -> Result<(), TierError> {
         CostMode::Usd => "usd",
         CostMode::PaperUnits => "paper_units",
     };
-    store.conn().execute(
-        "INSERT INTO settings(key, value) VALUES ('cost_mode', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [v],
-    )?;
+    store.set_setting("cost_mode", Some(v))?;
     Ok(())
 }
 
@@ -306,6 +302,82 @@ pub struct CallRecord<'a> {
     pub finish_reason: &'a str,
     pub error_kind: Option<&'a str>,
     pub usage_estimated: bool,
+}
+
+/// Records one generation, answered or failed, with the one policy every caller shares: an answer with its
+/// tokens, cost and finish reason; a failure with its error kind (a cancelled call too) and no cost.
+pub fn record_result(
+    store: &Store,
+    tier: &str,
+    provider: &str,
+    model: &str,
+    result: &Result<super::Completion, super::ProviderError>,
+) -> Result<(), TierError> {
+    let r = match result {
+        Ok(c) => CallRecord {
+            tier,
+            provider,
+            model: &c.model,
+            prompt_tokens: c.usage.prompt_tokens,
+            completion_tokens: c.usage.completion_tokens,
+            cost_usd: c.cost_usd,
+            latency_ms: c.latency_ms,
+            finish_reason: c.finish_reason.as_str(),
+            error_kind: None,
+            usage_estimated: c.usage_estimated,
+        },
+        Err(e) => CallRecord {
+            tier,
+            provider,
+            model,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cost_usd: 0.0,
+            latency_ms: 0.0,
+            finish_reason: "error",
+            error_kind: Some(e.kind.as_str()),
+            usage_estimated: false,
+        },
+    };
+    record_call(store, &r)
+}
+
+/// One row of the calls log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRow {
+    pub id: i64,
+    pub at: String,
+    pub tier: String,
+    pub provider: String,
+    pub model: String,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub cost_usd: f64,
+    pub finish_reason: String,
+    pub error_kind: Option<String>,
+}
+
+/// The calls log, oldest first.
+pub fn calls(store: &Store) -> Result<Vec<CallRow>, TierError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT id, at, tier, provider, model, prompt_tokens, completion_tokens, cost_usd, finish_reason, error_kind
+         FROM calls ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(CallRow {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            tier: r.get(2)?,
+            provider: r.get(3)?,
+            model: r.get(4)?,
+            prompt_tokens: r.get(5)?,
+            completion_tokens: r.get(6)?,
+            cost_usd: r.get(7)?,
+            finish_reason: r.get(8)?,
+            error_kind: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn record_call(store: &Store, c: &CallRecord) -> Result<(), TierError> {
@@ -383,9 +455,7 @@ pub struct LocalRuntimeSettings {
 }
 
 fn setting_u32(store: &Store, key: &str) -> Result<Option<u32>, TierError> {
-    let v: Option<String> =
-        store.conn().query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-    Ok(v.and_then(|v| v.parse().ok()))
+    Ok(store.setting(key)?.and_then(|v| v.parse().ok()))
 }
 
 pub fn local_settings(store: &Store) -> Result<LocalRuntimeSettings, TierError> {
@@ -403,10 +473,7 @@ pub fn set_local_settings(store: &Store, s: LocalRuntimeSettings) -> Result<Loca
     }
     for (key, v) in [("local.threads", s.threads), ("local.gpu_layers", s.gpu_layers), ("local.n_ctx", s.n_ctx)] {
         if let Some(v) = v {
-            store.conn().execute(
-                "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![key, v.to_string()],
-            )?;
+            store.set_setting(key, Some(&v.to_string()))?;
         }
     }
     local_settings(store)

@@ -1,4 +1,4 @@
-//! What the platform test files (windows.rs, macos.rs) share: the `add` answers and how a check is built.
+//! What the platform test files (hostile.rs, windows.rs) share: the `add` answers and how a check is built.
 #![allow(dead_code)] // each test binary uses its own subset
 
 use complexitynet_sandbox::{Check, Limits, Verdict};

@@ -1,0 +1,191 @@
+//! The Chat tab's use cases: send a prompt (routed through [`App::ask`], or through the verified cascade when it
+//! carries `assert` lines), conversations, feedback, totals and exports.
+
+use complexitynet_engine::chat::{self, ChatMessage, Conversation, Totals};
+use complexitynet_engine::tiers::{GenParams, Message, Role};
+use serde::{Deserialize, Serialize};
+
+use crate::ask::{AskEvent, AskRequest};
+use crate::cascade::Tests;
+use crate::jobs::JobKind;
+use crate::routing::RouteOverrides;
+use crate::{App, AppError, Result};
+
+/// The job id of the answer being generated (the Stop button cancels it).
+pub const CHAT_JOB: &str = "chat";
+
+/// Today's and this month's spend and savings.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ChatTotals {
+    pub today: Totals,
+    pub month: Totals,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+}
+
+/// What the chat sends: the model's defaults for a conversation.
+fn chat_params() -> GenParams {
+    GenParams { temperature: 0.2, max_tokens: 512, ..GenParams::default() }
+}
+
+impl App {
+    pub fn conversations(&self) -> Result<Vec<Conversation>> {
+        self.with_store(|s| Ok(chat::list(s)?))
+    }
+
+    pub fn conversation(&self, id: i64) -> Result<Vec<ChatMessage>> {
+        self.with_store(|s| Ok(chat::messages(s, id)?))
+    }
+
+    pub fn delete_conversation(&self, id: i64) -> Result<()> {
+        self.with_store(|s| Ok(chat::delete(s, id)?))
+    }
+
+    pub fn set_feedback(&self, message: i64, feedback: Option<&str>) -> Result<()> {
+        self.with_store(|s| Ok(chat::set_feedback(s, message, feedback)?))
+    }
+
+    pub fn chat_totals(&self) -> Result<ChatTotals> {
+        self.with_store(|s| {
+            let (today, month) = chat::totals(s)?;
+            Ok(ChatTotals { today, month })
+        })
+    }
+
+    /// The conversation as Markdown or JSON text (the window saves it).
+    pub fn export_conversation(&self, id: i64, format: ExportFormat) -> Result<String> {
+        self.with_store(|s| match format {
+            ExportFormat::Markdown => Ok(chat::markdown(s, id)?),
+            ExportFormat::Json => {
+                let m = chat::messages(s, id)?;
+                serde_json::to_string_pretty(&serde_json::json!({"conversation": id, "messages": m}))
+                    .map_err(|e| AppError::internal(e.to_string()))
+            }
+        })
+    }
+
+    /// Sends a prompt in a conversation (a new one when None): routed by the active classifier unless `tier`
+    /// names one; a prompt with `assert` lines goes through the verified cascade. Streams events; resolves
+    /// with the stored answer. The job [`CHAT_JOB`] stops it (what arrived is kept).
+    pub async fn chat_send(
+        &self,
+        conversation: Option<i64>,
+        prompt: &str,
+        tier: Option<String>,
+        on_event: &(dyn Fn(AskEvent) + Send + Sync),
+    ) -> Result<ChatMessage> {
+        if prompt.trim().is_empty() {
+            return Err(AppError::invalid("the prompt is empty"));
+        }
+        let job = self.jobs().start(JobKind::Chat, CHAT_JOB)?;
+        let conversation = match conversation {
+            Some(c) => c,
+            None => self.with_store(|s| Ok(chat::create(s, prompt)?))?,
+        };
+        // The conversation so far, then the new prompt.
+        let history = self.conversation(conversation)?;
+        let mut messages: Vec<Message> = history
+            .iter()
+            .map(|m| Message {
+                role: if m.role == "user" { Role::User } else { Role::Assistant },
+                content: m.content.clone(),
+            })
+            .collect();
+        messages.push(Message::user(prompt));
+        self.with_store(|s| {
+            let user = ChatMessage {
+                conversation_id: conversation,
+                role: "user".into(),
+                content: prompt.into(),
+                ..Default::default()
+            };
+            Ok(chat::add(s, &user)?)
+        })?;
+        let req = AskRequest {
+            messages,
+            tier,
+            classify_named: true,
+            fall_through: true,
+            params: chat_params(),
+            stream: true,
+            route: RouteOverrides::default(),
+        };
+        let answer = match Tests::from_prompt(prompt) {
+            Some(tests) => self.chat_cascade(conversation, &req, &tests, on_event, job.token()).await?,
+            None => {
+                let out = self.ask(&req, on_event, job.token()).await?;
+                ChatMessage {
+                    conversation_id: conversation,
+                    role: "assistant".into(),
+                    content: out.completion.text.clone(),
+                    tier: Some(out.tier.name.clone()),
+                    model: Some(out.completion.model.clone()),
+                    level: out.route.as_ref().map(|d| d.level),
+                    route: out.route.as_ref().and_then(|d| serde_json::to_value(d).ok()),
+                    prompt_tokens: out.completion.usage.prompt_tokens,
+                    completion_tokens: out.completion.usage.completion_tokens,
+                    cost_usd: out.completion.cost_usd,
+                    saved_usd: out.saved_usd,
+                    ..Default::default()
+                }
+            }
+        };
+        self.with_store(|s| Ok(chat::add(s, &answer)?))
+    }
+
+    /// A prompt that carries tests: the routed (or chosen) tier's answer is verified in the sandbox and the
+    /// prompt climbs the tiers until an answer passes; each step is shown, the passing (or last) answer stored.
+    async fn chat_cascade(
+        &self,
+        conversation: i64,
+        req: &AskRequest,
+        tests: &Tests,
+        on_event: &(dyn Fn(AskEvent) + Send + Sync),
+        cancel: &complexitynet_engine::tiers::CancellationToken,
+    ) -> Result<ChatMessage> {
+        let mut decision = self.decide(req.prompt(), &req.route, &[]).await?;
+        if let Some(t) = &req.tier {
+            decision.reason = format!("{t} chosen by you (the router chose {})", decision.tier);
+            decision.tier = t.clone();
+        }
+        on_event(AskEvent::Routed { decision: decision.clone() });
+        let outcome = self.cascade(&decision.tier, &req.messages, tests, req.params.clone(), on_event, cancel).await?;
+        let Some(last) = outcome.steps.last() else {
+            return Err(AppError::new(
+                complexitynet_engine::ErrorCode::ProviderNetwork,
+                "no tier answered (each step says why)",
+            ));
+        };
+        on_event(AskEvent::Piece { text: last.answer.clone() });
+        let (pt, ct) =
+            outcome.steps.iter().fold((0, 0), |(a, b), s| (a + s.usage.prompt_tokens, b + s.usage.completion_tokens));
+        let tiers = self.with_store(|s| Ok(complexitynet_engine::tiers::table::tiers(s)?))?;
+        let top_cost = tiers.last().map(|t| t.price().cost(last.usage)).unwrap_or(0.0);
+        let mut route = serde_json::to_value(&decision).unwrap_or_default();
+        route["cascade"] = serde_json::json!(outcome
+            .steps
+            .iter()
+            .map(|s| serde_json::json!({"tier": s.tier, "model": s.model, "verdict": s.verdict.summary(),
+                "passed": s.verdict.passed()}))
+            .collect::<Vec<_>>());
+        Ok(ChatMessage {
+            conversation_id: conversation,
+            role: "assistant".into(),
+            content: last.answer.clone(),
+            tier: Some(last.tier.clone()),
+            model: Some(last.model.clone()),
+            level: Some(decision.level),
+            route: Some(route),
+            prompt_tokens: pt,
+            completion_tokens: ct,
+            cost_usd: outcome.cost_usd,
+            saved_usd: (top_cost - outcome.cost_usd).max(0.0),
+            ..Default::default()
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! API keys (in the secret store only: a key is written, masked for display, never returned), providers, tiers
+//! and their prices, and the cost mode.
+
+use complexitynet_engine::keys::{KeyListing, Secret};
+use complexitynet_engine::tiers::table::{self, CallRow, CostMode, ProviderKind, ProviderRow, TierRow, TierUpdate};
+use serde::Serialize;
+
+use crate::{App, Result};
+
+/// The providers with their keys, masked to the last 4 characters.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct KeyTable {
+    pub keychain: String,
+    pub providers: Vec<KeyListing>,
+}
+
+/// The tiers, the providers and the cost mode.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct TierTable {
+    pub cost_mode: CostMode,
+    pub tiers: Vec<TierRow>,
+    pub providers: Vec<ProviderRow>,
+}
+
+/// A provider's fields; None keeps the current value.
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct ProviderUpdate {
+    #[ts(optional = nullable)]
+    pub kind: Option<ProviderKind>,
+    #[ts(optional = nullable)]
+    pub base_url: Option<String>,
+    #[ts(optional = nullable)]
+    pub concurrency: Option<u32>,
+    #[ts(optional = nullable)]
+    pub timeout_s: Option<u32>,
+}
+
+/// A tier's fields; None keeps the current value.
+#[derive(Debug, Clone, Default, serde::Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct TierFields {
+    #[ts(optional = nullable)]
+    pub provider: Option<String>,
+    #[ts(optional = nullable)]
+    pub model: Option<String>,
+    /// US dollars per 1K input tokens.
+    #[ts(optional = nullable)]
+    pub price_in: Option<f64>,
+    /// US dollars per 1K output tokens.
+    #[ts(optional = nullable)]
+    pub price_out: Option<f64>,
+    /// The paper's unit cost of one call.
+    #[ts(optional = nullable)]
+    pub units: Option<f64>,
+}
+
+impl App {
+    /// Stores a provider's key in the secret store; returns its mask (`…abcd`). The provider must exist, so a
+    /// typo does not leave a key nobody uses.
+    pub fn set_key(&self, provider: &str, key: &str) -> Result<String> {
+        self.with_store(|s| Ok(table::provider(s, provider)?))?;
+        let secret = Secret::new(key.trim());
+        self.secrets().set(provider, &secret)?;
+        self.forget_providers();
+        tracing::info!(provider, backend = self.secrets().backend(), "API key stored");
+        Ok(secret.masked())
+    }
+
+    /// Removes a provider's key; true when one was stored.
+    pub fn delete_key(&self, provider: &str) -> Result<bool> {
+        let existed = self.secrets().delete(provider)?;
+        self.forget_providers();
+        Ok(existed)
+    }
+
+    pub fn keys(&self) -> Result<KeyTable> {
+        let providers = self.with_store(|s| Ok(table::providers(s)?))?;
+        let mut rows = Vec::new();
+        for p in providers.into_iter().filter(|p| p.kind != ProviderKind::Local) {
+            let key = self.secrets().get(&p.name)?.map(|k| k.masked());
+            rows.push(KeyListing { provider: p.name, key });
+        }
+        Ok(KeyTable { keychain: self.secrets().backend().into(), providers: rows })
+    }
+
+    pub fn providers(&self) -> Result<Vec<ProviderRow>> {
+        self.with_store(|s| Ok(table::providers(s)?))
+    }
+
+    /// Adds or changes a provider (a new one needs its kind).
+    pub fn set_provider(&self, name: &str, u: &ProviderUpdate) -> Result<ProviderRow> {
+        let row = self.with_store(|s| {
+            Ok(table::set_provider(s, name, u.kind, u.base_url.as_deref(), u.concurrency, u.timeout_s)?)
+        })?;
+        self.forget_providers();
+        Ok(row)
+    }
+
+    pub fn tier_table(&self) -> Result<TierTable> {
+        self.with_store(|s| {
+            Ok(TierTable { cost_mode: table::cost_mode(s)?, tiers: table::tiers(s)?, providers: table::providers(s)? })
+        })
+    }
+
+    /// Adds or changes a tier.
+    pub fn set_tier(&self, name: &str, f: &TierFields) -> Result<TierRow> {
+        let u = TierUpdate {
+            provider: f.provider.as_deref(),
+            model: f.model.as_deref(),
+            input_per_1k: f.price_in,
+            output_per_1k: f.price_out,
+            paper_units: f.units,
+        };
+        self.with_store(|s| Ok(table::set_tier(s, name, u)?))
+    }
+
+    pub fn set_cost_mode(&self, mode: CostMode) -> Result<()> {
+        self.with_store(|s| Ok(table::set_cost_mode(s, mode)?))
+    }
+
+    /// The calls log, oldest first.
+    pub fn calls(&self) -> Result<Vec<CallRow>> {
+        self.with_store(|s| Ok(table::calls(s)?))
+    }
+}

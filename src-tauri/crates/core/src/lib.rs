@@ -1,0 +1,132 @@
+//! ComplexityNet's application core: the app's state ([`App`]) and every use case, below all three front ends.
+//!
+//! The CLI (clap + rendering), the window (Tauri commands that forward events into channels) and the local
+//! OpenAI-compatible server (the wire format) only translate: each calls the same method here. So "ask a tier,
+//! fall through to the next on a rate limit, record the call" exists once ([`ask`]), and a behaviour of the
+//! chat is a behaviour of the server too. This crate has no Tauri, clap or axum dependency.
+//!
+//! Seams are injected once: the secret store (the OS keychain in the app, an in-memory one in tests) is chosen
+//! when the [`App`] is built, never probed per call.
+
+pub mod ask;
+pub mod cascade;
+pub mod chat;
+pub mod datasets;
+pub mod doctor;
+pub mod error;
+pub mod jobs;
+pub mod keys;
+pub mod label;
+pub mod models;
+pub mod money;
+pub mod providers;
+pub mod routing;
+pub mod training;
+pub mod verify;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use complexitynet_classifier::artifact::Classifier;
+use complexitynet_engine::keys::SecretStore;
+use complexitynet_engine::paths::DataDir;
+use complexitynet_engine::store::Store;
+use complexitynet_engine::tiers::Provider;
+use complexitynet_engine::verify::Verifier;
+use complexitynet_llm_local::LocalModel;
+
+pub use error::AppError;
+pub use jobs::{JobGuard, JobKind, Jobs};
+
+/// The result of every use case.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The app: its data dir, its database, the secret store, loaded local models, cached providers and the
+/// classifier, and the jobs in flight. One per process; front ends hold it in an `Arc`.
+pub struct App {
+    data_dir: DataDir,
+    /// Opened once. A store that failed to open (a database from a newer version, say) does not stop the app:
+    /// every use case that needs it answers the error, so the window can show why.
+    store: std::result::Result<Mutex<Store>, AppError>,
+    secrets: Arc<dyn SecretStore>,
+    /// Local models kept loaded between requests, by registered name.
+    pub(crate) models: Mutex<HashMap<String, Arc<LocalModel>>>,
+    /// Providers built once per tier configuration (the HTTP client's connection pool is reused); dropped when
+    /// a key changes or the provider rejects its key.
+    pub(crate) providers: Mutex<HashMap<String, Arc<dyn Provider>>>,
+    /// The active classifier, loaded on the first routed prompt and kept until another one is activated.
+    pub(crate) classifier: Mutex<Option<Arc<Classifier>>>,
+    /// The sandbox, started on the first check and kept warm.
+    verifier: std::sync::OnceLock<Arc<Verifier>>,
+    jobs: Jobs,
+}
+
+/// Locks a mutex, carrying on after a panic elsewhere: every write to the state is a single insert or remove,
+/// and every database write is a transaction, so a poisoned lock holds consistent data.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl App {
+    /// Opens the app over `data_dir` with `secrets` as the only place API keys are read from and written to.
+    pub fn open(data_dir: DataDir, secrets: Arc<dyn SecretStore>) -> App {
+        let store = Store::open(&data_dir.database()).map(Mutex::new).map_err(|e| {
+            tracing::error!(error = %e, "cannot open the database");
+            AppError::from(e)
+        });
+        App {
+            data_dir,
+            store,
+            secrets,
+            models: Mutex::new(HashMap::new()),
+            providers: Mutex::new(HashMap::new()),
+            classifier: Mutex::new(None),
+            verifier: std::sync::OnceLock::new(),
+            jobs: Jobs::default(),
+        }
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data_dir
+    }
+
+    pub fn secrets(&self) -> &dyn SecretStore {
+        self.secrets.as_ref()
+    }
+
+    /// The verification sandbox (started once, kept warm between checks).
+    pub fn verifier(&self) -> Arc<Verifier> {
+        self.verifier.get_or_init(|| Arc::new(Verifier::new())).clone()
+    }
+
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
+    /// The database, locked for the duration of `f`. Keep `f` short: other front-end calls wait on it.
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        let store = self.store.as_ref().map_err(Clone::clone)?;
+        f(&mut lock(store))
+    }
+
+    /// Runs blocking work (SQLite, the sandbox, file parsing) off the async runtime's workers.
+    pub async fn blocking<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&App) -> Result<T> + Send + 'static,
+    {
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || f(&app))
+            .await
+            .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+    }
+}
+
+/// The runtime for the CLI's one-shot async calls (two workers: a label run overlaps generation and checks).
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::internal(format!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,178 @@
+//! Local GGUF models: register a file (header validated), download a catalog model or a URL (resumable,
+//! checked, disk space checked first), list with memory estimates and what is loaded, the runtime's settings,
+//! and `doctor`'s line about the local tier.
+
+use std::path::Path;
+
+use complexitynet_engine::doctor::{Check, CheckStatus};
+use complexitynet_engine::download::DownloadProgress;
+use complexitynet_engine::models::{self, ModelRow};
+use complexitynet_engine::tiers::table::{self, LocalRuntimeSettings};
+use serde::Serialize;
+
+use crate::jobs::{throttled, DownloadEvent, JobKind};
+use crate::providers::runtime_settings;
+use crate::{App, AppError, Result};
+use complexitynet_engine::ErrorCode;
+
+/// A registered model as the Models tab and `models list` show it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ModelView {
+    #[serde(flatten)]
+    pub row: ModelRow,
+    pub file_present: bool,
+    /// What running it takes with a 4096-token context.
+    #[ts(type = "number | null")]
+    pub memory_estimate_bytes: Option<u64>,
+    pub loaded: bool,
+}
+
+/// A downloadable model.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "CatalogModel")]
+pub struct CatalogModelView {
+    pub name: String,
+    pub title: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    pub license: String,
+}
+
+/// A finished download, registered.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelDownloaded {
+    pub model: ModelRow,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// The local runtime's settings: as stored, and as they take effect (defaults and the environment applied).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeSettingsView {
+    pub stored: LocalRuntimeSettings,
+    pub effective: EffectiveSettings,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EffectiveSettings {
+    pub threads: i32,
+    pub gpu_layers: u32,
+    pub n_ctx: u32,
+}
+
+impl App {
+    pub fn models(&self) -> Result<Vec<ModelView>> {
+        let loaded = self.loaded_models();
+        let rows = self.with_store(|s| Ok(models::list(s)?))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let path = Path::new(&row.path);
+                ModelView {
+                    file_present: path.is_file(),
+                    memory_estimate_bytes: models::gguf::read(path).ok().map(|i| i.memory_estimate(4096)),
+                    loaded: loaded.contains(&row.name),
+                    row,
+                }
+            })
+            .collect())
+    }
+
+    pub fn model_catalog(&self) -> Vec<CatalogModelView> {
+        models::catalog()
+            .into_iter()
+            .map(|(name, m)| CatalogModelView { name, title: m.title, size: m.size, license: m.license })
+            .collect()
+    }
+
+    /// Registers a GGUF file where it is (its header is validated).
+    pub fn add_model(&self, path: &Path, name: Option<&str>) -> Result<ModelRow> {
+        let name = name.filter(|n| !n.trim().is_empty());
+        self.with_store(|s| Ok(models::add(s, path, name, "file")?))
+    }
+
+    /// Forgets a registered model (the file stays); true when it was registered.
+    pub fn remove_model(&self, name: &str) -> Result<bool> {
+        self.unload_model(name);
+        self.with_store(|s| Ok(models::remove(s, name)?))
+    }
+
+    /// Downloads a catalog model or a URL into the data dir (resuming a partial file), checks it, registers it.
+    pub async fn download_model(
+        &self,
+        spec: &str,
+        sha256: Option<&str>,
+        progress: &(dyn Fn(DownloadProgress) + Send + Sync),
+    ) -> Result<ModelDownloaded> {
+        let (name, req) = models::resolve_download(spec, sha256)?;
+        let out = models::download(self.data_dir(), &name, req, progress).await?;
+        let model = self.with_store(|s| Ok(models::add(s, &out.path, Some(&name), spec)?))?;
+        Ok(ModelDownloaded { model, bytes: out.bytes, sha256: out.sha256 })
+    }
+
+    /// [`App::download_model`] as a job of the window: `job` names it, and cancelling it pauses the download
+    /// (the partial file is kept and the next start resumes it).
+    pub async fn download_model_job(
+        &self,
+        spec: &str,
+        job: &str,
+        on_event: &(dyn Fn(DownloadEvent) + Send + Sync),
+    ) -> Result<ModelRow> {
+        let guard = self.jobs().start(JobKind::ModelDownload, job)?;
+        let progress = throttled(1 << 20, on_event);
+        tokio::select! {
+            r = self.download_model(spec, None, &progress) => Ok(r?.model),
+            _ = guard.token().cancelled() => Err(AppError::new(
+                ErrorCode::Cancelled,
+                format!("paused: the partial download of {spec} is kept and resumes when you start it again"),
+            )),
+        }
+    }
+
+    /// Changes the given runtime settings (the others keep their values); they apply to models loaded next.
+    pub fn set_runtime_settings(&self, s: LocalRuntimeSettings) -> Result<RuntimeSettingsView> {
+        let stored = self.with_store(|st| Ok(table::set_local_settings(st, s)?))?;
+        let e = runtime_settings(stored);
+        Ok(RuntimeSettingsView {
+            stored,
+            effective: EffectiveSettings { threads: e.threads, gpu_layers: e.gpu_layers, n_ctx: e.n_ctx },
+        })
+    }
+
+    /// `doctor`'s line about the local tier: the runtime built in, and whether the local tier's model is installed.
+    pub fn local_runtime_check(&self) -> Check {
+        let backend = if cfg!(feature = "cuda") {
+            "CUDA"
+        } else if cfg!(feature = "metal") {
+            "Metal"
+        } else {
+            "CPU"
+        };
+        let runtime = format!("llama.cpp through llama-cpp-2 0.1.160 ({backend} build)");
+        let local = self
+            .with_store(|s| {
+                let Some(tier) = table::tiers(s)?.into_iter().find(|t| t.name == "local") else { return Ok(None) };
+                let installed = models::get(s, &tier.model).is_ok_and(|m| Path::new(&m.path).is_file());
+                Ok(Some((tier.model, installed)))
+            })
+            .ok()
+            .flatten();
+        match local {
+            Some((model, true)) => Check {
+                name: "local tier",
+                status: CheckStatus::Ok,
+                detail: format!("{runtime}; model {model} installed"),
+            },
+            Some((model, false)) => Check {
+                name: "local tier",
+                status: CheckStatus::Missing,
+                detail: format!("{runtime}; model {model} not installed (complexitynet models download {model})"),
+            },
+            None => Check {
+                name: "local tier",
+                status: CheckStatus::Missing,
+                detail: format!("{runtime}; no local tier configured"),
+            },
+        }
+    }
+}

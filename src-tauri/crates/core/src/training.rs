@@ -1,0 +1,320 @@
+//! The complexity classifier's use cases: train (every method on the same split and folds, then the final
+//! fit), list, show, compare, activate, remove, classify a prompt, install the sentence encoder, export the
+//! shippable head. Shared by `complexitynet train/classify/classifier` and the Fine-tune tab.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use complexitynet_classifier::artifact::{self, Classifier, LoadContext, Meta, Prediction};
+use complexitynet_classifier::openai::FineTuneClient;
+use complexitynet_classifier::train::{self, Event, Options};
+use complexitynet_classifier::zeroshot::ZeroShot;
+use complexitynet_classifier::{bert, LabeledSet, Method};
+use complexitynet_engine::doctor::{Check, CheckStatus};
+use complexitynet_engine::download::DownloadProgress;
+use complexitynet_engine::label::Rule;
+use complexitynet_engine::tiers::{table, CancellationToken};
+use serde::{Deserialize, Serialize};
+
+use crate::{lock, App, AppError, Result};
+
+/// The job id of a training started from the window.
+pub const TRAIN_JOB: &str = "train";
+
+/// What to train: the CLI's flags and the Fine-tune tab's form alike.
+#[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
+#[serde(default)]
+pub struct TrainRequest {
+    /// A label run, or `personal` (the chat answers marked as working or failing).
+    pub labels: String,
+    /// zero-shot, tfidf, head, finetune or openai.
+    pub method: String,
+    /// Cross-validation folds [default: 5; 0 for openai, where each fold is a paid job].
+    #[ts(optional = nullable)]
+    pub folds: Option<usize>,
+    #[ts(type = "number")]
+    pub seed: u64,
+    #[ts(optional = nullable)]
+    pub epochs: Option<usize>,
+    #[ts(optional = nullable)]
+    pub learning_rate: Option<f64>,
+    #[ts(optional = nullable)]
+    pub weight_decay: Option<f64>,
+    pub train_token_table: bool,
+    /// zero-shot: the tier that rates [default: mid].
+    #[ts(optional = nullable)]
+    pub tier: Option<String>,
+    /// openai: the base model [default: gpt-4o-mini-2024-07-18].
+    #[ts(optional = nullable)]
+    pub base_model: Option<String>,
+    /// openai: the provider whose endpoint and key to use [default: openai].
+    #[ts(optional = nullable)]
+    pub provider: Option<String>,
+    /// Fail unless the labels come from this rule.
+    #[ts(optional = nullable)]
+    pub rule: Option<String>,
+    #[ts(optional = nullable)]
+    pub name: Option<String>,
+    pub activate: bool,
+    /// The sentence encoder's folder (the CLI's --encoder).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub encoder: Option<PathBuf>,
+}
+
+/// Where the sentence encoder is, and whether it is installed.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct EncoderStatus {
+    pub id: String,
+    pub dir: String,
+    pub present: bool,
+}
+
+impl App {
+    /// The encoder folder: the given one, else `$COMPLEXITYNET_ENCODER_DIR`, else inside the data dir.
+    pub fn encoder_dir(&self, flag: Option<PathBuf>) -> PathBuf {
+        flag.unwrap_or_else(|| bert::default_dir(&self.data_dir().root))
+    }
+
+    pub fn encoder_status(&self) -> EncoderStatus {
+        let dir = self.encoder_dir(None);
+        EncoderStatus { id: bert::ENCODER_ID.into(), present: bert::present(&dir), dir: dir.display().to_string() }
+    }
+
+    /// Installs the encoder from a folder holding its files (checksums checked).
+    pub fn install_encoder(&self, from: &Path, encoder: Option<PathBuf>) -> Result<PathBuf> {
+        let dest = self.encoder_dir(encoder);
+        bert::install_from(from, &dest)?;
+        Ok(dest)
+    }
+
+    /// Downloads the encoder from its hub folder (or a mirror) with progress, resume and checksums.
+    pub async fn fetch_encoder(
+        &self,
+        url: Option<&str>,
+        encoder: Option<PathBuf>,
+        progress: &(dyn Fn(&str, DownloadProgress) + Send + Sync),
+    ) -> Result<PathBuf> {
+        let dest = self.encoder_dir(encoder);
+        bert::fetch(url.unwrap_or(bert::CANONICAL_URL), &dest, progress).await?;
+        Ok(dest)
+    }
+
+    /// The zero-shot rater for a tier.
+    fn zero_shot(&self, spec: &str, rule: &Rule, levels: &[u32]) -> Result<Arc<ZeroShot>> {
+        let (tier, prov) = self.with_store(|s| Ok(table::resolve(s, spec)?))?;
+        Ok(Arc::new(ZeroShot {
+            tier: spec.to_owned(),
+            model: tier.model.clone(),
+            provider: self.provider(&tier, &prov)?,
+            levels: levels.to_vec(),
+            rule: rule.clone(),
+            unparsed: Default::default(),
+        }))
+    }
+
+    /// The fine-tuning client for a provider, with its key from the secret store.
+    fn fine_tune_client(&self, provider: &str) -> Result<Arc<FineTuneClient>> {
+        let row = self.with_store(|s| Ok(table::provider(s, provider)?))?;
+        let mut client = FineTuneClient::new(&row.base_url, self.secrets().get(&row.name)?);
+        if let Some(ms) = std::env::var("COMPLEXITYNET_FINETUNE_POLL_MS").ok().and_then(|v| v.parse().ok()) {
+            client.poll = std::time::Duration::from_millis(ms);
+        }
+        Ok(Arc::new(client))
+    }
+
+    /// Loads a classifier (the active one by default) with what its method needs.
+    pub fn load_classifier(&self, id: Option<&str>, encoder: Option<PathBuf>) -> Result<Classifier> {
+        let (meta, dir) = self.with_store(|s| {
+            let id = match id {
+                Some(i) => i.to_owned(),
+                None => artifact::active_id(s)?,
+            };
+            Ok(artifact::get(s, &id)?)
+        })?;
+        let mut ctx = LoadContext { encoder_dir: self.encoder_dir(encoder), ..Default::default() };
+        match meta.method {
+            Method::ZeroShot => {
+                ctx.zero_shot = Some(self.zero_shot(meta.tier.as_deref().unwrap_or("mid"), &meta.rule, &meta.levels)?)
+            }
+            Method::OpenAi => ctx.openai = Some(self.fine_tune_client(meta.tier.as_deref().unwrap_or("openai"))?),
+            _ => {}
+        }
+        Ok(artifact::load(meta, dir.as_deref(), &ctx)?)
+    }
+
+    /// The active classifier, loaded once and kept (reloaded when another one is activated).
+    pub fn active_classifier(&self) -> Result<Arc<Classifier>> {
+        let active = self.with_store(|s| Ok(artifact::active_id(s)?))?;
+        if let Some(c) = lock(&self.classifier).as_ref() {
+            if c.meta.id == active {
+                return Ok(c.clone());
+            }
+        }
+        let c = Arc::new(self.load_classifier(Some(&active), None)?);
+        *lock(&self.classifier) = Some(c.clone());
+        Ok(c)
+    }
+
+    /// A classifier by id (the active one when None); the active one comes from the cache.
+    pub fn classifier(&self, id: Option<&str>) -> Result<Arc<Classifier>> {
+        match id {
+            None => self.active_classifier(),
+            Some(id) => {
+                if let Some(c) = lock(&self.classifier).as_ref().filter(|c| c.meta.id == id) {
+                    return Ok(c.clone());
+                }
+                Ok(Arc::new(self.load_classifier(Some(id), None)?))
+            }
+        }
+    }
+
+    /// A prompt's predicted level with a classifier (the active one by default).
+    pub async fn classify(&self, prompt: &str, id: Option<&str>, encoder: Option<PathBuf>) -> Result<Prediction> {
+        let c = match encoder {
+            Some(e) => Arc::new(self.load_classifier(id, Some(e))?),
+            None => self.classifier(id)?,
+        };
+        Ok(c.classify(prompt, &CancellationToken::new()).await?)
+    }
+
+    pub fn classifiers(&self) -> Result<Vec<Meta>> {
+        self.with_store(|s| Ok(artifact::list(s)?))
+    }
+
+    pub fn classifier_meta(&self, id: &str) -> Result<Meta> {
+        self.with_store(|s| Ok(artifact::get(s, id)?.0))
+    }
+
+    pub fn activate_classifier(&self, id: &str) -> Result<Meta> {
+        self.with_store(|s| Ok(artifact::activate(s, id)?))
+    }
+
+    pub fn remove_classifier(&self, id: &str) -> Result<()> {
+        self.with_store(|s| Ok(artifact::remove(s, id)?))?;
+        lock(&self.classifier).take_if(|c| c.meta.id == id);
+        Ok(())
+    }
+
+    /// Classifiers trained on the same labels (same folds and seed give comparable figures).
+    pub fn compare_classifiers(&self, labels: &str) -> Result<Vec<Meta>> {
+        Ok(self.classifiers()?.into_iter().filter(|m| m.labels == labels).collect())
+    }
+
+    /// Trains, evaluates and stores a classifier (blocking for minutes: run it off any async worker).
+    pub fn train(
+        &self,
+        req: &TrainRequest,
+        progress: &(dyn Fn(Event) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<Meta> {
+        let method = Method::parse(&req.method)?;
+        let _span = tracing::info_span!("train", method = method.name(), labels = %req.labels).entered();
+        // `personal`: the chat answers the user marked as working or failing.
+        let set = self.with_store(|s| {
+            Ok(if req.labels == "personal" {
+                LabeledSet::from_feedback(s)
+            } else {
+                LabeledSet::from_run(s, &req.labels)
+            }?)
+        })?;
+        let mut opts = Options::new(method, self.encoder_dir(req.encoder.clone()));
+        opts.folds = req.folds.unwrap_or(if method == Method::OpenAi { 0 } else { 5 });
+        opts.seed = req.seed;
+        opts.expect_rule = req.rule.clone();
+        if let Some(e) = req.epochs {
+            opts.head.epochs = e;
+            opts.finetune.epochs = e;
+            opts.tfidf.iterations = e;
+        }
+        if let Some(lr) = req.learning_rate {
+            opts.head.learning_rate = lr;
+            opts.finetune.head_lr = lr;
+        }
+        if let Some(wd) = req.weight_decay {
+            opts.head.weight_decay = wd;
+        }
+        opts.finetune.token_table = req.train_token_table;
+        // Check the set before building clients: a bad set fails fast, whatever the method.
+        set.validate(opts.folds, opts.expect_rule.as_deref())?;
+        let mut tier = None;
+        match method {
+            Method::ZeroShot => {
+                let spec = req.tier.clone().unwrap_or_else(|| "mid".into());
+                opts.zero_shot = Some(self.zero_shot(&spec, &set.rule, &set.levels)?);
+                tier = Some(spec);
+            }
+            Method::OpenAi => {
+                let provider = req.provider.clone().unwrap_or_else(|| "openai".into());
+                opts.openai = Some(train::OpenAiOptions {
+                    client: self.fine_tune_client(&provider)?,
+                    base_model: req.base_model.clone().unwrap_or_else(|| "gpt-4o-mini-2024-07-18".into()),
+                });
+                tier = Some(provider);
+            }
+            _ => {}
+        }
+        let outcome = crate::runtime()?.block_on(train::run(&set, &opts, progress, cancel))?;
+        let id = req.name.clone().unwrap_or_else(|| artifact::new_id(&req.labels, method));
+        let root = self.data_dir().root.clone();
+        let mut meta = self.with_store(|s| Ok(artifact::save(s, &root, &id, &outcome, tier)?))?;
+        if req.activate {
+            meta = self.activate_classifier(&id)?;
+        }
+        Ok(meta)
+    }
+
+    /// [`App::train`] as the job [`TRAIN_JOB`], off the async workers: the Fine-tune tab's Stop cancels it (a
+    /// cloud job on the provider's side too).
+    pub async fn train_job(
+        self: &Arc<Self>,
+        req: TrainRequest,
+        on_event: Arc<dyn Fn(Event) + Send + Sync>,
+    ) -> Result<Meta> {
+        let guard = self.jobs().start(crate::JobKind::Training, TRAIN_JOB)?;
+        let token = guard.token().clone();
+        self.blocking(move |app| app.train(&req, &move |e| on_event(e), &token)).await
+    }
+
+    /// Writes a head classifier's shippable part (head + metadata) to `dir`: how `resources/classifier` is made.
+    pub fn export_classifier(&self, meta: &Meta, dir: &Path) -> Result<()> {
+        if meta.method != Method::Head {
+            return Err(AppError::invalid(
+                "only a head classifier can ship (the others carry an encoder, a vocabulary or a cloud model)",
+            ));
+        }
+        let from = self.data_dir().root.join("classifiers").join(&meta.id);
+        let io = |e: std::io::Error| AppError::internal(format!("exporting to {}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        std::fs::copy(from.join("head.safetensors"), dir.join("head.safetensors")).map_err(io)?;
+        let mut shipped = meta.clone();
+        shipped.active = false;
+        // Compact: the held-out predictions of every training task make the pretty form 100 KB.
+        let json = serde_json::to_string(&shipped).map_err(|e| AppError::internal(e.to_string()))?;
+        std::fs::write(dir.join("meta.json"), json + "\n").map_err(io)?;
+        Ok(())
+    }
+
+    /// `doctor`'s line for the classifier: the active one and whether its encoder is installed.
+    pub fn classifier_check(&self) -> Check {
+        let active = self.with_store(|s| Ok(artifact::active_id(s)?)).unwrap_or_else(|_| "default".into());
+        let dir = self.encoder_dir(None);
+        if bert::present(&dir) {
+            Check {
+                name: "classifier",
+                status: CheckStatus::Ok,
+                detail: format!("active {active}; encoder {} in {}", bert::ENCODER_ID, dir.display()),
+            }
+        } else {
+            Check {
+                name: "classifier",
+                status: CheckStatus::Missing,
+                detail: format!(
+                    "active {active}; the encoder {} is not in {} (complexitynet classifier fetch-encoder)",
+                    bert::ENCODER_ID,
+                    dir.display()
+                ),
+            }
+        }
+    }
+}

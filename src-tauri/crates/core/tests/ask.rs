@@ -1,0 +1,136 @@
+//! The core's `ask` with the in-memory secret store and cloud tiers on a loopback server speaking the OpenAI
+//! wire format: routing, the fall-through, what is recorded, and what is not retried elsewhere.
+
+use std::sync::{Arc, Mutex};
+
+use complexitynet_core::ask::{AskEvent, AskRequest};
+use complexitynet_core::keys::{ProviderUpdate, TierFields};
+use complexitynet_core::routing::RouteOverrides;
+use complexitynet_core::App;
+use complexitynet_engine::keys::MemoryStore;
+use complexitynet_engine::paths::DataDir;
+use complexitynet_engine::route::{PolicyKind, RouteSettings};
+use complexitynet_engine::testing::{error_reply, openai_sse, test_models, with_header, ChatServer, Reply};
+use complexitynet_engine::tiers::table::ProviderKind;
+use complexitynet_engine::tiers::{CancellationToken, GenParams};
+use complexitynet_engine::ErrorCode;
+
+const PROMPT: &str = "Write a function to find the longest common subsequence of two strings.";
+
+fn sse(text: &str) -> Reply {
+    Reply::Sse { body: openai_sse(&[text], Some((30, 8)), true), chunk: 32, stall_after: None }
+}
+
+fn rate_limited() -> Reply {
+    with_header(error_reply(429, "rate_limit_exceeded", "Rate limit reached"), "retry-after", "3600")
+}
+
+/// An app whose mid and top tiers are served by `replies`; the local tier has no model; every level is sent to
+/// the top tier (so a fall-through has somewhere to go: down to mid, flagged).
+fn app(replies: Vec<Reply>) -> (tempfile::TempDir, App, ChatServer) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(DataDir::at(dir.path()), Arc::new(MemoryStore::default()));
+    app.install_encoder(&test_models().join("all-MiniLM-L6-v2"), None).unwrap();
+    let server = ChatServer::start(replies);
+    let base = format!("{}/v1", server.url());
+    let kind = Some(ProviderKind::Openai);
+    app.set_provider("loop", &ProviderUpdate { kind, base_url: Some(base), ..Default::default() }).unwrap();
+    for (t, m) in [("mid", "mid-model"), ("top", "top-model")] {
+        let f = TierFields { provider: Some("loop".into()), model: Some(m.into()), ..Default::default() };
+        app.set_tier(t, &f).unwrap();
+    }
+    app.set_route_settings(&RouteSettings { policy: PolicyKind::Paper, tau: 0.5, map: Some("0-2:3".into()) }).unwrap();
+    (dir, app, server)
+}
+
+fn events() -> (Arc<Mutex<Vec<AskEvent>>>, impl Fn(AskEvent) + Send + Sync) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    (seen, move |e| s.lock().unwrap().push(e))
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn params() -> GenParams {
+    GenParams { max_tokens: 64, ..GenParams::default() }
+}
+
+#[test]
+fn a_routed_prompt_falls_through_a_rate_limited_tier_and_every_call_is_recorded() {
+    let (_d, app, server) = app(vec![rate_limited(), sse("def lcs(a, b):\n    return 0")]);
+    let (seen, on_event) = events();
+    let out =
+        rt().block_on(app.ask(&AskRequest::routed(PROMPT, params()), &on_event, &CancellationToken::new())).unwrap();
+    assert_eq!(out.tier.name, "mid");
+    let d = out.route.as_ref().unwrap();
+    assert_eq!((d.chosen.as_str(), d.tier.as_str(), d.flagged), ("top", "mid", true), "{d:?}");
+    assert!(d.reason.contains("top failed, so mid answers"), "{}", d.reason);
+    assert_eq!(out.attempts.len(), 2);
+    assert!(out.attempts[0].error.as_deref().unwrap().contains("Rate limit"), "{:?}", out.attempts);
+    assert!(out.saved_usd > 0.0, "mid is cheaper than top for the same tokens");
+    // The events: the decision before anything, the hand-over, the new decision, then the text.
+    let kinds: Vec<&'static str> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| match e {
+            AskEvent::Routed { .. } => "routed",
+            AskEvent::Started { .. } => "started",
+            AskEvent::Piece { .. } => "piece",
+            AskEvent::FellThrough { .. } => "fell_through",
+            AskEvent::Step { .. } => "step",
+        })
+        .collect();
+    assert_eq!(&kinds[..5], ["routed", "started", "fell_through", "routed", "started"], "{kinds:?}");
+    assert!(kinds[5..].iter().all(|k| *k == "piece") && kinds.len() > 5, "{kinds:?}");
+    let calls = app.calls().unwrap();
+    let rows: Vec<(&str, &str, Option<&str>)> =
+        calls.iter().map(|c| (c.tier.as_str(), c.finish_reason.as_str(), c.error_kind.as_deref())).collect();
+    assert_eq!(rows, [("top", "error", Some("rate_limited")), ("mid", "stop", None)]);
+    assert_eq!((calls[1].prompt_tokens, calls[1].completion_tokens), (30, 8));
+    assert_eq!(server.requests().len(), 2, "no hour-long wait and no retry of the rate-limited tier");
+}
+
+#[test]
+fn a_named_tier_is_not_handed_on_and_a_bad_request_is_never_handed_on() {
+    let (_d, app, _s) = app(vec![rate_limited(), error_reply(400, "invalid_request_error", "bad parameter")]);
+    let named = AskRequest::to_tier("top", vec![complexitynet_engine::tiers::Message::user(PROMPT)], params());
+    let e = rt().block_on(app.ask(&named, &|_| {}, &CancellationToken::new())).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ProviderRateLimited, "{e:?}");
+    // Routed, but the failure is the request's own: another tier would refuse it too.
+    let e =
+        rt().block_on(app.ask(&AskRequest::routed(PROMPT, params()), &|_| {}, &CancellationToken::new())).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ProviderBadRequest, "{e:?}");
+    let kinds: Vec<Option<String>> = app.calls().unwrap().into_iter().map(|c| c.error_kind).collect();
+    assert_eq!(kinds, [Some("rate_limited".into()), Some("bad_request".into())]);
+}
+
+#[test]
+fn a_failure_after_text_has_streamed_is_reported_not_handed_on() {
+    // The stream sends a piece, then the connection drops before the end: the user has seen part of an answer,
+    // so another tier answering now would mix two answers.
+    let cut = Reply::Sse { body: openai_sse(&["def lcs(a, b):"], None, false), chunk: 16, stall_after: None };
+    let (_d, app, server) = app(vec![cut.clone(), cut.clone(), cut.clone(), cut, sse("unused")]);
+    let (seen, on_event) = events();
+    let r = rt().block_on(app.ask(&AskRequest::routed(PROMPT, params()), &on_event, &CancellationToken::new()));
+    assert!(r.is_err(), "{r:?}");
+    assert!(!seen.lock().unwrap().iter().any(|e| matches!(e, AskEvent::FellThrough { .. })), "no hand-over");
+    assert!(server.requests().iter().all(|r| r.json()["model"] == "top-model"), "mid was never asked");
+}
+
+#[test]
+fn when_no_tier_can_answer_ask_says_so_with_each_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(DataDir::at(dir.path()), Arc::new(MemoryStore::default()));
+    app.install_encoder(&test_models().join("all-MiniLM-L6-v2"), None).unwrap();
+    let e =
+        rt().block_on(app.ask(&AskRequest::routed(PROMPT, params()), &|_| {}, &CancellationToken::new())).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NoTierAvailable);
+    assert!(e.message.contains("complexitynet keys set openai") && e.message.contains("models download"), "{e}");
+    // The decision itself is still made (what `route` shows).
+    let d = rt().block_on(app.decide(PROMPT, &RouteOverrides::default(), &[])).unwrap();
+    assert!(!d.available && d.tiers.iter().all(|t| !t.available), "{d:?}");
+    assert!(app.calls().unwrap().is_empty(), "nothing was called");
+}

@@ -1,0 +1,116 @@
+//! The UI's IPC types (`ui/src/ipc/bindings.ts`), generated from the Rust types every command takes, returns
+//! or streams, so the two sides cannot drift. A test regenerates the text and fails when the committed file
+//! differs; `UPDATE_BINDINGS=1 cargo test -p complexitynet ipc_bindings` rewrites it.
+
+use std::collections::BTreeMap;
+use ts_rs::{Config, TypeVisitor, TS};
+
+/// Collects a type's declaration and, recursively, those of every type it names.
+struct Collect<'a> {
+    cfg: &'a Config,
+    decls: BTreeMap<String, String>,
+}
+
+impl TypeVisitor for Collect<'_> {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        if T::output_path().is_none() {
+            return; // a primitive, or a wrapper whose inner type is visited on its own
+        }
+        let name = T::ident(self.cfg);
+        if self.decls.contains_key(&name) {
+            return;
+        }
+        let doc = T::docs().unwrap_or_default();
+        self.decls.insert(name, format!("{doc}export {}", T::decl(self.cfg)));
+        T::visit_dependencies(self);
+        T::visit_generics(self);
+    }
+}
+
+/// The file's text: every type the commands use, sorted by name.
+pub fn generate() -> String {
+    // Large integers cross as JSON numbers (counts, bytes, seeds: all far below 2^53).
+    let cfg = Config::new().with_large_int("number");
+    let mut c = Collect { cfg: &cfg, decls: BTreeMap::new() };
+    macro_rules! roots {
+        ($($t:ty),* $(,)?) => { $( c.visit::<$t>(); )* };
+    }
+    use complexitynet_classifier as cls;
+    use complexitynet_core as core;
+    use complexitynet_engine as engine;
+    roots!(
+        core::AppError,
+        engine::ErrorCode,
+        super::app::AppInfo,
+        core::jobs::JobInfo,
+        core::jobs::DownloadEvent,
+        engine::dataset::DatasetSummary,
+        engine::dataset::ImportOutcome,
+        engine::dataset::TaskPage,
+        engine::dataset::TaskView,
+        engine::dataset::Format,
+        core::datasets::CatalogEntry,
+        core::keys::TierTable,
+        core::keys::TierFields,
+        core::keys::ProviderUpdate,
+        core::keys::KeyTable,
+        engine::tiers::table::ProviderRow,
+        engine::tiers::table::TierRow,
+        engine::models::ModelRow,
+        core::models::ModelView,
+        core::models::CatalogModelView,
+        core::ask::AskEvent,
+        core::ask::Attempt,
+        core::ask::AskOutcome,
+        engine::tiers::Completion,
+        core::label::LabelRequest,
+        core::label::Estimate,
+        core::label::LabelEvent,
+        engine::label::run::RunSummary,
+        engine::label::run::TrialView,
+        cls::artifact::Meta,
+        cls::artifact::Prediction,
+        cls::train::Event,
+        core::training::TrainRequest,
+        core::training::EncoderStatus,
+        engine::chat::Conversation,
+        engine::chat::ChatMessage,
+        core::chat::ChatTotals,
+        core::chat::ExportFormat,
+        core::routing::Evaluation,
+        core::routing::RouteOverrides,
+        engine::route::RouteSettings,
+        engine::route::Decision,
+        super::server::ServerStatus,
+    );
+    let mut s = String::from(
+        "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p complexitynet ipc_bindings`\n\
+         // (src-tauri/src/commands/bindings.rs). Do not edit: a test fails when this file and the Rust types differ.\n\n",
+    );
+    for decl in c.decls.values() {
+        s.push_str(decl);
+        s.push_str("\n\n");
+    }
+    s.truncate(s.trim_end().len());
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ipc_bindings_match_the_rust_types() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/ipc/bindings.ts");
+        let want = super::generate();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{} is out of date with the Rust types: run `UPDATE_BINDINGS=1 cargo test -p complexitynet ipc_bindings` \
+             and commit it",
+            path.display()
+        );
+    }
+}

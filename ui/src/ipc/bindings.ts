@@ -1,0 +1,556 @@
+// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p complexitynet ipc_bindings`
+// (src-tauri/src/commands/bindings.rs). Do not edit: a test fails when this file and the Rust types differ.
+
+export type AppError = { code: ErrorCode, message: string, };
+
+export type AppInfo = { version: string, data_dir: string, database: string, logs: string, };
+
+/**
+ * What a front end hears while an answer is made.
+ */
+export type AskEvent = { "event": "routed", decision: Decision, } | { "event": "started", tier: string, provider: string, model: string, } | { "event": "piece", text: string, } | { "event": "fell_through", from: string, to: string, error: string, } | { "event": "step", tier: string, model: string, verdict: string, passed: boolean, };
+
+/**
+ * The answer and how it came about.
+ */
+export type AskOutcome = { 
+/**
+ * The routing decision (None for a named tier the prompt was not classified for), updated by each
+ * hand-over.
+ */
+route: Decision | null, tier: TierRow, provider: string, completion: Completion, 
+/**
+ * Every call made, the failed ones first.
+ */
+attempts: Array<Attempt>, cost_mode: CostMode, 
+/**
+ * The cost in the cost mode (dollars, or the paper's units per call).
+ */
+cost: number, 
+/**
+ * What the same tokens would have cost on the top tier, minus what they cost (never negative).
+ */
+saved_usd: number, };
+
+/**
+ * One call to a tier, as the answer's record shows it.
+ */
+export type Attempt = { tier: string, model: string, 
+/**
+ * None when it answered; else the failure.
+ */
+error: string | null, cost_usd: number, };
+
+/**
+ * A downloadable dataset.
+ */
+export type CatalogEntry = { name: string, title: string, url: string, size: number, license: string, };
+
+/**
+ * A downloadable model.
+ */
+export type CatalogModel = { name: string, title: string, size: number, license: string, };
+
+export type ChatMessage = { id: number, conversation_id: number, 
+/**
+ * `user` or `assistant`.
+ */
+role: string, content: string, tier: string | null, model: string | null, level: number | null, 
+/**
+ * The routing decision (probabilities, reason, …) as the router reported it.
+ */
+route: JsonValue | null, prompt_tokens: number, completion_tokens: number, cost_usd: number, saved_usd: number, 
+/**
+ * `up`, `down`, `worked` or `failed`.
+ */
+feedback: string | null, created_at: string, };
+
+/**
+ * Today's and this month's spend and savings.
+ */
+export type ChatTotals = { today: Totals, month: Totals, };
+
+export type ClassifierMeta = { id: string, method: Method, 
+/**
+ * The label run the classifier learned from.
+ */
+labels: string, rule: Rule, levels: Array<number>, encoder: EncoderRef | null, training_hash: string, 
+/**
+ * Unix seconds.
+ */
+created: number, report: Report, 
+/**
+ * Zero-shot: the tier that rates.
+ */
+tier: string | null, 
+/**
+ * OpenAI: the fine-tuned model that classifies.
+ */
+fine_tuned_model: string | null, builtin: boolean, 
+/**
+ * Filled in by [`list`].
+ */
+active: boolean, };
+
+export type Completion = { text: string, model: string, usage: Usage, finish_reason: FinishReason, latency_ms: number, 
+/**
+ * Usage × the tier's price, in US dollars.
+ */
+cost_usd: number, 
+/**
+ * How many HTTP attempts it took (1 = no retry).
+ */
+attempts: number, 
+/**
+ * The provider reported no token counts; they were estimated from the text (~4 characters a token).
+ */
+usage_estimated: boolean, };
+
+export type Conversation = { id: number, title: string, created_at: string, messages: number, };
+
+/**
+ * How costs are counted: dollars from token prices, or the paper's unit cost per call (1 / 10 / 100).
+ */
+export type CostMode = "usd" | "paper_units";
+
+export type CurvePoint = { tau: number, pass_rate: number, relative_cost: number, };
+
+/**
+ * A dataset as `dataset list` shows it.
+ */
+export type DatasetSummary = { name: string, format: string, source: string, tasks: number, content_sha256: string, imported_at: string, };
+
+/**
+ * Where a prompt goes and why.
+ */
+export type Decision = { level: number, 
+/**
+ * The tier that answers: the policy's choice, or the next one that can answer.
+ */
+tier: string, model: string, probabilities: Array<number>, levels: Array<number>, reason: string, classifier: string, 
+/**
+ * Expected pass rate per tier (threshold policy data), when the classifier carries it.
+ */
+expected: Array<number>, 
+/**
+ * The tier the policy chose before availability was considered.
+ */
+chosen: string, 
+/**
+ * The answer comes from a tier below the predicted need (offline or no key above it).
+ */
+flagged: boolean, 
+/**
+ * False when no tier can answer now (`route` still shows the decision; `ask` fails).
+ */
+available: boolean, 
+/**
+ * Every tier with its expected pass rate and whether it can answer (and the fix when it cannot).
+ */
+tiers: Array<TierStatus>, };
+
+/**
+ * What a download reports to a window: throttled progress (a smooth bar, not a message per 16 KiB chunk),
+ * then, for a dataset, the import.
+ */
+export type DownloadEvent = { "event": "progress", received: number, total: number | null, } | { "event": "importing" };
+
+export type EncoderRef = { id: string, sha256: string, };
+
+/**
+ * Where the sentence encoder is, and whether it is installed.
+ */
+export type EncoderStatus = { id: string, dir: string, present: boolean, };
+
+/**
+ * One epoch's figures, for progress bars and the Fine-tune tab's live chart.
+ */
+export type EpochReport = { epoch: number, epochs: number, loss: number, train_accuracy: number, 
+/**
+ * Accuracy on the held-out part when the caller gave one (reported, never used to pick the model).
+ */
+held_out_accuracy: number | null, };
+
+/**
+ * The closed list of error codes that cross to the UI (snake_case in JSON).
+ */
+export type ErrorCode = "store_too_new" | "store_unavailable" | "dataset_malformed" | "dataset_unreadable" | "dataset_not_found" | "task_not_found" | "dataset_exists" | "invalid_name" | "download_failed" | "download_corrupt" | "unknown_dataset" | "sandbox_unavailable" | "invalid_arguments" | "unknown_tier" | "keychain_unavailable" | "provider_auth" | "provider_rate_limited" | "provider_quota" | "context_length" | "provider_server" | "provider_network" | "provider_timeout" | "provider_bad_request" | "cancelled" | "local_runtime_unavailable" | "model_invalid" | "unknown_model" | "disk_full" | "unknown_run" | "labels_unusable" | "unknown_classifier" | "encoder_missing" | "fine_tune_failed" | "no_tier_available" | "job_running" | "internal";
+
+export type Estimate = { tasks: number, trials: number, tiers: Array<EstimateRow>, cost_usd: number, budget_usd: number | null, };
+
+/**
+ * One tier's dry-run estimate.
+ */
+export type EstimateRow = { tier: string, calls: number, prompt_tokens: number, completion_tokens: number, cost_usd: number, };
+
+export type EvalReport = { labels: string, classifier: string, rule: string, tiers: Array<string>, costs: Array<number>, cost_unit: string, n: number, folds: number, classifier_metrics: Metrics, policy: Policy, 
+/**
+ * The policy the user asked for, scored.
+ */
+routed: Strategy, strategies: Array<Strategy>, threshold_curve: Array<CurvePoint>, 
+/**
+ * Routed against the oracle: pass-rate gap and cost ratio.
+ */
+pass_rate_gap_vs_oracle: number, cost_ratio_vs_oracle: number, };
+
+/**
+ * The Evaluate tab's report: the numbers, the plot and the Markdown.
+ */
+export type Evaluation = { report: EvalReport, svg: string, markdown: string, };
+
+export type ExportFormat = "markdown" | "json";
+
+export type FinishReason = "stop" | "length" | "cancelled" | { "other": string };
+
+/**
+ * The file formats `dataset import` reads.
+ */
+export type Format = "mbpp" | "humaneval" | "jsonl" | "csv";
+
+export type HeldOut = { task_id: string, probabilities: Array<number>, };
+
+export type ImportOutcome = { name: string, format: Format, tasks: number, status: ImportStatus, content_sha256: string, };
+
+/**
+ * What an import did.
+ */
+export type ImportStatus = "created" | "unchanged" | "replaced";
+
+export type Job = { id: string, status: string, model: string, fine_tuned_model: string | null, error: JsonValue | null, trained_tokens: number | null, };
+
+export type JobEvent = { id: string, created_at: number, level: string, message: string, };
+
+/**
+ * A running job as listed.
+ */
+export type JobInfo = { id: string, kind: JobKind, seconds: number, cancelled: boolean, };
+
+export type JobKind = "chat" | "ask" | "dataset_download" | "model_download" | "label_run" | "training";
+
+/**
+ * What the follower reports while a job runs.
+ */
+export type JobUpdate = { "kind": "status", job: string, status: string, } | { "kind": "event", job: string, event: JobEvent, };
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * A provider as `keys list` shows it.
+ */
+export type KeyListing = { provider: string, 
+/**
+ * `…abcd`, or None when no key is stored.
+ */
+key: string | null, };
+
+/**
+ * The providers with their keys, masked to the last 4 characters.
+ */
+export type KeyTable = { keychain: string, providers: Array<KeyListing>, };
+
+/**
+ * A stored trial, as a label run reports it while it goes.
+ */
+export type LabelEvent = { "event": "started", name: string, per_tier: number, stored: Array<number>, passes: Array<number>, spent_usd: number, } | { "event": "trial", tier_index: number, passed: boolean, cost_usd: number, };
+
+/**
+ * A label run as the CLI's flags and the Labeling tab's form give it.
+ */
+export type LabelRequest = { 
+/**
+ * The run's name; starting the same name again resumes it [default: DATASET-K].
+ */
+name: string | null, dataset: string, 
+/**
+ * Ordered tiers L1,L2,…: tier names, PROVIDER:MODEL, or replay:MODEL (with `replay`).
+ */
+tiers: Array<string>, trials: number, temperature: number, max_tokens: number, seed: number, 
+/**
+ * Stop issuing requests before the spend would pass this many dollars.
+ */
+budget?: number | null, 
+/**
+ * Only the first N tasks.
+ */
+limit?: number | null, 
+/**
+ * A seeded random sample of N tasks.
+ */
+sample?: number | null, rule: string, 
+/**
+ * The threshold rule's share of trials a tier must pass.
+ */
+fraction?: number | null, 
+/**
+ * Recorded answers (task_id, model, trial, output) for replay:MODEL tiers.
+ */
+replay?: string | null, 
+/**
+ * Sandbox checks in parallel [default: one per core].
+ */
+jobs?: number | null, 
+/**
+ * Wall-clock limit per check.
+ */
+timeout_ms: number, };
+
+/**
+ * A task's counts and label in a run.
+ */
+export type LabelRow = { task_id: string, 
+/**
+ * Passes per tier, L1..LK.
+ */
+counts: Array<number>, 
+/**
+ * Trials stored per tier (a label needs all of them).
+ */
+trials: Array<number>, level: number | null, dropped: boolean, };
+
+export type Method = "zero-shot" | "tfidf" | "head" | "finetune" | "openai";
+
+export type Metrics = { n: number, accuracy: number, macro_f1: number, within_one: number, 
+/**
+ * 95% bootstrap intervals [low, high].
+ */
+accuracy_ci: [number, number], macro_f1_ci: [number, number], within_one_ci: [number, number], 
+/**
+ * The levels, in the order of the matrix rows (true) and columns (predicted).
+ */
+levels: Array<number>, confusion: Array<Array<number>>, per_level: Array<PerLevel>, };
+
+export type ModelRow = { name: string, path: string, bytes: number, architecture: string, parameters: number, quantization: string, context_length: number | null, has_chat_template: boolean, source: string, added_at: string, };
+
+/**
+ * A registered model as the Models tab and `models list` show it.
+ */
+export type ModelView = { file_present: boolean, 
+/**
+ * What running it takes with a 4096-token context.
+ */
+memory_estimate_bytes: number | null, loaded: boolean, name: string, path: string, bytes: number, architecture: string, parameters: number, quantization: string, context_length: number | null, has_chat_template: boolean, source: string, added_at: string, };
+
+export type PerLevel = { level: number, precision: number, recall: number, f1: number, support: number, };
+
+export type Policy = { "policy": "paper", map: Array<number>, } | { "policy": "threshold", tau: number, };
+
+export type PolicyKind = "paper" | "threshold";
+
+export type Prediction = { level: number, probabilities: Array<number>, levels: Array<number>, classifier: string, };
+
+export type ProviderKind = "openai" | "anthropic" | "local";
+
+export type ProviderRow = { name: string, kind: ProviderKind, base_url: string, concurrency: number, timeout_s: number, };
+
+/**
+ * A provider's fields; None keeps the current value.
+ */
+export type ProviderUpdate = { kind?: ProviderKind | null, base_url?: string | null, concurrency?: number | null, timeout_s?: number | null, };
+
+export type Report = { method: Method, source: string, rule: Rule, levels: Array<number>, n: number, counts: Array<[number, number]>, training_hash: string, folds: number, seed: number, test_fraction: number, 
+/**
+ * On the held-out 20%.
+ */
+split: Metrics, 
+/**
+ * Over all folds' held-out predictions (each example predicted once, by a model that never saw it).
+ */
+cv: Metrics | null, fold_accuracy: Array<number>, 
+/**
+ * The floor every method must clear: always predicting the training part's most common level, scored on
+ * the same held-out parts (cross-validated when there are folds, else the split).
+ */
+majority: Metrics | null, 
+/**
+ * Each example's probabilities from the fold that held it out (never from a model that saw it): what the
+ * router's evaluation scores routing on.
+ */
+cv_predictions: Array<HeldOut>, 
+/**
+ * The label run's tiers and their measured pass rate per level ([level][tier]).
+ */
+tiers: Array<string>, tier_success: Array<Array<number>>, 
+/**
+ * Fitting the deployed model on all labels.
+ */
+train_seconds: number, 
+/**
+ * The whole run: evaluation rounds and the final fit.
+ */
+total_seconds: number, params: JsonValue, 
+/**
+ * Zero-shot answers that named no level.
+ */
+unparsed: number, 
+/**
+ * Cloud fine-tuning jobs, one per round.
+ */
+jobs: Array<Job>, };
+
+/**
+ * Per-call changes to the saved policy (`--policy`, `--tau`, `--map`, `--classifier`).
+ */
+export type RouteOverrides = { policy?: PolicyKind | null, tau?: number | null, 
+/**
+ * An edited paper map; an empty one restores the paper's.
+ */
+map?: string | null, 
+/**
+ * Route with this classifier instead of the active one.
+ */
+classifier?: string | null, };
+
+/**
+ * The routing policy as the user saves it in Settings (`route-policy`), used by the chat, `ask`, `route` and the
+ * server. Stored in the settings table; read and written only through [`load_settings`] / [`save_settings`].
+ */
+export type RouteSettings = { policy: PolicyKind, 
+/**
+ * The threshold policy's τ.
+ */
+tau: number, 
+/**
+ * An edited paper map (`1-2:1,3-4:2,5:3`); None: the paper's map for the classifier's rule.
+ */
+map: string | null, };
+
+export type Rule = { "rule": "paper5", trials: number, } | { "rule": "single3" } | { "rule": "threshold", trials: number, fraction: number, };
+
+/**
+ * The run's configuration, stored with it: a resumed run must match it.
+ */
+export type RunConfig = { tiers: Array<string>, trials: number, temperature: number, max_tokens: number, seed: number, task_ids: Array<string>, 
+/**
+ * Wall-clock limit per check. Generous by default (10 s, as the reference re-execution of the recorded
+ * answers used): some correct answers compute for seconds (MBPP task 123 takes ~4 s), and a verdict must
+ * not flip with the machine's load.
+ */
+timeout_ms: number, };
+
+export type RunSummary = { name: string, dataset: string, status: string, rule: Rule, config: RunConfig, trials_stored: number, trials_total: number, 
+/**
+ * Per tier: passes, trials stored, pass rate.
+ */
+tiers: Array<TierStats>, histogram: { [key in string]: number }, spent_usd: number, labels: Array<LabelRow>, };
+
+export type ServerStatus = { running: boolean, url: string | null, auth: boolean, };
+
+export type Strategy = { name: string, pass_rate: number, 
+/**
+ * Mean cost per task, in the report's cost unit.
+ */
+cost: number, 
+/**
+ * Cost as a fraction of always using the top tier.
+ */
+relative_cost: number, 
+/**
+ * The paper's savings formula: 1 − cost / cost(always top).
+ */
+savings_vs_top: number, 
+/**
+ * The share of tasks sent to each tier.
+ */
+tier_share: Array<number>, };
+
+export type TaskPage = { dataset: string, 
+/**
+ * Tasks matching the query, before paging.
+ */
+total: number, offset: number, tasks: Array<TaskRow>, };
+
+/**
+ * A task as a list row shows it (the full task comes from [`get_task`]).
+ */
+export type TaskRow = { task_id: string, prompt: string, entry_point: string, asserts: number, };
+
+/**
+ * A task as the CLI's `--json` and the UI show it: the entry point flattened to `entry_point` (the function
+ * name), `signature` and `arity`, and the dataset it belongs to.
+ */
+export type TaskView = { dataset: string, task_id: string, prompt: string, reference: string | null, setup: string, asserts: Array<string>, challenge_asserts: Array<string>, entry_point: string, signature: string, arity: number, };
+
+/**
+ * A tier's fields; None keeps the current value.
+ */
+export type TierFields = { provider?: string | null, model?: string | null, 
+/**
+ * US dollars per 1K input tokens.
+ */
+price_in?: number | null, 
+/**
+ * US dollars per 1K output tokens.
+ */
+price_out?: number | null, 
+/**
+ * The paper's unit cost of one call.
+ */
+units?: number | null, };
+
+export type TierRow = { name: string, position: number, provider: string, model: string, input_per_1k: number, output_per_1k: number, paper_units: number, };
+
+/**
+ * A tier's results in a run.
+ */
+export type TierStats = { tier: string, passes: number, trials: number, pass_rate: number, };
+
+/**
+ * One tier as a decision shows it.
+ */
+export type TierStatus = { tier: string, model: string, 
+/**
+ * The expected pass rate, when the classifier carries per-level pass rates.
+ */
+expected: number | null, available: boolean, note: string, };
+
+/**
+ * The tiers, the providers and the cost mode.
+ */
+export type TierTable = { cost_mode: CostMode, tiers: Array<TierRow>, providers: Array<ProviderRow>, };
+
+export type Totals = { answers: number, cost_usd: number, saved_usd: number, };
+
+/**
+ * Progress of a training run.
+ */
+export type TrainEvent = { "kind": "round", round: string, index: number, total: number, } | { "kind": "epoch", round: string, epoch: EpochReport, } | { "kind": "job", round: string, update: JobUpdate, };
+
+/**
+ * What to train: the CLI's flags and the Fine-tune tab's form alike.
+ */
+export type TrainRequest = { 
+/**
+ * A label run, or `personal` (the chat answers marked as working or failing).
+ */
+labels: string, 
+/**
+ * zero-shot, tfidf, head, finetune or openai.
+ */
+method: string, 
+/**
+ * Cross-validation folds [default: 5; 0 for openai, where each fold is a paid job].
+ */
+folds?: number | null, seed: number, epochs?: number | null, learning_rate?: number | null, weight_decay?: number | null, train_token_table: boolean, 
+/**
+ * zero-shot: the tier that rates [default: mid].
+ */
+tier?: string | null, 
+/**
+ * openai: the base model [default: gpt-4o-mini-2024-07-18].
+ */
+base_model?: string | null, 
+/**
+ * openai: the provider whose endpoint and key to use [default: openai].
+ */
+provider?: string | null, 
+/**
+ * Fail unless the labels come from this rule.
+ */
+rule?: string | null, name?: string | null, activate: boolean, };
+
+/**
+ * A stored trial for the drill-down view.
+ */
+export type TrialView = { tier: string, trial: number, verdict: string, verdict_json: JsonValue, answer: string, code: string, cost_usd: number, };
+
+export type Usage = { prompt_tokens: number, completion_tokens: number, };
