@@ -270,6 +270,42 @@ fn verify_of_recorded_answers_counts_passes_per_model() {
     assert_eq!((models[0]["passed"].as_u64(), models[0]["total"].as_u64()), (Some(1), Some(1)));
     assert_eq!((models[1]["passed"].as_u64(), models[1]["total"].as_u64()), (Some(0), Some(2)));
     assert_eq!(out["answers"].as_array().unwrap().len(), 3);
+    // Each verdict says what of the answer ran.
+    let first = &out["answers"][0];
+    assert_eq!(first["extraction"]["candidate"], "the fenced block", "{first}");
+    assert_eq!(first["extraction"]["kept"][0], "def similar_elements(a, b):", "{first}");
+    assert!(first["code"].as_str().unwrap().starts_with("def similar_elements"), "{first}");
+}
+
+/// The shapes the earlier extractor ran the wrong part of: code first, then the fence the prompt had opened,
+/// then prose (Llama 3 instruct answers); and a definition repeated until the token limit (SmolLM2).
+#[test]
+fn verify_runs_the_code_a_model_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    ok_json(&cn(dir.path(), &["dataset", "import", mbpp().to_str().unwrap(), "--json"]));
+    // Its explanation has a line that reads like code, so only the part before the fence parses.
+    let llama = "def similar_elements(test_tup1, test_tup2):\n    return tuple(sorted(set(test_tup1) & set(test_tup2)))\n```\n\nset(test_tup1) & set(test_tup2) keeps the shared elements, and sorted() orders them.\n\n```python\nprint(similar_elements((3, 4), (4, 5)))\n```";
+    let body = "def similar_elements(a, b):\n    return tuple(sorted(set(a) & set(b)))\n";
+    let repeated = format!("```python\n{}def similar_elements(a, b):\n    return tuple(sorted(", body.repeat(8));
+    let answers = write(
+        dir.path(),
+        "answers.jsonl",
+        &[
+            serde_json::json!({"task_id": 2, "model": "llama", "trial": 0, "output": llama}).to_string(),
+            serde_json::json!({"task_id": 2, "model": "smol", "trial": 0, "output": repeated}).to_string(),
+        ]
+        .join("\n"),
+    );
+    let out =
+        ok_json(&cn(dir.path(), &["verify", "--answers", answers.to_str().unwrap(), "--dataset", "mbpp", "--json"]));
+    let a = out["answers"].as_array().unwrap();
+    assert_eq!(a[0]["verdict"], "passed", "{}", a[0]);
+    assert_eq!(a[0]["extraction"]["candidate"], "code before the first fence", "{}", a[0]);
+    assert_eq!(a[1]["verdict"], "passed", "{}", a[1]);
+    let dropped: Vec<&str> =
+        a[1]["extraction"]["dropped"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    assert_eq!(dropped.iter().filter(|d| d.contains("repeated definition")).count(), 7, "{dropped:?}");
+    assert!(dropped.iter().any(|d| d.contains("cut off at the end")), "{dropped:?}");
 }
 
 #[test]

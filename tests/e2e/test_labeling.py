@@ -53,3 +53,9 @@ def test_a_replayed_label_run_from_the_labeling_tab(driver):
     verdicts = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#label-trials .trial-verdict"), what="task 2's trials")
     assert len(verdicts) == 3, [v.text for v in verdicts]
     assert all(v.text in {"passed", "failed", "error", "timed_out", "memory_exceeded", "output_limit"} for v in verdicts)
+    # Beside each raw answer: which reading of it ran, and what was dropped from it.
+    first = driver.find_elements(By.CSS_SELECTOR, "#label-trials details.trial")[0]
+    first.find_element(By.TAG_NAME, "summary").click()
+    candidate = wait(driver, lambda d: [e for e in first.find_elements(By.CSS_SELECTOR, ".extraction-candidate") if e.text], what="the extraction")[0]
+    assert candidate.text.startswith("from "), candidate.text
+    assert first.find_element(By.CSS_SELECTOR, ".trial-answer").text.strip(), "the raw answer is shown"

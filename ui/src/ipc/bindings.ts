@@ -200,6 +200,24 @@ export type Evaluation = { report: EvalReport, svg: string, markdown: string, };
 
 export type ExportFormat = "markdown" | "json";
 
+/**
+ * What was run of an answer: shown beside the raw answer in `verify --json`, stored with each trial, and
+ * shown in the Labeling tab.
+ */
+export type Extraction = { 
+/**
+ * The reading of the answer that was chosen, e.g. "fenced block 2 of 3", "code before the first fence".
+ */
+candidate: string, 
+/**
+ * The top-level statements kept, as their first line (`def heap_sort(iterable):`, `import heapq`).
+ */
+kept: Array<string>, 
+/**
+ * What was dropped from the chosen reading, each with why (`print(f(3)) — an example print`).
+ */
+dropped: Array<string>, };
+
 export type FinishReason = "stop" | "length" | "cancelled" | { "other": string };
 
 /**
@@ -551,6 +569,10 @@ rule?: string | null, name?: string | null, activate: boolean, };
 /**
  * A stored trial for the drill-down view.
  */
-export type TrialView = { tier: string, trial: number, verdict: string, verdict_json: JsonValue, answer: string, code: string, cost_usd: number, };
+export type TrialView = { tier: string, trial: number, verdict: string, verdict_json: JsonValue, answer: string, code: string, 
+/**
+ * Which reading of the answer was run (None for trials stored before it was recorded).
+ */
+extraction: Extraction | null, cost_usd: number, };
 
 export type Usage = { prompt_tokens: number, completion_tokens: number, };

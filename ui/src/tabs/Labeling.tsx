@@ -253,12 +253,30 @@ function RunView({ run, onError }: { run: RunSummary; onError: (e: AppError) => 
               <summary>
                 {t.tier} · trial {t.trial} · <span className="trial-verdict">{t.verdict}</span>
               </summary>
-              <h4>Answer</h4>
-              <pre className="trial-answer">{t.answer || "(empty answer)"}</pre>
-              <h4>Extracted code</h4>
-              <pre>
-                <code>{t.code || "(no code)"}</code>
-              </pre>
+              <div className="trial-columns">
+                <div>
+                  <h4>Answer</h4>
+                  <pre className="trial-answer">{t.answer || "(empty answer)"}</pre>
+                </div>
+                <div>
+                  <h4>What ran</h4>
+                  {t.extraction && (
+                    <div className="trial-extraction small">
+                      <div className="extraction-candidate">from {t.extraction.candidate}</div>
+                      {t.extraction.dropped.length > 0 && (
+                        <ul className="extraction-dropped">
+                          {t.extraction.dropped.map((d, i) => (
+                            <li key={i}>dropped: {d}</li>
+                          ))}
+                        </ul>
+                      )}
+                    </div>
+                  )}
+                  <pre className="trial-code">
+                    <code>{t.code || "(no code)"}</code>
+                  </pre>
+                </div>
+              </div>
               <h4>Verdict</h4>
               <pre className="small">{JSON.stringify(t.verdict_json, null, 1)}</pre>
             </details>

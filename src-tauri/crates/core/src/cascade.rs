@@ -6,7 +6,7 @@
 use complexitynet_engine::dataset::{self, derive_entry_point};
 use complexitynet_engine::tiers::table::{self, TierRow};
 use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Request, Usage};
-use complexitynet_engine::verify::extract::extract_code;
+use complexitynet_engine::verify::extract::{extract_for_tests, Extraction};
 use complexitynet_engine::verify::{Check, Limits, Verdict, Verifier};
 use complexitynet_engine::ErrorCode;
 use serde::Serialize;
@@ -45,7 +45,9 @@ pub struct Step {
     pub cost_usd: f64,
     pub usage: Usage,
     pub answer: String,
+    /// The code that ran, and which reading of the answer it came from.
     pub code: String,
+    pub extraction: Extraction,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -153,10 +155,11 @@ impl App {
                 return Ok(None);
             }
         };
+        // The answer is code: a local model stops once its code block closes.
         let request = Request {
             model: tier.model.clone(),
             messages: messages.to_vec(),
-            params: params.clone(),
+            params: GenParams { code_answer: true, ..params.clone() },
             stream: false,
             price: tier.price(),
         };
@@ -170,7 +173,10 @@ impl App {
                 return Ok(None);
             }
         };
-        let code = extract_code(&completion.text, tests.entry_point.as_deref()).code;
+        let needed: Vec<&str> =
+            std::iter::once(tests.setup.as_str()).chain(tests.asserts.iter().map(String::as_str)).collect();
+        let extracted = extract_for_tests(&completion.text, tests.entry_point.as_deref(), &needed);
+        let code = extracted.code;
         let check = Check {
             code: code.clone(),
             setup: tests.setup.clone(),
@@ -189,6 +195,7 @@ impl App {
             usage: completion.usage,
             answer: completion.text,
             code,
+            extraction: extracted.extraction,
         }))
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use complexitynet_engine::dataset::{self, Task};
-use complexitynet_engine::verify::extract::extract_code;
+use complexitynet_engine::verify::extract::{extract_for_tests, Extraction};
 use complexitynet_engine::verify::{self, Check, Limits, Outcome, Verdict};
 use complexitynet_engine::ErrorCode;
 use serde::Serialize;
@@ -35,7 +35,7 @@ pub struct ReferenceReport {
     pub checks_per_second: f64,
 }
 
-/// A recorded answer's verdict.
+/// A recorded answer's verdict, with what of the answer was run.
 #[derive(Debug, Clone, Serialize)]
 pub struct AnswerVerdict {
     pub task_id: String,
@@ -43,6 +43,9 @@ pub struct AnswerVerdict {
     pub trial: u32,
     #[serde(flatten)]
     pub verdict: Verdict,
+    pub extraction: Extraction,
+    /// The code that ran.
+    pub code: String,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -152,16 +155,21 @@ impl App {
         let by_id: HashMap<&str, &Task> = tasks.iter().map(|t| (t.task_id.as_str(), t)).collect();
         let (known, unknown): (Vec<_>, Vec<_>) =
             answers.into_iter().partition(|a| by_id.contains_key(a.task_id.as_str()));
-        let checks: Vec<Check> = known
+        let extracted: Vec<_> = known
             .iter()
             .map(|a| {
                 let t = by_id[a.task_id.as_str()];
-                Check {
-                    code: extract_code(&a.output, Some(&t.entry_point.name)).code,
-                    setup: t.setup.clone(),
-                    asserts: t.asserts.clone(),
-                    limits,
-                }
+                let tests: Vec<&str> =
+                    std::iter::once(t.setup.as_str()).chain(t.asserts.iter().map(String::as_str)).collect();
+                extract_for_tests(&a.output, Some(&t.entry_point.name), &tests)
+            })
+            .collect();
+        let checks: Vec<Check> = known
+            .iter()
+            .zip(&extracted)
+            .map(|(a, e)| {
+                let t = by_id[a.task_id.as_str()];
+                Check { code: e.code.clone(), setup: t.setup.clone(), asserts: t.asserts.clone(), limits }
             })
             .collect();
         let started = Instant::now();
@@ -175,14 +183,22 @@ impl App {
         let rows: Vec<AnswerVerdict> = known
             .into_iter()
             .zip(verdicts)
-            .map(|(a, v)| {
+            .zip(extracted)
+            .map(|((a, v), e)| {
                 let m = models
                     .entry(a.model.clone())
                     .or_insert_with(|| ModelStats { model: a.model.clone(), ..Default::default() });
                 m.total += 1;
                 m.passed += usize::from(v.passed());
                 *m.verdicts.entry(v.name()).or_default() += 1;
-                AnswerVerdict { task_id: a.task_id, model: a.model, trial: a.trial, verdict: v }
+                AnswerVerdict {
+                    task_id: a.task_id,
+                    model: a.model,
+                    trial: a.trial,
+                    verdict: v,
+                    extraction: e.extraction,
+                    code: e.code,
+                }
             })
             .collect();
         let models = models

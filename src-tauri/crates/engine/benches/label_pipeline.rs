@@ -9,7 +9,7 @@ use complexitynet_engine::dataset::{self, parse_file, Format};
 use complexitynet_engine::label::run::{self, RunConfig, Tier};
 use complexitynet_engine::label::Rule;
 use complexitynet_engine::store::Store;
-use complexitynet_engine::verify::extract::extract_code;
+use complexitynet_engine::verify::extract::extract_for_tests;
 use complexitynet_engine::verify::sandbox::default_parallelism;
 use complexitynet_engine::verify::{read_answers, Check, Limits, Verifier};
 use std::collections::HashMap;
@@ -40,8 +40,10 @@ fn main() {
         for m in MODELS {
             if let Some(out) = answers.get(&(t.task_id.as_str(), m)) {
                 let t = by_task[t.task_id.as_str()];
+                let tests: Vec<&str> =
+                    std::iter::once(t.setup.as_str()).chain(t.asserts.iter().map(String::as_str)).collect();
                 checks.push(Check {
-                    code: extract_code(out, Some(&t.entry_point.name)).code,
+                    code: extract_for_tests(out, Some(&t.entry_point.name), &tests).code,
                     setup: t.setup.clone(),
                     asserts: t.asserts.clone(),
                     limits,

@@ -170,6 +170,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
     "#,
+    // v7: which reading of an answer each trial ran, and what of it was kept and dropped (JSON; NULL for
+    // trials stored before answers were read this way).
+    r#"
+    ALTER TABLE trials ADD COLUMN extraction TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

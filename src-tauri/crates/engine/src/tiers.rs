@@ -49,11 +49,15 @@ pub struct GenParams {
     pub max_tokens: u32,
     pub stop: Vec<String>,
     pub seed: Option<u64>,
+    /// The answer is code (label runs, the verified cascade): the local tier stops once the code block it
+    /// opened closes, instead of spending the token limit on prose. Cloud tiers end their answers themselves.
+    #[serde(default)]
+    pub code_answer: bool,
 }
 
 impl Default for GenParams {
     fn default() -> Self {
-        GenParams { temperature: 0.0, top_p: None, max_tokens: 512, stop: Vec::new(), seed: None }
+        GenParams { temperature: 0.0, top_p: None, max_tokens: 512, stop: Vec::new(), seed: None, code_answer: false }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use complexitynet_engine::dataset::{parse_file, Format, Task};
 use complexitynet_engine::testing::shared_data;
-use complexitynet_engine::verify::extract::extract_code;
+use complexitynet_engine::verify::extract::extract_for_tests;
 use complexitynet_engine::verify::sandbox::default_parallelism;
 use complexitynet_engine::verify::{read_answers, Check, Limits, Verifier};
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,8 +111,10 @@ fn the_recorded_answers_pass_at_the_independently_measured_rates() {
         .iter()
         .map(|a| {
             let t = by_id[a.task_id.as_str()];
+            let tests: Vec<&str> =
+                std::iter::once(t.setup.as_str()).chain(t.asserts.iter().map(String::as_str)).collect();
             Check {
-                code: extract_code(&a.output, Some(&t.entry_point.name)).code,
+                code: extract_for_tests(&a.output, Some(&t.entry_point.name), &tests).code,
                 setup: t.setup.clone(),
                 asserts: t.asserts.clone(),
                 limits: limits(),

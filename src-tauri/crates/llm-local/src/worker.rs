@@ -117,6 +117,73 @@ fn held_back(text: &str, stops: &[String]) -> usize {
     keep
 }
 
+/// The name a top-level `def NAME(` / `class NAME(` or `class NAME:` line defines, once the line shows it.
+fn defined_name(line: &str) -> Option<&str> {
+    let rest = line
+        .strip_prefix("def ")
+        .or_else(|| line.strip_prefix("async def "))
+        .or_else(|| line.strip_prefix("class "))?;
+    let end = rest.find(['(', ':'])?;
+    let name = rest[..end].trim();
+    (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some(name)
+}
+
+fn fence_indent(line: &str) -> Option<usize> {
+    let t = line.trim_start();
+    let indent = line.len() - t.len();
+    (t.starts_with("```") && indent <= 3).then_some(indent)
+}
+
+/// Where a local answer ends early, as a byte offset to cut the text at:
+/// - any answer, before a top-level definition it already wrote (a small model repeating itself until the
+///   token limit: the first copy is the answer, the rest is noise that a truncated last copy turns into a
+///   syntax error);
+/// - a code answer (`code_answer`), right after the fence that closes its code block — the block it opened, or,
+///   when it started with code, the one the prompt opened.
+fn early_end(text: &str, code_answer: bool) -> Option<usize> {
+    let mut names: Vec<&str> = Vec::new();
+    let (mut open, mut seen_code, mut pos) = (false, false, 0);
+    for line in text.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        let l = line.trim_end_matches(['\n', '\r']);
+        if let Some(indent) = fence_indent(l) {
+            if code_answer {
+                let tag = l.trim_start()[3..].trim();
+                if open || (tag.is_empty() && seen_code && line.ends_with('\n')) {
+                    return Some(start + indent + 3);
+                }
+                open = open || line.ends_with('\n') || !tag.is_empty();
+            }
+            continue;
+        }
+        if let Some(name) = defined_name(l) {
+            if names.contains(&name) {
+                return Some(start);
+            }
+            names.push(name);
+        }
+        seen_code |= l.starts_with([' ', '\t'])
+            || ["def ", "class ", "import ", "from ", "async def "].iter().any(|p| l.starts_with(p));
+    }
+    None
+}
+
+/// How much of the text's end is not yet decided by [`early_end`]: a last line that may still become a fence or
+/// the repeat of a definition is held back, so nothing is shown that the cut would take back.
+fn undecided_tail(text: &str) -> usize {
+    let last = &text[text.rfind('\n').map(|i| i + 1).unwrap_or(0)..];
+    let t = last.trim_start();
+    let maybe = ["```", "def ", "class ", "async def "].iter().any(|p| p.starts_with(t) || t.starts_with("```"))
+        || ((t.starts_with("def ") || t.starts_with("class ") || t.starts_with("async def "))
+            && !t.contains(['(', ':']));
+    if maybe {
+        last.len()
+    } else {
+        0
+    }
+}
+
 fn generate(
     model: &LlamaModel,
     ctx: &mut LlamaContext,
@@ -207,7 +274,16 @@ fn generate(
             emitted = at;
             break FinishReason::Stop;
         }
-        let safe = text.len() - held_back(&text[emitted..], &p.stop);
+        if let Some(at) = early_end(&text, p.code_answer).filter(|&at| at >= emitted) {
+            if at > emitted {
+                let _ = job.events.send(Event::Piece(text[emitted..at].to_owned()));
+            }
+            text.truncate(at);
+            emitted = at;
+            break FinishReason::Stop;
+        }
+        let hold = held_back(&text[emitted..], &p.stop).max(undecided_tail(&text[emitted..]));
+        let safe = text.len() - hold;
         if safe > emitted {
             if job.events.send(Event::Piece(text[emitted..safe].to_owned())).is_err() {
                 break FinishReason::Cancelled; // the caller went away
@@ -229,7 +305,36 @@ fn generate(
 
 #[cfg(test)]
 mod tests {
-    use super::held_back;
+    use super::{early_end, held_back, undecided_tail};
+
+    #[test]
+    fn a_code_answer_ends_when_its_block_closes_or_a_definition_repeats() {
+        let add = "def add(a, b):\n    return a + b\n";
+        // The block the answer opened closes: cut right after the closing fence.
+        let t = format!("Sure!\n```python\n{add}```\nThis adds two numbers.");
+        assert_eq!(early_end(&t, true), Some(t.find("```\nThis").unwrap() + 3));
+        assert_eq!(early_end(&t, false), None, "prose after code is fine in a chat answer");
+        // Code first, then the fence the prompt had opened.
+        let t = format!("{add}```\n\nExplanation");
+        assert_eq!(early_end(&t, true), Some(add.len() + 3));
+        // An opening fence still being written is not a close.
+        assert_eq!(early_end("```py", true), None);
+        assert_eq!(early_end(&format!("```python\n{add}"), true), None);
+        // The same definition again: cut before it, in any answer.
+        let t = format!("```python\n{add}\n{add}\n{}", &add[..10]);
+        assert_eq!(early_end(&t, false), Some(format!("```python\n{add}\n").len()));
+        assert_eq!(early_end(&format!("{add}def sub(a, b):\n    return a - b\n"), false), None, "a new definition");
+    }
+
+    #[test]
+    fn a_line_that_may_become_a_fence_or_a_repeat_is_held_back() {
+        assert_eq!(undecided_tail("x = 1\n`"), 1);
+        assert_eq!(undecided_tail("x = 1\nde"), 2);
+        assert_eq!(undecided_tail("x = 1\ndef ad"), 6);
+        assert_eq!(undecided_tail("x = 1\ndef add("), 0, "the name is known");
+        assert_eq!(undecided_tail("x = 1\n    return"), 0);
+        assert_eq!(undecided_tail("x = 1\n"), 0);
+    }
 
     #[test]
     fn a_possible_stop_string_start_is_held_back() {

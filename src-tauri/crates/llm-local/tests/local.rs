@@ -67,7 +67,7 @@ fn temperature_zero_is_greedy_and_deterministic() {
     // With temperature and a seed, the same seed gives the same answer too.
     let sampled = request(
         "List three colours.",
-        GenParams { temperature: 1.0, top_p: Some(0.9), seed: Some(42), max_tokens: 24, stop: vec![] },
+        GenParams { temperature: 1.0, top_p: Some(0.9), seed: Some(42), max_tokens: 24, ..GenParams::default() },
     );
     let (c, _) = run(&p, &sampled);
     let (d, _) = run(&p, &sampled);
@@ -178,4 +178,26 @@ fn a_request_sees_nothing_of_the_one_before() {
     let fresh = LocalProvider::new(smol(2048));
     let (alone, _) = run(&fresh, &request("Name a fruit.", greedy(16)));
     assert_eq!(after.unwrap().text, alone.unwrap().text);
+}
+
+/// A code answer from the real model ends when its code: what streamed is the stored text, it holds at most
+/// one closed code block with nothing after its closing fence, and no top-level definition twice (SmolLM2 left
+/// alone repeats `def add` until the token limit).
+#[test]
+fn a_code_answer_stops_at_the_end_of_its_code() {
+    let p = LocalProvider::new(smol(2048));
+    let params = GenParams { code_answer: true, ..greedy(400) };
+    let (out, pieces) = run(&p, &request("Write a Python function add(a, b) that returns a + b. Only code.", params));
+    let c = out.unwrap();
+    assert_eq!(pieces.concat(), c.text, "nothing shown that the cut took back");
+    let fences = c.text.lines().filter(|l| l.trim_start().starts_with("```")).count();
+    assert!(fences <= 2, "{:?}", c.text);
+    if fences == 2 {
+        assert!(c.text.trim_end().ends_with("```"), "nothing after the closing fence: {:?}", c.text);
+        assert_eq!(c.finish_reason, FinishReason::Stop);
+    }
+    let defs: Vec<&str> = c.text.lines().filter(|l| l.starts_with("def ")).collect();
+    let unique: std::collections::HashSet<&&str> = defs.iter().collect();
+    assert_eq!(defs.len(), unique.len(), "a definition repeated: {:?}", c.text);
+    assert!(c.usage.completion_tokens < 400, "it stopped before the token limit: {:?}", c.text);
 }

@@ -17,7 +17,7 @@ use super::{Label, Rule};
 use crate::dataset::Task;
 use crate::store::{Store, StoreError};
 use crate::tiers::{CancellationToken, GenParams, Message, Price, Provider, Request};
-use crate::verify::extract::extract_code;
+use crate::verify::extract::{extract_for_tests, Extraction};
 use crate::verify::{Answer, Check, Limits, Verifier};
 
 const CLOUD_SYSTEM: &str = include_str!("../../../../../resources/prompts/cloud-system.txt");
@@ -212,6 +212,8 @@ pub struct TrialRecord {
     pub prompt: String,
     pub answer: String,
     pub code: String,
+    /// Which reading of the answer was run, and what was kept and dropped.
+    pub extraction: Extraction,
     pub verdict: String,
     pub verdict_json: String,
     pub passed: bool,
@@ -234,8 +236,8 @@ fn insert_trial(conn: &rusqlite::Connection, run_id: i64, t: &TrialRecord) -> Re
     conn.execute(
         "INSERT OR IGNORE INTO trials(run_id, task_id, tier_index, trial, tier, model, prompt, answer, code, verdict,
              verdict_json, passed, asserts_passed, asserts_total, prompt_tokens, completion_tokens, latency_ms,
-             cost_usd, started_ms, finished_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+             cost_usd, started_ms, finished_ms, extraction)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
         params![
             run_id,
             t.task_id,
@@ -256,7 +258,8 @@ fn insert_trial(conn: &rusqlite::Connection, run_id: i64, t: &TrialRecord) -> Re
             t.latency_ms,
             t.cost_usd,
             t.started_ms,
-            t.finished_ms
+            t.finished_ms,
+            serde_json::to_string(&t.extraction).unwrap_or_default()
         ],
     )?;
     Ok(())
@@ -459,6 +462,7 @@ pub async fn execute_cancellable(
                                     temperature: cfg2.temperature,
                                     max_tokens: cfg2.max_tokens,
                                     seed: Some(cfg2.seed.wrapping_add(trial as u64)),
+                                    code_answer: true,
                                     ..GenParams::default()
                                 },
                                 stream: false,
@@ -477,7 +481,10 @@ pub async fn execute_cancellable(
                             }
                         }
                     };
-                    let code = extract_code(&answer, Some(&task.entry_point.name)).code;
+                    let tests: Vec<&str> =
+                        std::iter::once(task.setup.as_str()).chain(task.asserts.iter().map(String::as_str)).collect();
+                    let extracted = extract_for_tests(&answer, Some(&task.entry_point.name), &tests);
+                    let code = extracted.code;
                     let check = Check { code: code.clone(), setup: task.setup.clone(), asserts: task.asserts.clone(), limits };
                     let record = TrialRecord {
                         task_id: task.task_id.clone(),
@@ -488,6 +495,7 @@ pub async fn execute_cancellable(
                         prompt: prompt_text,
                         answer,
                         code,
+                        extraction: extracted.extraction,
                         verdict: String::new(),
                         verdict_json: String::new(),
                         passed: false,
@@ -788,12 +796,14 @@ pub struct TrialView {
     pub verdict_json: serde_json::Value,
     pub answer: String,
     pub code: String,
+    /// Which reading of the answer was run (None for trials stored before it was recorded).
+    pub extraction: Option<Extraction>,
     pub cost_usd: f64,
 }
 
 pub fn trials_of(store: &Store, name: &str, task_id: &str) -> Result<Vec<TrialView>, LabelError> {
     let mut stmt = store.conn().prepare(
-        "SELECT t.tier, t.trial, t.verdict, t.verdict_json, t.answer, t.code, t.cost_usd FROM trials t
+        "SELECT t.tier, t.trial, t.verdict, t.verdict_json, t.answer, t.code, t.cost_usd, t.extraction FROM trials t
          JOIN label_runs r ON r.id = t.run_id WHERE r.name = ?1 AND t.task_id = ?2 ORDER BY t.tier_index, t.trial",
     )?;
     let rows = stmt.query_map(params![name, task_id], |r| {
@@ -805,6 +815,7 @@ pub fn trials_of(store: &Store, name: &str, task_id: &str) -> Result<Vec<TrialVi
             answer: r.get(4)?,
             code: r.get(5)?,
             cost_usd: r.get(6)?,
+            extraction: r.get::<_, Option<String>>(7)?.and_then(|e| serde_json::from_str(&e).ok()),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
