@@ -96,13 +96,6 @@ impl Ctx {
             out(&text());
         }
     }
-
-    /// Progress and notes for a person, on stderr (never in `--json`'s document).
-    pub fn note(&self, s: &str) {
-        if !self.json {
-            eprintln!("{s}");
-        }
-    }
 }
 
 /// Writes to stdout. A reader that went away (`| head`) ends the command quietly with success, as command-line

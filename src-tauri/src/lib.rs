@@ -69,6 +69,7 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
             commands::server::server_stop,
             commands::server::route_policy_get,
             commands::server::route_policy_set,
+            commands::server::dial_curve,
         ])
 }
 

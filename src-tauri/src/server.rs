@@ -1,8 +1,11 @@
 //! The local OpenAI-compatible server (`complexitynet serve`, and the Settings switch): the OpenAI wire format
 //! translated to and from the core's `ask`. Model `auto` is routed (and falls through to the next tier like the
 //! chat); a tier name calls that tier. The chosen tier and level come back in a `complexitynet` field and in
-//! `x-complexitynet-*` headers. Errors are OpenAI-style JSON with the matching status; a bad field is a 400
-//! naming it. A client that disconnects mid-stream cancels the generation.
+//! `x-complexitynet-*` headers. A request may carry a `complexitynet` object: `tests` (a list of `assert`
+//! statements the answer must pass: the verified cascade answers, as it does for a prompt with its own asserts),
+//! `max_tier` (the highest tier to use) and `verify` (false: ignore the prompt's own tests). Errors are
+//! OpenAI-style JSON with the matching status; a bad field is a 400 naming it. A client that disconnects
+//! mid-stream cancels the generation.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -18,10 +21,12 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use complexitynet_core::ask::{AskEvent, AskOutcome, AskRequest};
+use complexitynet_core::cascade::Tests;
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::{App, AppError};
 use complexitynet_engine::route::Decision;
 use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Role};
+use complexitynet_engine::verify::extract::is_valid_python;
 use complexitynet_engine::ErrorCode;
 
 /// Requests larger than this are refused with 413 (a chat request is kilobytes).
@@ -130,6 +135,60 @@ struct Parsed {
     messages: Vec<Message>,
     params: GenParams,
     stream: bool,
+    /// From the `complexitynet` object.
+    tests: Option<Tests>,
+    max_tier: Option<String>,
+    verify: bool,
+}
+
+/// The `complexitynet` object: tests, the highest tier, whether to verify the prompt's own tests.
+fn parse_extension(v: &Value) -> Result<(Option<Tests>, Option<String>, bool), BadField> {
+    let ext = match v.get("complexitynet") {
+        None | Some(Value::Null) => return Ok((None, None, true)),
+        Some(Value::Object(o)) => o,
+        Some(_) => return Err(bad_field("complexitynet", "complexitynet must be an object".into())),
+    };
+    if let Some(k) = ext.keys().find(|k| !["tests", "max_tier", "verify"].contains(&k.as_str())) {
+        return Err(bad_field("complexitynet", format!("complexitynet.{k} is not a field (tests, max_tier, verify)")));
+    }
+    let tests = match ext.get("tests") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(list)) => {
+            let mut asserts = Vec::new();
+            for (i, t) in list.iter().enumerate() {
+                match t.as_str().map(str::trim) {
+                    Some(a) if a.starts_with("assert ") && is_valid_python(a) => asserts.push(a.to_owned()),
+                    _ => {
+                        return Err(bad_field(
+                            "complexitynet.tests",
+                            format!("complexitynet.tests[{i}] must be one Python assert statement, got {t}"),
+                        ))
+                    }
+                }
+            }
+            if asserts.is_empty() {
+                return Err(bad_field("complexitynet.tests", "complexitynet.tests must not be empty".into()));
+            }
+            Tests::from_asserts(asserts)
+        }
+        Some(x) => {
+            return Err(bad_field(
+                "complexitynet.tests",
+                format!("complexitynet.tests must be a list of strings, got {x}"),
+            ))
+        }
+    };
+    let max_tier = match ext.get("max_tier") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => Some(t.clone()),
+        Some(x) => return Err(bad_field("complexitynet.max_tier", format!("max_tier must be a tier name, got {x}"))),
+    };
+    let verify = match ext.get("verify") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(x) => return Err(bad_field("complexitynet.verify", format!("verify must be true or false, got {x}"))),
+    };
+    Ok((tests, max_tier, verify))
 }
 
 fn parse_messages(v: &Value) -> Result<Vec<Message>, BadField> {
@@ -218,7 +277,8 @@ fn parse(v: &Value) -> Result<Parsed, BadField> {
         }
         Some(x) => return Err(bad_field("stop", format!("stop must be a string or up to 4 strings, got {x}"))),
     }
-    Ok(Parsed { model, messages, params, stream })
+    let (tests, max_tier, verify) = parse_extension(v)?;
+    Ok(Parsed { model, messages, params, stream, tests, max_tier, verify })
 }
 
 /// Cancels its token when dropped: held by a response stream, so a client that goes away stops the model.
@@ -241,8 +301,8 @@ fn finish(o: &AskOutcome) -> &'static str {
 fn info(tier: &str, model: &str, route: Option<&Decision>, outcome: Option<&AskOutcome>) -> Value {
     json!({"tier": tier, "model": model, "level": route.map(|d| d.level),
         "probabilities": route.map(|d| d.probabilities.clone()), "reason": route.map(|d| d.reason.clone()),
-        "cost_usd": outcome.map(|o| o.completion.cost_usd), "saved_usd": outcome.map(|o| o.saved_usd),
-        "attempts": outcome.map(|o| o.attempts.clone())})
+        "cost_usd": outcome.map(|o| o.cost_usd), "saved_usd": outcome.map(|o| o.saved_usd),
+        "attempts": outcome.map(|o| o.attempts.clone()), "verification": outcome.map(|o| o.verification.clone())})
 }
 
 fn usage(o: &AskOutcome) -> Value {
@@ -304,7 +364,9 @@ async fn chat(State(s): State<Arc<Served>>, headers_in: HeaderMap, body: Body) -
         fall_through: routed,
         params: p.params,
         stream: p.stream,
-        route: s.config.route.clone(),
+        route: RouteOverrides { max_tier: p.max_tier.clone(), ..s.config.route.clone() },
+        tests: p.tests,
+        verify: p.verify,
     };
     // The generation runs in its own task; its events come through a channel. The response waits for the
     // first piece of text (or the end), so the headers name the tier that actually answers, after any
@@ -330,7 +392,11 @@ async fn chat(State(s): State<Arc<Served>>, headers_in: HeaderMap, body: Body) -
     let first_text;
     loop {
         match rx.recv().await {
-            Some(Msg::Event(AskEvent::Routed { decision })) => route = Some(decision),
+            Some(Msg::Event(AskEvent::Routed { decision })) => {
+                // After a verified cascade the decision names the tier whose answer is returned.
+                (tier, model) = (decision.tier.clone(), decision.model.clone());
+                route = Some(decision)
+            }
             Some(Msg::Event(AskEvent::Started { tier: t, model: m, .. })) => (tier, model) = (t, m),
             Some(Msg::Event(AskEvent::Piece { text })) if p.stream => {
                 first_text = text;

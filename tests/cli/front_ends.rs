@@ -8,9 +8,7 @@ use super::{cn, mbpp, ok_json, stderr};
 use complexitynet_core::App;
 use complexitynet_engine::keys::Keychain;
 use complexitynet_engine::paths::DataDir;
-use complexitynet_engine::testing::{
-    error_reply, openai_json, openai_sse, test_models, with_header, ChatServer, Reply,
-};
+use complexitynet_engine::testing::{error_reply, openai_json, openai_sse, with_header, ChatServer, Reply};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -24,8 +22,6 @@ const ANSWER: &str = "def min_cost(cost, m, n):\n    return 0";
 /// A data dir whose routed tier (every level → top) is rate-limited for an hour, with mid below it answering
 /// and the local tier without a model. `streamed[i]`: whether round i's request streams.
 fn rate_limited_top(dir: &Path, streamed: &[bool]) -> ChatServer {
-    let encoder = test_models().join("all-MiniLM-L6-v2");
-    ok_json(&cn(dir, &["classifier", "fetch-encoder", "--from", encoder.to_str().unwrap(), "--json"]));
     let mut replies: Vec<Reply> = Vec::new();
     for &stream in streamed {
         replies.push(with_header(error_reply(429, "rate_limit_exceeded", "Rate limit reached"), "retry-after", "3600"));
@@ -110,7 +106,7 @@ fn ask_serve_and_the_chat_share_one_fall_through_and_one_calls_log() {
     let on_event =
         move |e: complexitynet_core::ask::AskEvent| seen.lock().unwrap().push(serde_json::to_value(e).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let answer = rt.block_on(app.chat_send(None, PROMPT, None, &on_event)).unwrap();
+    let answer = rt.block_on(app.chat_send(None, PROMPT, None, None, &on_event)).unwrap();
     assert_eq!(answer.tier.as_deref(), Some("mid"));
     let kinds: Vec<String> = events.lock().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect();
     let first_routed = kinds.iter().position(|k| k == "routed").unwrap();
@@ -118,6 +114,89 @@ fn ask_serve_and_the_chat_share_one_fall_through_and_one_calls_log() {
     assert!(first_routed < fell && kinds[fell + 1..].contains(&"routed".to_owned()), "{kinds:?}");
     assert_eq!(calls(&app), [one_round.clone(), one_round.clone(), one_round].concat(), "the chat's calls");
     assert_eq!(upstream.requests().len(), 6, "one refused call to top and one answer from mid, three times");
+}
+
+/// A data dir whose three tiers are served, in request order, by a loopback server.
+fn loopback_tiers(dir: &Path, replies: Vec<Reply>) -> ChatServer {
+    let server = ChatServer::start(replies);
+    let base = format!("{}/v1", server.url());
+    ok_json(&cn(dir, &["providers", "set", "loop", "--kind", "openai", "--base-url", &base, "--json"]));
+    for (t, m) in [("local", "local-model"), ("mid", "mid-model"), ("top", "top-model")] {
+        ok_json(&cn(dir, &["tiers", "set", t, "--provider", "loop", "--model", m, "--json"]));
+    }
+    server
+}
+
+const WRONG: &str = "```python\ndef add(a, b):\n    return a - b\n```";
+const RIGHT: &str = "```python\ndef add(a, b):\n    return a + b\n```";
+
+#[test]
+fn ask_serve_and_the_chat_take_the_verified_cascade_when_tests_are_present() {
+    let dir = tempfile::tempdir().unwrap();
+    // In request order: the CLI, the server twice, the capped request (local only), the chat.
+    let (w, r) = (|| openai_json(WRONG, 20, 10), || openai_json(RIGHT, 20, 10));
+    let replies = vec![w(), r(), w(), r(), w(), r(), w(), w(), r()];
+    let upstream = loopback_tiers(dir.path(), replies);
+    let app = App::open(DataDir::at(dir.path()), Arc::new(Keychain::open()));
+    let steps = |v: &Value| -> Vec<(String, bool)> {
+        v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["tier"].as_str().unwrap().into(), s["passed"] == true))
+            .collect()
+    };
+    let climbed = vec![("local".to_owned(), false), ("mid".to_owned(), true)];
+
+    // 1. The CLI: the prompt's own assert.
+    let out = ok_json(&cn(dir.path(), &["ask", "Write add(a, b).\nassert add(1, 2) == 3", "--json"]));
+    assert_eq!(steps(&out["verification"]), climbed, "{out}");
+    assert_eq!(out["tier"], "mid");
+
+    // 2. The server: tests in the request's `complexitynet` object, streamed and not; the headers and the
+    // first chunk name the tier whose answer passed.
+    let (mut server, url) = serve(dir.path(), &[]);
+    let body = json!({"model": "auto", "messages": [{"role": "user", "content": "Write add(a, b)."}],
+        "complexitynet": {"tests": ["assert add(1, 2) == 3", "assert add(0, 0) == 0"]}});
+    let (status, r) = post(&url, &body);
+    assert_eq!(status, 200, "{r}");
+    let info = &r["complexitynet"];
+    assert_eq!((info["tier"].as_str(), info["verification"]["passed"].as_bool()), (Some("mid"), Some(true)), "{r}");
+    assert_eq!(steps(&info["verification"]), climbed);
+    assert_eq!(info["verification"]["tests"], 2);
+    assert!(r["choices"][0]["message"]["content"].as_str().unwrap().contains("a + b"));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (tier_header, text) = rt.block_on(async {
+        let mut b = body.clone();
+        b["stream"] = json!(true);
+        let resp = reqwest::Client::new().post(format!("{url}/chat/completions")).json(&b).send().await.unwrap();
+        let h = resp.headers()["x-complexitynet-tier"].to_str().unwrap().to_owned();
+        (h, resp.text().await.unwrap())
+    });
+    assert_eq!(tier_header, "mid");
+    assert!(
+        text.contains("a + b") && text.contains("\"verification\"") && text.ends_with("data: [DONE]\n\n"),
+        "{text}"
+    );
+    // Capped at the local tier: the failing answer comes back marked, claiming no savings.
+    let capped = json!({"model": "auto", "messages": [{"role": "user", "content": "Write add(a, b).\nassert add(1, 2) == 3"}],
+        "complexitynet": {"max_tier": "local"}});
+    let (status, r) = post(&url, &capped);
+    let _ = server.kill();
+    assert_eq!(status, 200, "{r}");
+    let info = &r["complexitynet"];
+    assert_eq!((info["tier"].as_str(), info["verification"]["passed"].as_bool()), (Some("local"), Some(false)), "{r}");
+    assert_eq!(info["saved_usd"], 0.0);
+
+    // 3. The chat: the steps are stored with the answer, and whether it passed.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let answer =
+        rt.block_on(app.chat_send(None, "Write add(a, b).\nassert add(1, 2) == 3", None, None, &|_| {})).unwrap();
+    assert_eq!((answer.tier.as_deref(), answer.verified), (Some("mid"), Some(true)));
+    assert_eq!(answer.route.as_ref().unwrap()["cascade"].as_array().unwrap().len(), 2);
+    // Every step of every front end is in the one calls log; the skipped replies were never asked for.
+    assert_eq!(app.calls().unwrap().len(), 2 + 2 + 2 + 1 + 2);
+    assert_eq!(upstream.requests().len(), 9);
 }
 
 #[test]
@@ -137,13 +216,25 @@ fn the_server_answers_out_of_range_fields_with_a_400_naming_the_field() {
         (json!({"model": "mid", "messages": msg, "stream": "yes"}), "stream"),
         (json!({"model": 7, "messages": msg}), "model"),
         (json!({"model": "mid", "messages": [{"role": "robot", "content": "x"}]}), "messages"),
+        (json!({"model": "mid", "messages": msg, "complexitynet": []}), "complexitynet"),
+        (json!({"model": "mid", "messages": msg, "complexitynet": {"test": ["assert f() == 1"]}}), "complexitynet"),
+        (
+            json!({"model": "mid", "messages": msg, "complexitynet": {"tests": "assert f() == 1"}}),
+            "complexitynet.tests",
+        ),
+        (json!({"model": "mid", "messages": msg, "complexitynet": {"tests": []}}), "complexitynet.tests"),
+        (json!({"model": "mid", "messages": msg, "complexitynet": {"tests": ["print(1)"]}}), "complexitynet.tests"),
+        (json!({"model": "mid", "messages": msg, "complexitynet": {"tests": ["assert f(("]}}), "complexitynet.tests"),
+        (json!({"model": "mid", "messages": msg, "complexitynet": {"max_tier": 2}}), "complexitynet.max_tier"),
+        (json!({"model": "mid", "messages": msg, "complexitynet": {"verify": "no"}}), "complexitynet.verify"),
     ];
     for (body, field) in cases {
         let (status, err) = post(&url, &body);
         assert_eq!(status, 400, "{body} → {err}");
         assert_eq!(err["error"]["param"], field, "{err}");
         assert_eq!(err["error"]["type"], "invalid_request_error", "{err}");
-        assert!(err["error"]["message"].as_str().unwrap().contains(field), "{err}");
+        let last = field.rsplit('.').next().unwrap();
+        assert!(err["error"]["message"].as_str().unwrap().contains(last), "{err}");
     }
     let _ = server.kill();
 }

@@ -589,6 +589,40 @@ fn a_file_that_is_not_a_model_is_refused() {
 }
 
 #[test]
+fn a_catalog_model_without_a_published_hash_is_pinned_on_its_first_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "qwen2.5-coder-1.5b-instruct.Q4_K_M";
+    let catalog = ok_json(&cn(dir.path(), &["models", "catalog", "--json"]));
+    let entry = catalog.as_array().unwrap().iter().find(|m| m["name"] == name).unwrap().clone();
+    assert_eq!(entry["checksum"], "unpinned", "{entry}");
+    assert!(entry["scores"][0]["source"].as_str().unwrap().contains("arXiv"), "{entry}");
+    let text = String::from_utf8_lossy(&cn(dir.path(), &["models", "catalog"]).stdout).into_owned();
+    assert!(text.contains("HumanEval 70.7%") && text.contains("pinned on the first complete download"), "{text}");
+    // A mirror serving the model file (SmolLM2's bytes stand in for the real weights): the first complete
+    // download pins what it measured.
+    let smol =
+        std::fs::read(complexitynet_engine::testing::test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
+    let mirror = FileServer::start(smol.clone(), Behavior::Serve);
+    let base = mirror.url("/models");
+    let got = ok_json(&cn(dir.path(), &["models", "download", name, "--mirror", &base, "--json"]));
+    assert_eq!(got["bytes"].as_u64(), Some(smol.len() as u64));
+    let catalog = ok_json(&cn(dir.path(), &["models", "catalog", "--json"]));
+    let entry = catalog.as_array().unwrap().iter().find(|m| m["name"] == name).unwrap().clone();
+    assert_eq!((entry["checksum"].as_str(), entry["size"].as_u64()), (Some("pinned"), Some(smol.len() as u64)));
+    // A later download of that name that serves other bytes is refused, and registers nothing new.
+    std::fs::remove_file(dir.path().join(format!("models/{name}.gguf"))).unwrap();
+    let mut other = smol.clone();
+    let last = other.len() - 1;
+    other[last] ^= 0xff;
+    let tampered = FileServer::start(other, Behavior::Serve);
+    let out = cn(dir.path(), &["models", "download", name, "--mirror", &tampered.url("/models"), "--json"]);
+    assert!(!out.status.success());
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(err["error"]["code"], "download_corrupt", "{err}");
+    assert!(!dir.path().join(format!("models/{name}.gguf")).exists());
+}
+
+#[test]
 fn local_runtime_settings_are_stored_and_validated() {
     let dir = tempfile::tempdir().unwrap();
     let out = ok_json(&cn(dir.path(), &["models", "settings", "--gpu-layers", "12", "--ctx", "2048", "--json"]));

@@ -1,10 +1,15 @@
 """End-to-end: a prompt typed in the Chat tab is classified and routed — the level and tier appear before the
 answer — and answered by the real local model (SmolLM2), with tokens, cost and the amount saved against the top
-tier; the conversation is stored and exports as Markdown."""
+tier; the conversation is stored and exports as Markdown. A prompt with asserts is verified in the sandbox, tier by
+tier (the mid tier is a loopback server speaking the OpenAI wire format); an answer that fails its tests is marked
+and claims no savings."""
 
+import http.server
+import json
 import os
 import pathlib
 import subprocess
+import threading
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -15,12 +20,40 @@ DATA = pathlib.Path(os.environ["E2E_DATA_DIR"])
 MODELS = pathlib.Path(os.environ["COMPLEXITYNET_TEST_MODELS"])
 
 
+class Coder(http.server.BaseHTTPRequestHandler):
+    """The mid tier: always answers the same add(a, b), in the OpenAI wire format."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        text = "```python\ndef add(a, b):\n    return a + b\n```"
+        out = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
+                          "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                          "usage": {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+def cli(*args):
+    subprocess.run([APP, "--data-dir", str(DATA), *args], check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def driver():
-    subprocess.run([APP, "--data-dir", str(DATA), "classifier", "fetch-encoder", "--from", str(MODELS / "all-MiniLM-L6-v2")],
-                   check=True, capture_output=True)
+    coder = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Coder)
+    threading.Thread(target=coder.serve_forever, daemon=True).start()
+    cli("providers", "set", "coder", "--kind", "openai", "--base-url", f"http://127.0.0.1:{coder.server_port}/v1")
+    cli("tiers", "set", "mid", "--provider", "coder", "--model", "coder-1")
     with app_window("chat.png") as drv:
         yield drv
+    # The later tests share this data dir: the mid tier goes back to its default.
+    cli("tiers", "set", "mid", "--provider", "openai", "--model", "gpt-3.5-turbo")
+    coder.shutdown()
 
 
 def test_a_typed_prompt_is_routed_and_answered_by_the_local_model(driver):
@@ -63,19 +96,45 @@ def test_the_settings_switch_starts_the_same_server_from_the_app(driver):
     wait(driver, lambda d: not d.find_elements(By.ID, "server-url"), what="the server to stop")
 
 
-def test_a_prompt_with_asserts_is_verified_in_the_sandbox_and_each_step_shown(driver):
+def send(driver, lines, cap=""):
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
     driver.find_element(By.ID, "nav-chat").click()
     driver.find_element(By.ID, "chat-new").click()
     box = wait(driver, lambda d: d.find_elements(By.ID, "chat-input"), what="the chat box")[0]
-    from selenium.webdriver.common.keys import Keys
-    box.send_keys("Write a Python function add(a, b) that returns a + b.")
-    box.send_keys(Keys.SHIFT, Keys.ENTER)  # a new line, not send
-    box.send_keys("assert add(1, 2) == 3")
-    from selenium.webdriver.support.ui import Select
-    Select(driver.find_element(By.ID, "chat-tier")).select_by_value("local")
+    for i, line in enumerate(lines):
+        if i:
+            box.send_keys(Keys.SHIFT, Keys.ENTER)  # a new line, not send
+        box.send_keys(line)
+    Select(driver.find_element(By.ID, "chat-max-tier")).select_by_value(cap)
+    before = len(driver.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-message]"))
     driver.find_element(By.ID, "chat-send").click()
-    answer = wait(driver, lambda d: [m for m in d.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-message]")
-                                     if m.find_elements(By.CSS_SELECTOR, "ol.cascade li")], timeout=120, what="the verified answer")[0]
+    return wait(driver, lambda d: [m for m in d.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-message]")
+                                   if m.find_elements(By.CSS_SELECTOR, "ol.cascade li")][before:] or None,
+                timeout=180, what="the verified answer")[0]
+
+
+def test_a_prompt_with_asserts_climbs_the_tiers_until_an_answer_passes(driver):
+    answer = send(driver, ["Write a Python function add(a, b) that returns a + b.", "assert add(1, 2) == 3"])
+    steps = answer.find_elements(By.CSS_SELECTOR, "ol.cascade li")
+    # The local tier (SmolLM2) answers first; if it fails, mid's answer passes. Either way the kept answer passed.
+    assert steps[0].text.startswith("local"), [s.text for s in steps]
+    assert steps[-1].get_attribute("class") == "passed", [s.text for s in steps]
+    assert answer.get_attribute("data-verified") == "true"
+    meta = answer.find_element(By.CSS_SELECTOR, ".msg-meta").text
+    assert "passed its tests" in meta and "saved $" in meta, meta
+
+
+def test_an_answer_that_fails_its_tests_is_marked_and_claims_no_savings(driver):
+    # No add(a, b) returns 4 for (1, 2): every tier's answer fails, and the chat is capped at mid ("never the top").
+    answer = send(driver, ["Write a Python function add(a, b).", "assert add(1, 2) == 4"], cap="mid")
     steps = [li.text for li in answer.find_elements(By.CSS_SELECTOR, "ol.cascade li")]
-    assert steps[0].startswith("local"), steps
-    assert any("asserts passed" in s or "no answer" in s for s in steps), steps
+    assert [s.split()[0] for s in steps] == ["local", "mid"], steps
+    assert answer.get_attribute("data-verified") == "false"
+    assert "failing" in answer.get_attribute("class")
+    meta = answer.find_element(By.CSS_SELECTOR, ".msg-meta").text
+    assert "failed its tests" in meta and "no savings claimed" in meta and "saved $" not in meta, meta
+    assert "failing answer" in driver.find_element(By.ID, "chat-totals").text
+    driver.find_element(By.XPATH, "//button[text()='Export Markdown']").click()
+    exported = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat-export textarea"), what="the export")[0]
+    assert "FAILED its tests" in exported.get_attribute("value")

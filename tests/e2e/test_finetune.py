@@ -60,16 +60,26 @@ def test_train_compare_activate_and_classify_from_the_finetune_tab(driver):
     assert "by e2e-head" in shown.text and shown.find_element(By.CSS_SELECTOR, ".level").text in {"0", "1", "2"}, shown.text
 
 
-def test_the_evaluate_tab_reports_routing_savings_for_the_trained_classifier(driver):
+def test_the_evaluate_tab_draws_each_policy_against_the_hull_of_the_fixed_tiers(driver):
     driver.find_element(By.ID, "nav-evaluate").click()
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#ev-labels option[value="e2e-ft-labels"]'), what="the label runs")
     Select(driver.find_element(By.ID, "ev-labels")).select_by_value("e2e-ft-labels")
     wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#ev-classifier option[value="e2e-head"]'), what="the classifiers")
     Select(driver.find_element(By.ID, "ev-classifier")).select_by_value("e2e-head")
-    summary = wait(driver, lambda d: [e for e in d.find_elements(By.ID, "ev-summary") if "paper map" in e.text], what="the report")[0]
-    assert "saved" in summary.text and "oracle" in summary.text, summary.text
+    summary = wait(driver, lambda d: [e for e in d.find_elements(By.ID, "ev-summary") if "dial at 10.0%" in e.text], what="the report")[0]
+    assert "saved" in summary.text, summary.text
+    # The plot, inline: the fixed tiers' hull dashed, each policy's curve, the operating point.
+    plot = driver.find_element(By.ID, "ev-plot")
+    hull = plot.find_elements(By.CSS_SELECTOR, "polyline.hull")
+    assert hull and hull[0].get_attribute("stroke-dasharray"), "the hull is drawn dashed"
+    assert plot.find_elements(By.CSS_SELECTOR, "polyline.curve-dial"), "the dial's curve"
+    assert plot.find_elements(By.CSS_SELECTOR, "polyline.curve-threshold"), "the threshold's curve"
+    assert plot.find_elements(By.CSS_SELECTOR, "circle.operating-point")
+    policies = [r.get_attribute("data-policy") for r in driver.find_elements(By.CSS_SELECTOR, "#ev-comparisons tbody tr")]
+    assert policies.count("dial") == 4 and "threshold" in policies and policies.count("paper map") == 1, policies
     names = [r.find_element(By.TAG_NAME, "td").text for r in driver.find_elements(By.CSS_SELECTOR, "#ev-table tbody tr")]
-    assert "oracle" in names and "random tier" in names, names
+    assert any("(always-mid)" in n for n in names) and "oracle" in names and "random tier" in names, names
+    assert any(n.startswith("cascade L1→L2→L3") for n in names), names
+    assert "upper bound" in driver.find_element(By.ID, "ev-caveat").text
     Select(driver.find_element(By.ID, "ev-policy")).select_by_value("threshold")
     wait(driver, lambda d: [e for e in d.find_elements(By.ID, "ev-summary") if "τ=0.50" in e.text], what="the threshold policy")
-    assert driver.find_element(By.ID, "ev-plot").get_attribute("src").startswith("data:image/svg+xml")

@@ -53,6 +53,10 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(out)
             return
         text = "ok " + body["messages"][-1]["content"][-8:]
+        if body["model"] == "coder-wrong":
+            text = "```python\ndef add(a, b):\n    return a - b\n```"
+        elif body["model"] == "coder-right":
+            text = "Here it is:\n```python\ndef add(a, b):\n    return a + b\n```"
         if not body.get("stream"):
             out = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
                               "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
@@ -94,7 +98,6 @@ def server():
     def cli(*args):
         subprocess.run([APP, "--data-dir", data, *args], check=True, capture_output=True)
 
-    cli("classifier", "fetch-encoder", "--from", str(MODELS / "all-MiniLM-L6-v2"))
     cli("models", "add", str(MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"), "--name", "smollm2")
     cli("tiers", "set", "local", "--model", "smollm2")
     cli("providers", "set", "fakecloud", "--kind", "openai", "--base-url", f"http://127.0.0.1:{cloud.server_port}/v1")
@@ -123,7 +126,6 @@ def limited(server):
     def cli(*args):
         subprocess.run([APP, "--data-dir", data, *args], check=True, capture_output=True)
 
-    cli("classifier", "fetch-encoder", "--from", str(MODELS / "all-MiniLM-L6-v2"))
     cli("providers", "set", "fakecloud", "--kind", "openai", "--base-url", f"http://127.0.0.1:{cloud.server_port}/v1")
     cli("tiers", "set", "mid", "--provider", "fakecloud", "--model", "fast")
     cli("tiers", "set", "top", "--provider", "fakecloud", "--model", "limited")
@@ -152,6 +154,55 @@ def test_auto_falls_through_a_rate_limited_tier_like_the_chat(limited):
         model="auto", stream=True, messages=[{"role": "user", "content": "Write a function to add two numbers."}]))
     assert chunks[0].model_extra["complexitynet"]["tier"] == "mid"
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).strip()
+
+
+@pytest.fixture(scope="module")
+def verified(server):
+    """A third server whose local tier answers wrong code and mid right code (both the loopback cloud)."""
+    _, cloud = server
+    data = tempfile.mkdtemp()
+
+    def cli(*args):
+        subprocess.run([APP, "--data-dir", data, *args], check=True, capture_output=True)
+
+    cli("providers", "set", "fakecloud", "--kind", "openai", "--base-url", f"http://127.0.0.1:{cloud.server_port}/v1")
+    cli("tiers", "set", "local", "--provider", "fakecloud", "--model", "coder-wrong")
+    cli("tiers", "set", "mid", "--provider", "fakecloud", "--model", "coder-right")
+    cli("tiers", "set", "top", "--provider", "fakecloud", "--model", "slow")
+    proc = subprocess.Popen([APP, "--data-dir", data, "serve", "--port", "0", "--api-key", KEY],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("listening on http://127.0.0.1:"), line + proc.stderr.read()
+    yield line.split()[2]
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_tests_in_the_request_take_the_verified_cascade(verified):
+    tests = ["assert add(1, 2) == 3", "assert add(-1, 1) == 0"]
+    raw = client(verified).chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "Write add(a, b)."}],
+        extra_body={"complexitynet": {"tests": tests}})
+    assert raw.headers["x-complexitynet-tier"] == "mid", "the tier whose answer passed"
+    r = raw.parse()
+    assert "a + b" in r.choices[0].message.content
+    v = r.model_extra["complexitynet"]["verification"]
+    assert v["passed"] and v["tests"] == 2, v
+    assert [(s["tier"], s["passed"]) for s in v["steps"]] == [("local", False), ("mid", True)], v
+    assert "failed at assert" in v["steps"][0]["verdict"], v
+    # The prompt's own asserts do the same, streamed; "never the top tier" caps the climb.
+    chunks = list(client(verified).chat.completions.create(
+        model="auto", stream=True, messages=[{"role": "user", "content": "Write add(a, b).\nassert add(2, 2) == 4"}],
+        extra_body={"complexitynet": {"max_tier": "mid"}}))
+    assert chunks[0].model_extra["complexitynet"]["tier"] == "mid"
+    assert "a + b" in "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    end = [c.model_extra["complexitynet"] for c in chunks if c.model_extra.get("complexitynet", {}).get("verification")]
+    assert end and end[-1]["verification"]["passed"], chunks[-1]
+    # A bad tests list is a 400 naming the field.
+    with pytest.raises(openai.BadRequestError) as e:
+        client(verified).chat.completions.create(model="auto", messages=[{"role": "user", "content": "x"}],
+                                                 extra_body={"complexitynet": {"tests": ["print(1)"]}})
+    assert e.value.body["param"] == "complexitynet.tests", e.value.body
 
 
 def test_out_of_range_fields_get_a_400_naming_the_field(server):

@@ -1,10 +1,10 @@
-//! `complexitynet ask`: the core's `ask` rendered — the decision and each hand-over on stderr, the answer
-//! streamed to stdout — and `ask --cascade`, the verified cascade, each step on stderr.
+//! `complexitynet ask`: the core's `ask` rendered — the decision, each hand-over and each verified step on
+//! stderr, the answer streamed to stdout. A prompt with tests takes the verified cascade unless --no-verify.
 
 use clap::Args;
 use complexitynet_core::ask::{AskEvent, AskRequest};
-use complexitynet_core::cascade::Tests;
 use complexitynet_core::money::usd;
+use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::AppError;
 use complexitynet_engine::tiers::table::CostMode;
 use complexitynet_engine::tiers::{CancellationToken, GenParams, Message};
@@ -25,12 +25,15 @@ pub struct AskArgs {
     /// A system message
     #[arg(long)]
     pub system: Option<String>,
-    /// Verify the answer against tests (assert lines in the prompt, or --dataset/--task) in the sandbox and
-    /// escalate to the next tier while it fails
+    /// Ask one tier as if the prompt carried no tests (by default, a prompt with `assert` lines or doctest
+    /// examples is answered by the verified cascade: each answer run against them, climbing while it fails)
     #[arg(long)]
-    pub cascade: bool,
-    /// With --cascade: take the tests from this dataset's task
-    #[arg(long, requires = "task")]
+    pub no_verify: bool,
+    /// The highest tier to use (routing and the cascade stay at or below it), e.g. mid for "never the top tier"
+    #[arg(long)]
+    pub max_tier: Option<String>,
+    /// Verify against this dataset task's tests instead of the prompt's own
+    #[arg(long, requires = "task", conflicts_with = "no_verify")]
     pub dataset: Option<String>,
     #[arg(long, requires = "dataset")]
     pub task: Option<String>,
@@ -58,9 +61,10 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
         messages.push(Message::system(s));
     }
     messages.push(Message::user(&args.prompt));
-    if args.cascade {
-        return cascade(&args, messages, params, ctx, &rt, &cancel);
-    }
+    let tests = match (&args.dataset, &args.task) {
+        (Some(ds), Some(task)) => Some(app.task_tests(ds, task)?),
+        _ => None,
+    };
     let req = AskRequest {
         messages,
         tier: args.tier.clone(),
@@ -68,7 +72,9 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
         fall_through: args.tier.is_none(),
         params,
         stream: true,
-        route: Default::default(),
+        route: RouteOverrides { max_tier: args.max_tier.clone(), ..Default::default() },
+        tests,
+        verify: !args.no_verify,
     };
     let json = ctx.json;
     let on_event = move |e: AskEvent| match e {
@@ -78,27 +84,39 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
         AskEvent::FellThrough { from, to, error } => {
             eprintln!("{from} failed ({error}); falling through to {to}")
         }
+        AskEvent::Step { tier, model, verdict, .. } if !json => {
+            if model.is_empty() {
+                eprintln!("[cascade] {tier}: {verdict} → next tier");
+            } else {
+                eprintln!("[cascade] {tier} ({model}): {verdict}");
+            }
+        }
         AskEvent::Piece { text } if !json => super::out(&text),
         _ => {}
     };
     let o = rt.block_on(app.ask(&req, &on_event, &cancel))?;
     let c = &o.completion;
     let cost = match o.cost_mode {
-        CostMode::Usd => usd(c.cost_usd),
+        CostMode::Usd => usd(o.cost_usd),
         CostMode::PaperUnits => format!("{} units", o.cost),
     };
     if ctx.json {
         let doc = json!({
             "tier": o.tier.name, "provider": o.provider, "model": c.model, "text": c.text, "usage": c.usage,
             "usage_estimated": c.usage_estimated, "finish_reason": c.finish_reason, "latency_ms": c.latency_ms,
-            "cost_usd": c.cost_usd, "cost": o.cost, "cost_mode": o.cost_mode, "attempts": c.attempts,
-            "calls": o.attempts, "route": o.route, "saved_usd": o.saved_usd,
+            "cost_usd": o.cost_usd, "cost": o.cost, "cost_mode": o.cost_mode, "attempts": c.attempts,
+            "calls": o.attempts, "route": o.route, "saved_usd": o.saved_usd, "verification": o.verification,
         });
         ctx.emit(&doc, String::new);
     } else {
         super::out("\n");
+        let verified = match &o.verification {
+            Some(v) if v.passed => format!(" · passed its {} test(s)", v.tests),
+            Some(v) => format!(" · FAILED its {} test(s) on every tier tried: no savings claimed", v.tests),
+            None => String::new(),
+        };
         eprintln!(
-            "[{} · {} · {} + {} tokens{} · {cost} · {:.0} ms]",
+            "[{} · {} · {} + {} tokens{} · {cost}{verified} · {:.0} ms]",
             o.tier.name,
             c.model,
             c.usage.prompt_tokens,
@@ -106,49 +124,6 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
             if c.usage_estimated { " (estimated)" } else { "" },
             c.latency_ms
         );
-    }
-    Ok(())
-}
-
-/// `ask --cascade`: from the named tier, or the one the router picks, upwards while the answer fails.
-fn cascade(
-    args: &AskArgs,
-    messages: Vec<Message>,
-    params: GenParams,
-    ctx: &Ctx,
-    rt: &tokio::runtime::Runtime,
-    cancel: &CancellationToken,
-) -> Result<(), AppError> {
-    let app = &ctx.app;
-    let tests = match (&args.dataset, &args.task) {
-        (Some(ds), Some(task)) => app.task_tests(ds, task)?,
-        _ => Tests::from_prompt(&args.prompt).ok_or_else(|| {
-            AppError::invalid("--cascade needs tests: assert lines in the prompt, or --dataset and --task")
-        })?,
-    };
-    let start = match &args.tier {
-        Some(t) => t.clone(),
-        None => {
-            let d = rt.block_on(app.decide(&args.prompt, &Default::default(), &[]))?;
-            ctx.note(&format!("[level {} → {} · {}]", d.level, d.tier, d.reason));
-            d.tier
-        }
-    };
-    let json = ctx.json;
-    let on_event = move |e: AskEvent| {
-        if let (AskEvent::Step { tier, model, verdict, .. }, false) = (e, json) {
-            if model.is_empty() {
-                eprintln!("[cascade] {tier}: {verdict} → next tier");
-            } else {
-                eprintln!("[cascade] {tier} ({model}): {verdict}");
-            }
-        }
-    };
-    let outcome = rt.block_on(app.cascade(&start, &messages, &tests, params, &on_event, cancel))?;
-    ctx.emit(&outcome, || format!("{}\n", outcome.answer.trim_end()));
-    match &outcome.passed_on {
-        Some(t) => ctx.note(&format!("[cascade] passed on {t} · {} in all", usd(outcome.cost_usd))),
-        None => ctx.note(&format!("[cascade] no tier's answer passed the tests · {} in all", usd(outcome.cost_usd))),
     }
     Ok(())
 }

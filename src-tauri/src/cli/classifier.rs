@@ -155,6 +155,19 @@ fn describe(m: &Meta) -> String {
             s.push_str(&format!("    {:>3} {:?}\n", cv.levels[i], row));
         }
     }
+    if !r.tier_metrics.is_empty() {
+        s.push_str("  per-tier pass prediction (held out):\n");
+        for t in &r.tier_metrics {
+            s.push_str(&format!(
+                "    {:<32} passes {:>5.1}%  AUC {:.3}  Brier {:.3}  ECE {:.3}\n",
+                t.tier,
+                100.0 * t.base_rate,
+                t.auc,
+                t.brier,
+                t.ece
+            ));
+        }
+    }
     s
 }
 

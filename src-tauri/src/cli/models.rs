@@ -21,9 +21,13 @@ pub enum ModelsCommand {
     Download {
         /// A catalog name or an https URL
         spec: String,
-        /// Expected SHA-256 (catalog models have theirs)
+        /// Expected SHA-256 (catalog models have theirs, or pin it on their first download)
         #[arg(long)]
         sha256: Option<String>,
+        /// Fetch a catalog model from this base URL instead of its hub (a local mirror): the same file name,
+        /// checked against the same size and SHA-256
+        #[arg(long, value_name = "URL")]
+        mirror: Option<String>,
     },
     /// The downloadable models
     Catalog,
@@ -96,8 +100,36 @@ pub fn run(cmd: ModelsCommand, ctx: &Ctx) -> Result<(), AppError> {
             });
         }
         ModelsCommand::Catalog => {
-            let c = complexitynet_engine::models::catalog();
-            ctx.emit(&c, || c.iter().map(|(k, m)| format!("{k:<40} {:>6} MiB  {}\n", m.size >> 20, m.title)).collect());
+            let c = app.model_catalog()?;
+            ctx.emit(&c, || {
+                c.iter()
+                    .map(|m| {
+                        let size = m.size.map(|s| format!("{:>6} MiB", s >> 20)).unwrap_or_else(|| "     ? MiB".into());
+                        let scores: Vec<String> =
+                            m.scores.iter().map(|s| format!("{} {:.1}%", s.benchmark, 100.0 * s.pass_at_1)).collect();
+                        let check = match m.checksum.as_str() {
+                            "published" => "size + SHA-256 published",
+                            "pinned" => "SHA-256 pinned by its first download",
+                            _ => "no SHA-256 published: pinned on the first complete download",
+                        };
+                        let sources: Vec<&str> = m.scores.iter().map(|s| s.source.as_str()).collect();
+                        let mut sources = sources;
+                        sources.dedup();
+                        format!(
+                            "{:<38} {size}  {}\n    {} · {} · {check}{}\n",
+                            m.name,
+                            m.title,
+                            m.license,
+                            if scores.is_empty() { "no published scores".into() } else { scores.join(", ") },
+                            if sources.is_empty() {
+                                String::new()
+                            } else {
+                                format!("\n    source: {}", sources.join("; "))
+                            }
+                        )
+                    })
+                    .collect()
+            });
         }
         ModelsCommand::Settings { threads, gpu_layers, ctx: n_ctx } => {
             let v = app.set_runtime_settings(LocalRuntimeSettings { threads, gpu_layers, n_ctx })?;
@@ -114,11 +146,16 @@ pub fn run(cmd: ModelsCommand, ctx: &Ctx) -> Result<(), AppError> {
                 format!("{}\n", if removed { "Removed" } else { "No such model" })
             });
         }
-        ModelsCommand::Download { spec, sha256 } => {
+        ModelsCommand::Download { spec, sha256, mirror } => {
             let bar = super::bar("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}", None);
             bar.set_message(format!("downloading {spec}"));
             let progress = super::download_progress(&bar);
-            let out = complexitynet_core::runtime()?.block_on(app.download_model(&spec, sha256.as_deref(), &progress));
+            let out = complexitynet_core::runtime()?.block_on(app.download_model(
+                &spec,
+                sha256.as_deref(),
+                mirror.as_deref(),
+                &progress,
+            ));
             bar.finish_and_clear();
             let out = out?;
             ctx.emit(&out, || {

@@ -1,10 +1,12 @@
-//! `route`, `route-policy` and `eval`: where a prompt would go and why, the saved policy, and the savings
-//! measured on held-out labels.
+//! `route`, `route-policy` and `eval`: where a prompt would go and why (one, or a file of them), the saved
+//! policy, and the policies measured against the fixed tiers on held-out labels.
 
 use clap::Args;
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::AppError;
-use complexitynet_engine::route::{PolicyKind, RouteSettings};
+use complexitynet_engine::route::{Decision, PolicyKind, RouteSettings};
+use serde::Deserialize;
+use std::io::BufRead;
 use std::path::PathBuf;
 
 use super::Ctx;
@@ -12,16 +14,40 @@ use super::Ctx;
 /// The saved policy's fields as flags: `route-policy` saves them, other commands override with them.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PolicyFields {
-    /// paper (a level → tier map) or threshold (the cheapest tier expected to pass with probability ≥ τ)
-    /// [default: the policy saved in Settings, else paper]
+    /// dial (the best trade of pass probability and cost, at a share of the top tier's cost), paper (a level →
+    /// tier map) or threshold (the cheapest tier with pass probability ≥ τ) [default: saved, else dial]
     #[arg(long)]
     pub policy: Option<PolicyKind>,
+    /// The dial's target: the share of always-top's cost to spend, e.g. 0.1 [default: saved, else 0.1]
+    #[arg(long, value_name = "SHARE")]
+    pub cost_share: Option<f64>,
+    /// The dial's other target: the least expected pass rate, e.g. 0.8 (instead of a cost share)
+    #[arg(long, value_name = "RATE", conflicts_with = "cost_share")]
+    pub min_pass: Option<f64>,
     /// The threshold policy's τ [default: saved, else 0.5]
     #[arg(long)]
     pub tau: Option<f64>,
     /// An edited paper map, levels → 1-based tier, e.g. `1-2:1,3-4:2,5:3` [default: the paper's for the rule]
     #[arg(long)]
     pub map: Option<String>,
+}
+
+impl PolicyFields {
+    fn overrides(&self, classifier: Option<String>) -> RouteOverrides {
+        RouteOverrides {
+            policy: self.policy,
+            tau: self.tau,
+            map: self.map.clone(),
+            cost_share: self.cost_share,
+            min_pass: self.min_pass,
+            classifier,
+            ..Default::default()
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.overrides(None) != RouteOverrides::default()
+    }
 }
 
 /// Per-command overrides of the saved policy.
@@ -36,18 +62,18 @@ pub struct PolicyFlags {
 
 impl From<&PolicyFlags> for RouteOverrides {
     fn from(f: &PolicyFlags) -> Self {
-        RouteOverrides {
-            policy: f.fields.policy,
-            tau: f.fields.tau,
-            map: f.fields.map.clone(),
-            classifier: f.classifier.clone(),
-        }
+        f.fields.overrides(f.classifier.clone())
     }
 }
 
 #[derive(Debug, Args)]
 pub struct RouteArgs {
-    pub prompt: String,
+    /// The prompt (or use --file)
+    #[arg(required_unless_present = "file")]
+    pub prompt: Option<String>,
+    /// A JSONL file of prompts (`{"id": …, "prompt": …}` per line): one decision per line out, in order
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with = "prompt")]
+    pub file: Option<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyFlags,
 }
@@ -68,30 +94,76 @@ pub struct EvalArgs {
     pub out: PathBuf,
 }
 
-/// `route`: the decision, even when the chosen tier cannot answer now (then flagged with the fix; exit 0).
+fn describe(d: &Decision) -> String {
+    let probs: Vec<String> = d.levels.iter().zip(&d.probabilities).map(|(l, p)| format!("{l}: {p:.2}")).collect();
+    let mut s = format!(
+        "level {} → {} ({})\n  {}\n  level probabilities {}\n",
+        d.level,
+        d.tier,
+        d.model,
+        d.reason,
+        probs.join(", ")
+    );
+    for t in &d.tiers {
+        let expected = t.expected.map(|e| format!("pass {:>3.0}%  ", 100.0 * e)).unwrap_or_default();
+        let mark = if t.tier == d.tier { "→" } else { " " };
+        s.push_str(&format!("  {mark} {:<8} {:<28} {expected}{}\n", t.tier, t.model, t.note));
+    }
+    if !d.available {
+        s.push_str("  no tier can answer now: `ask` would fail until one of the fixes above is applied\n");
+    }
+    s
+}
+
+#[derive(Deserialize)]
+struct Line {
+    id: serde_json::Value,
+    prompt: String,
+}
+
+/// `route`: the decision, even when the chosen tier cannot answer now (then flagged with the fix; exit 0). With
+/// `--file`, one JSON line per prompt, in order; a bad line is an error naming the file and line, before any
+/// prompt is routed.
 pub fn route(args: RouteArgs, ctx: &Ctx) -> Result<(), AppError> {
     let rt = complexitynet_core::runtime()?;
-    let d = rt.block_on(ctx.app.decide(&args.prompt, &RouteOverrides::from(&args.policy), &[]))?;
-    ctx.emit(&d, || {
-        let probs: Vec<String> = d.levels.iter().zip(&d.probabilities).map(|(l, p)| format!("{l}: {p:.2}")).collect();
-        let mut s = format!(
-            "level {} → {} ({})\n  {}\n  probabilities {}\n",
-            d.level,
-            d.tier,
-            d.model,
-            d.reason,
-            probs.join(", ")
-        );
-        for t in &d.tiers {
-            let expected = t.expected.map(|e| format!("expected pass {:.0}%  ", 100.0 * e)).unwrap_or_default();
-            let mark = if t.tier == d.tier { "→" } else { " " };
-            s.push_str(&format!("  {mark} {:<8} {:<28} {expected}{}\n", t.tier, t.model, t.note));
+    let overrides = RouteOverrides::from(&args.policy);
+    let Some(file) = &args.file else {
+        let prompt = args.prompt.as_deref().unwrap_or_default();
+        let d = rt.block_on(ctx.app.decide(prompt, &overrides, &[]))?;
+        ctx.emit(&d, || describe(&d));
+        return Ok(());
+    };
+    let unreadable = |e: std::io::Error| {
+        AppError::new(
+            complexitynet_engine::ErrorCode::DatasetUnreadable,
+            format!("cannot read {}: {e}", file.display()),
+        )
+    };
+    let reader = std::io::BufReader::new(std::fs::File::open(file).map_err(unreadable)?);
+    let mut lines = Vec::new();
+    for (i, l) in reader.lines().enumerate() {
+        let l = l.map_err(unreadable)?;
+        if l.trim().is_empty() {
+            continue;
         }
-        if !d.available {
-            s.push_str("  no tier can answer now: `ask` would fail until one of the fixes above is applied\n");
+        let line: Line = serde_json::from_str(&l).map_err(|e| {
+            AppError::new(
+                complexitynet_engine::ErrorCode::DatasetMalformed,
+                format!("{}:{}: {e} (each line is {{\"id\": …, \"prompt\": \"…\"}})", file.display(), i + 1),
+            )
+        })?;
+        lines.push(line);
+    }
+    for line in lines {
+        let d = rt.block_on(ctx.app.decide(&line.prompt, &overrides, &[]))?;
+        if ctx.json {
+            let mut doc = serde_json::to_value(&d).map_err(|e| AppError::internal(e.to_string()))?;
+            doc["id"] = line.id;
+            super::out(&format!("{doc}\n"));
+        } else {
+            super::out(&format!("[{}] {}", line.id, describe(&d)));
         }
-        s
-    });
+    }
     Ok(())
 }
 
@@ -99,9 +171,8 @@ pub fn route(args: RouteArgs, ctx: &Ctx) -> Result<(), AppError> {
 /// shows it; `--map ""` restores the paper's map).
 pub fn policy(args: PolicyFields, ctx: &Ctx) -> Result<(), AppError> {
     let mut p = ctx.app.route_settings()?;
-    if args.policy.is_some() || args.tau.is_some() || args.map.is_some() {
-        let o = RouteOverrides { policy: args.policy, tau: args.tau, map: args.map, classifier: None };
-        p = ctx.app.set_route_settings(&o.apply(p))?;
+    if args.any() {
+        p = ctx.app.set_route_settings(&args.overrides(None).apply(p))?;
     }
     ctx.emit(&p, || describe_policy(&p));
     Ok(())
@@ -109,6 +180,10 @@ pub fn policy(args: PolicyFields, ctx: &Ctx) -> Result<(), AppError> {
 
 fn describe_policy(p: &RouteSettings) -> String {
     match p.policy {
+        PolicyKind::Dial => match p.min_pass {
+            Some(m) => format!("cost dial: the cheapest routing expected to pass {:.0}% of prompts\n", 100.0 * m),
+            None => format!("cost dial at {:.1}% of always-top's cost\n", 100.0 * p.cost_share),
+        },
         PolicyKind::Threshold => format!("threshold τ = {:.2}\n", p.tau),
         PolicyKind::Paper => format!("paper map{}\n", p.map.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()),
     }
@@ -118,17 +193,49 @@ pub fn eval(args: EvalArgs, ctx: &Ctx) -> Result<(), AppError> {
     let report = ctx.app.evaluate(&args.labels, &RouteOverrides::from(&args.policy), args.costs.clone())?;
     ctx.app.write_evaluation(&report, &args.out)?;
     ctx.emit(&report, || {
-        let mut s = String::new();
-        for st in report.strategies.iter().chain(std::iter::once(&report.routed)) {
+        let pct = |x: f64| format!("{:>5.1}%", 100.0 * x);
+        let mut s = String::from("fixed tiers and references:\n");
+        for p in report.fixed.iter().chain([&report.random, &report.oracle]) {
+            s.push_str(&format!("  {:<40} pass {}  cost {} of top\n", p.name, pct(p.pass_rate), pct(p.relative_cost)));
+        }
+        s.push_str("against the hull of the fixed tiers (Δ in points, 95% CI):\n");
+        for c in &report.comparisons {
+            for d in &c.at {
+                s.push_str(&format!(
+                    "  {:<10} at {}: pass {} (spends {})  Δ {:+.1} [{:+.1}, {:+.1}]\n",
+                    c.policy,
+                    pct(d.cost_share),
+                    pct(d.pass_rate),
+                    pct(d.achieved),
+                    100.0 * d.delta,
+                    100.0 * d.ci[0],
+                    100.0 * d.ci[1]
+                ));
+            }
+            if let (Some(low), Some(all), Some(apgr)) = (c.area_low, c.area_all, c.apgr) {
+                s.push_str(&format!(
+                    "  {:<10} area vs hull 1–10% {:+.1}, whole range {:+.1}; APGR {apgr:.3}\n",
+                    c.policy,
+                    100.0 * low,
+                    100.0 * all
+                ));
+            }
+        }
+        for p in &report.cascades {
             s.push_str(&format!(
-                "{:<32} pass {:>5.1}%  cost {:>6.1}% of top  saves {:>5.1}%\n",
-                st.name,
-                100.0 * st.pass_rate,
-                100.0 * st.relative_cost,
-                100.0 * st.savings_vs_top
+                "  {:<40} pass {}  cost {} of top (upper bound)\n",
+                p.name,
+                pct(p.pass_rate),
+                pct(p.relative_cost)
             ));
         }
-        s.push_str(&format!("report: {}\n", args.out.join("report.md").display()));
+        s.push_str(&format!(
+            "saved policy — {}: pass {} at {} of top\nreport: {}\n",
+            report.routed.name,
+            pct(report.routed.pass_rate),
+            pct(report.routed.relative_cost),
+            args.out.join("report.md").display()
+        ));
         s
     });
     Ok(())

@@ -41,14 +41,15 @@ pub async fn chat_export(app: AppState<'_>, conversation: i64, format: ExportFor
 }
 
 /// Sends a prompt: streams the decision, each hand-over or cascade step, then the pieces; resolves with the
-/// stored answer.
+/// stored answer. `max_tier`: the highest tier this chat may use.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn chat_send(
     app: AppState<'_>,
     conversation: Option<i64>,
     prompt: String,
     tier: Option<String>,
+    max_tier: Option<String>,
     on_event: Channel<AskEvent>,
 ) -> Result<ChatMessage, AppError> {
-    app.chat_send(conversation, &prompt, tier, &forward(on_event)).await
+    app.chat_send(conversation, &prompt, tier, max_tier, &forward(on_event)).await
 }

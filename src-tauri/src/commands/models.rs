@@ -55,7 +55,7 @@ pub async fn models_list(app: AppState<'_>) -> Result<Vec<ModelView>, AppError> 
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub fn models_catalog(app: AppState<'_>) -> Vec<CatalogModelView> {
+pub fn models_catalog(app: AppState<'_>) -> Result<Vec<CatalogModelView>, AppError> {
     app.model_catalog()
 }
 

@@ -1,6 +1,7 @@
 //! Settings → the local OpenAI-compatible server, started from the app (the same router as `complexitynet
 //! serve`, on 127.0.0.1, stopped by the switch or when the app quits), and the routing policy.
 
+use complexitynet_core::routing::DialCurve;
 use complexitynet_core::AppError;
 use complexitynet_engine::route::RouteSettings;
 use serde::Serialize;
@@ -68,4 +69,10 @@ pub async fn route_policy_get(app: AppState<'_>) -> Result<RouteSettings, AppErr
 #[tauri::command(rename_all = "snake_case")]
 pub async fn route_policy_set(app: AppState<'_>, policy: RouteSettings) -> Result<RouteSettings, AppError> {
     app.blocking(move |a| a.set_route_settings(&policy)).await
+}
+
+/// The cost dial's curve (expected pass rate by cost share) with the saved setting's operating point.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn dial_curve(app: AppState<'_>) -> Result<DialCurve, AppError> {
+    app.blocking(|a| a.dial_curve()).await
 }

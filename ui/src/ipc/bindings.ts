@@ -24,13 +24,22 @@ route: Decision | null, tier: TierRow, provider: string, completion: Completion,
  */
 attempts: Array<Attempt>, cost_mode: CostMode, 
 /**
- * The cost in the cost mode (dollars, or the paper's units per call).
+ * The cost of every attempt in the cost mode (dollars, or the paper's units per call).
  */
 cost: number, 
 /**
- * What the same tokens would have cost on the top tier, minus what they cost (never negative).
+ * Every attempt's dollars (a verified cascade pays for each tier it tried).
  */
-saved_usd: number, };
+cost_usd: number, 
+/**
+ * What the answer's tokens would have cost on the top tier, minus what every attempt cost (never negative);
+ * zero for an answer that failed its tests: savings are claimed only for answers that can be kept.
+ */
+saved_usd: number, 
+/**
+ * The tests' verdicts, when the prompt carried tests.
+ */
+verification: Verification | null, };
 
 /**
  * One call to a tier, as the answer's record shows it.
@@ -49,7 +58,20 @@ export type CatalogEntry = { name: string, title: string, url: string, size: num
 /**
  * A downloadable model.
  */
-export type CatalogModel = { name: string, title: string, size: number, license: string, };
+export type CatalogModel = { name: string, title: string, 
+/**
+ * Bytes: as published, else as pinned by the first complete download, else unknown.
+ */
+size: number | null, license: string, 
+/**
+ * How the download is checked: `published` (size and SHA-256 from the catalog), `pinned` (by the first
+ * complete download here), or `unpinned` (none published: the first complete download pins them).
+ */
+checksum: string, 
+/**
+ * The model's published pass@1 figures, each with its source.
+ */
+scores: Array<PublishedScore>, };
 
 export type ChatMessage = { id: number, conversation_id: number, 
 /**
@@ -63,7 +85,11 @@ route: JsonValue | null, prompt_tokens: number, completion_tokens: number, cost_
 /**
  * `up`, `down`, `worked` or `failed`.
  */
-feedback: string | null, created_at: string, };
+feedback: string | null, 
+/**
+ * The prompt carried tests and this answer passed them (true) or no tier's answer did (false); None: no tests.
+ */
+verified: boolean | null, created_at: string, };
 
 /**
  * Today's and this month's spend and savings.
@@ -92,6 +118,18 @@ fine_tuned_model: string | null, builtin: boolean,
  */
 active: boolean, };
 
+export type Comparison = { policy: string, at: Array<DeltaAt>, 
+/**
+ * Mean (curve − hull) in pass rate over cost shares 1–10%, and over the whole range the curve covers (none
+ * for a policy with one operating point: it has no curve).
+ */
+area_low: number | null, area_all: number | null, 
+/**
+ * Average performance gap recovered: (curve − always-L1) / (always-top − always-L1), averaged over the cost
+ * range from always-L1's cost to always-top's.
+ */
+apgr: number | null, };
+
 export type Completion = { text: string, model: string, usage: Usage, finish_reason: FinishReason, latency_ms: number, 
 /**
  * Usage × the tier's price, in US dollars.
@@ -113,7 +151,10 @@ export type Conversation = { id: number, title: string, created_at: string, mess
  */
 export type CostMode = "usd" | "paper_units";
 
-export type CurvePoint = { tau: number, pass_rate: number, relative_cost: number, };
+/**
+ * A policy's points, sorted by cost.
+ */
+export type Curve = { policy: string, points: Array<Point>, };
 
 /**
  * A dataset as `dataset list` shows it.
@@ -150,6 +191,37 @@ available: boolean,
 tiers: Array<TierStatus>, };
 
 /**
+ * A policy against the hull at one cost share.
+ */
+export type DeltaAt = { cost_share: number, 
+/**
+ * The cost share the policy's operating point actually spends.
+ */
+achieved: number, pass_rate: number, 
+/**
+ * What the fixed tiers' hull passes at the achieved cost.
+ */
+hull: number, delta: number, 
+/**
+ * 95% bootstrap interval of `delta` (tasks resampled, the choices kept).
+ */
+ci: [number, number], };
+
+/**
+ * The dial's curve for Settings: what each cost share is expected to pass (the classifier's own estimate on the
+ * prompts λ is calibrated on), and where the saved setting sits.
+ */
+export type DialCurve = { 
+/**
+ * (cost share, expected pass rate), cheapest first.
+ */
+points: Array<[number, number]>, operating: [number, number], lambda: number, 
+/**
+ * Held-out prompts of the label run, and the user's own routed prompts, in the calibration.
+ */
+held_out: number, user: number, };
+
+/**
  * What a download reports to a window: throttled progress (a smooth bar, not a message per 16 KiB chunk),
  * then, for a dataset, the import.
  */
@@ -183,15 +255,31 @@ export type Estimate = { tasks: number, trials: number, tiers: Array<EstimateRow
  */
 export type EstimateRow = { tier: string, calls: number, prompt_tokens: number, completion_tokens: number, cost_usd: number, };
 
-export type EvalReport = { labels: string, classifier: string, rule: string, tiers: Array<string>, costs: Array<number>, cost_unit: string, n: number, folds: number, classifier_metrics: Metrics, policy: Policy, 
+export type EvalReport = { labels: string, classifier: string, rule: string, tiers: Array<string>, costs: Array<number>, cost_unit: string, n: number, folds: number, 
 /**
- * The policy the user asked for, scored.
+ * The tasks, in the order of every point's `choices`.
  */
-routed: Strategy, strategies: Array<Strategy>, threshold_curve: Array<CurvePoint>, 
+task_ids: Array<string>, classifier_metrics: Metrics, 
 /**
- * Routed against the oracle: pass-rate gap and cost ratio.
+ * How well each tier's pass probability is predicted on the held-out folds.
  */
-pass_rate_gap_vs_oracle: number, cost_ratio_vs_oracle: number, };
+tier_metrics: Array<TierMetrics>, 
+/**
+ * Always L1, always L2, …; the hull is drawn through them.
+ */
+fixed: Array<Point>, 
+/**
+ * The index in `fixed` of always-mid (the tier to beat at its cost).
+ */
+always_mid: number, 
+/**
+ * The upper hull of the fixed tiers, as (cost share, pass rate) vertices.
+ */
+hull: Array<[number, number]>, random: Point, oracle: Point, curves: Array<Curve>, comparisons: Array<Comparison>, 
+/**
+ * The saved policy at its setting.
+ */
+routed: Point, cascades: Array<Point>, cascade_caveat: string, };
 
 /**
  * The Evaluate tab's report: the numbers, the plot and the Markdown.
@@ -225,7 +313,11 @@ export type FinishReason = "stop" | "length" | "cancelled" | { "other": string }
  */
 export type Format = "mbpp" | "humaneval" | "jsonl" | "csv";
 
-export type HeldOut = { task_id: string, probabilities: Array<number>, };
+export type HeldOut = { task_id: string, probabilities: Array<number>, 
+/**
+ * Each tier's calibrated probability of passing (the `pass` method; empty for level-only methods).
+ */
+tier_pass: Array<number>, };
 
 export type ImportOutcome = { name: string, format: Format, tasks: number, status: ImportStatus, content_sha256: string, };
 
@@ -325,7 +417,7 @@ counts: Array<number>,
  */
 trials: Array<number>, level: number | null, dropped: boolean, };
 
-export type Method = "zero-shot" | "tfidf" | "head" | "finetune" | "openai";
+export type Method = "zero-shot" | "tfidf" | "head" | "finetune" | "openai" | "pass";
 
 export type Metrics = { n: number, accuracy: number, macro_f1: number, within_one: number, 
 /**
@@ -350,11 +442,43 @@ memory_estimate_bytes: number | null, loaded: boolean, name: string, path: strin
 
 export type PerLevel = { level: number, precision: number, recall: number, f1: number, support: number, };
 
-export type Policy = { "policy": "paper", map: Array<number>, } | { "policy": "threshold", tau: number, };
+/**
+ * A routing outcome over the labeled tasks.
+ */
+export type Point = { name: string, 
+/**
+ * The setting that produced it (the dial's target share, τ), when it has one.
+ */
+setting: number | null, pass_rate: number, 
+/**
+ * Mean cost per task, in the report's cost unit.
+ */
+cost: number, 
+/**
+ * Cost as a share of always using the top tier.
+ */
+relative_cost: number, 
+/**
+ * The paper's savings formula: 1 − cost / cost(always top).
+ */
+savings_vs_top: number, 
+/**
+ * The share of tasks sent to each tier.
+ */
+tier_share: Array<number>, 
+/**
+ * The tier (0-based) each task went to, in `task_ids` order (for a cascade: the last tier it reached).
+ */
+choices: Array<number>, };
 
-export type PolicyKind = "paper" | "threshold";
+export type PolicyKind = "dial" | "paper" | "threshold";
 
-export type Prediction = { level: number, probabilities: Array<number>, levels: Array<number>, classifier: string, };
+export type Prediction = { level: number, probabilities: Array<number>, levels: Array<number>, classifier: string, 
+/**
+ * Each tier's probability of passing: predicted by the `pass` method, else derived from the level
+ * probabilities and the label run's pass rate of each tier on each level.
+ */
+tier_pass: Array<number>, };
 
 export type ProviderKind = "openai" | "anthropic" | "local";
 
@@ -364,6 +488,11 @@ export type ProviderRow = { name: string, kind: ProviderKind, base_url: string, 
  * A provider's fields; None keeps the current value.
  */
 export type ProviderUpdate = { kind?: ProviderKind | null, base_url?: string | null, concurrency?: number | null, timeout_s?: number | null, };
+
+/**
+ * A benchmark figure a model's authors published.
+ */
+export type PublishedScore = { benchmark: string, pass_at_1: number, source: string, };
 
 export type Report = { method: Method, source: string, rule: Rule, levels: Array<number>, n: number, counts: Array<[number, number]>, training_hash: string, folds: number, seed: number, test_fraction: number, 
 /**
@@ -403,10 +532,14 @@ unparsed: number,
 /**
  * Cloud fine-tuning jobs, one per round.
  */
-jobs: Array<Job>, };
+jobs: Array<Job>, 
+/**
+ * Per tier, how well its pass probability is predicted (the `pass` method).
+ */
+tier_metrics: Array<TierMetrics>, };
 
 /**
- * Per-call changes to the saved policy (`--policy`, `--tau`, `--map`, `--classifier`).
+ * Per-call changes to the saved policy (`--policy`, `--tau`, `--map`, `--cost-share`, `--classifier`).
  */
 export type RouteOverrides = { policy?: PolicyKind | null, tau?: number | null, 
 /**
@@ -414,9 +547,21 @@ export type RouteOverrides = { policy?: PolicyKind | null, tau?: number | null,
  */
 map?: string | null, 
 /**
+ * The dial's share of always-top's cost.
+ */
+cost_share?: number | null, 
+/**
+ * The dial's least expected pass rate (instead of a cost share).
+ */
+min_pass?: number | null, 
+/**
  * Route with this classifier instead of the active one.
  */
-classifier?: string | null, };
+classifier?: string | null, 
+/**
+ * The highest tier this request may use (a chat's "never the top tier"); None: any.
+ */
+max_tier?: string | null, };
 
 /**
  * The routing policy as the user saves it in Settings (`route-policy`), used by the chat, `ask`, `route` and the
@@ -430,7 +575,16 @@ tau: number,
 /**
  * An edited paper map (`1-2:1,3-4:2,5:3`); None: the paper's map for the classifier's rule.
  */
-map: string | null, };
+map: string | null, 
+/**
+ * The dial's target: the share of always-top's cost to spend (0.10 = a tenth).
+ */
+cost_share: number, 
+/**
+ * The dial's other target: the least expected pass rate (the cheapest routing that reaches it); when set,
+ * it is used instead of the cost share.
+ */
+min_pass: number | null, };
 
 export type Rule = { "rule": "paper5", trials: number, } | { "rule": "single3" } | { "rule": "threshold", trials: number, fraction: number, };
 
@@ -452,24 +606,6 @@ export type RunSummary = { name: string, dataset: string, status: string, rule: 
 tiers: Array<TierStats>, histogram: { [key in string]: number }, spent_usd: number, labels: Array<LabelRow>, };
 
 export type ServerStatus = { running: boolean, url: string | null, auth: boolean, };
-
-export type Strategy = { name: string, pass_rate: number, 
-/**
- * Mean cost per task, in the report's cost unit.
- */
-cost: number, 
-/**
- * Cost as a fraction of always using the top tier.
- */
-relative_cost: number, 
-/**
- * The paper's savings formula: 1 − cost / cost(always top).
- */
-savings_vs_top: number, 
-/**
- * The share of tasks sent to each tier.
- */
-tier_share: Array<number>, };
 
 export type TaskPage = { dataset: string, 
 /**
@@ -505,6 +641,27 @@ price_out?: number | null,
  */
 units?: number | null, };
 
+/**
+ * How well a tier's pass probability is predicted, on held-out folds.
+ */
+export type TierMetrics = { tier: string, 
+/**
+ * The share of tasks (trials) the tier passed.
+ */
+base_rate: number, 
+/**
+ * Area under the ROC curve of "the tier passes" (a pass fraction ≥ ½ counts as a pass).
+ */
+auc: number, 
+/**
+ * Mean squared error of the probability against the pass fraction.
+ */
+brier: number, 
+/**
+ * Expected calibration error over 10 bins of predicted probability.
+ */
+ece: number, };
+
 export type TierRow = { name: string, position: number, provider: string, model: string, input_per_1k: number, output_per_1k: number, paper_units: number, };
 
 /**
@@ -526,7 +683,19 @@ expected: number | null, available: boolean, note: string, };
  */
 export type TierTable = { cost_mode: CostMode, tiers: Array<TierRow>, providers: Array<ProviderRow>, };
 
-export type Totals = { answers: number, cost_usd: number, saved_usd: number, };
+export type Totals = { answers: number, 
+/**
+ * Every attempt's cost, kept or not.
+ */
+cost_usd: number, 
+/**
+ * Savings against always-top, of the answers that can be kept only.
+ */
+saved_usd: number, 
+/**
+ * Answers that failed their tests or that you marked as failing (they claim no savings).
+ */
+failing: number, };
 
 /**
  * Progress of a training run.
@@ -576,3 +745,25 @@ export type TrialView = { tier: string, trial: number, verdict: string, verdict_
 extraction: Extraction | null, cost_usd: number, };
 
 export type Usage = { prompt_tokens: number, completion_tokens: number, };
+
+/**
+ * What the sandbox said of an answer whose prompt carried tests.
+ */
+export type Verification = { 
+/**
+ * The answer passed the tests. False: no tier's answer did, and the last one is returned, marked failing.
+ */
+passed: boolean, 
+/**
+ * How many asserts the answer ran against.
+ */
+tests: number, steps: Array<VerifiedStep>, };
+
+/**
+ * One verified step, as the answer's record shows it.
+ */
+export type VerifiedStep = { tier: string, model: string, 
+/**
+ * The sandbox's verdict in words (`passed (3/3 asserts passed)`, `failed at assert 2 …`).
+ */
+verdict: string, passed: boolean, cost_usd: number, };

@@ -11,6 +11,7 @@ import type {
   ChatEvent,
   ChatMessage,
   ChatTotals,
+  DialCurve,
   ClassifierMeta,
   Conversation,
   CostMode,
@@ -201,13 +202,22 @@ export const chatTotals = () => call<ChatTotals>("chat_totals");
 
 export const chatExport = (conversation: number, format: ExportFormat) => call<string>("chat_export", { conversation, format });
 
-/** Sends a prompt (routed unless `tier` is given); `onEvent` gets the routing decision, then the pieces. Stop
- * with jobCancel("chat"). */
-export function chatSend(conversation: number | null, prompt: string, tier: string | null, onEvent: (e: ChatEvent) => void) {
+/** Sends a prompt (routed unless `tier` is given, never above `maxTier`); `onEvent` gets the routing decision,
+ * each verified step, then the pieces. Stop with jobCancel("chat"). */
+export function chatSend(
+  conversation: number | null,
+  prompt: string,
+  tier: string | null,
+  maxTier: string | null,
+  onEvent: (e: ChatEvent) => void,
+) {
   const channel = new Channel<ChatEvent>();
   channel.onmessage = onEvent;
-  return call<ChatMessage>("chat_send", { conversation, prompt, tier, on_event: channel });
+  return call<ChatMessage>("chat_send", { conversation, prompt, tier, max_tier: maxTier, on_event: channel });
 }
+
+/** The cost dial's curve with the saved setting's operating point (Settings). */
+export const dialCurve = () => call<DialCurve>("dial_curve");
 
 // ---- Evaluate ---------------------------------------------------------------------------------------------
 

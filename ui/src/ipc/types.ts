@@ -7,12 +7,13 @@ import type { AskEvent, Decision, LabelRequest } from "./bindings";
 /** A chat answer's events (the core's ask events: the decision, hand-overs, cascade steps, text). */
 export type ChatEvent = AskEvent;
 
-/** One step of the verified cascade, as a chat answer stores it in its route. */
+/** One step of the verified cascade, as a chat answer stores it in its route (its cost once it is stored). */
 export interface CascadeStep {
   tier: string;
   model: string;
   verdict: string;
   passed: boolean;
+  cost_usd?: number;
 }
 
 /** A stored answer's route: the decision, plus the cascade's steps when the prompt carried tests. */

@@ -22,7 +22,7 @@ function backend() {
       case "chat_conversations":
         return stored.length ? [{ id: 1, title: "add", created_at: "", messages: stored.length }] : [];
       case "chat_totals":
-        return { today: { answers: 1, cost_usd: 0.000003, saved_usd: 0.0004 }, month: { answers: 1, cost_usd: 0.000003, saved_usd: 0.0004 } };
+        return { today: { answers: 1, cost_usd: 0.000003, saved_usd: 0.0004, failing: 0 }, month: { answers: 1, cost_usd: 0.000003, saved_usd: 0.0004, failing: 0 } };
       case "tiers_list":
         return { cost_mode: "usd", tiers: [{ name: "local" }, { name: "mid" }, { name: "top" }], providers: [] };
       case "chat_messages":
@@ -32,7 +32,7 @@ function backend() {
         ch.onmessage({ event: "routed", decision });
         ch.onmessage({ event: "piece", text: "```python\ndef add(a, b):\n" });
         ch.onmessage({ event: "piece", text: "    return a + b\n```" });
-        const answer: ChatMessage = { id: 2, conversation_id: 1, role: "assistant", content: "```python\ndef add(a, b):\n    return a + b\n```", tier: "local", model: "smollm2", level: 0, route: decision, prompt_tokens: 12, completion_tokens: 9, cost_usd: 0.000004, saved_usd: 0.0006, feedback: null, created_at: "" };
+        const answer: ChatMessage = { id: 2, conversation_id: 1, role: "assistant", content: "```python\ndef add(a, b):\n    return a + b\n```", tier: "local", model: "smollm2", level: 0, route: decision, prompt_tokens: 12, completion_tokens: 9, cost_usd: 0.000004, saved_usd: 0.0006, feedback: null, verified: null, created_at: "" };
         stored = [{ ...answer, id: 1, role: "user", content: a.prompt as string, route: null, tier: null, model: null, level: null }, answer];
         return answer;
       }
@@ -91,7 +91,7 @@ describe("Chat tab: the verified cascade", () => {
     mockIPC((cmd, args) => {
       const a = (args ?? {}) as Record<string, unknown>;
       if (cmd === "chat_conversations") return [];
-      if (cmd === "chat_totals") return { today: { answers: 0, cost_usd: 0, saved_usd: 0 }, month: { answers: 0, cost_usd: 0, saved_usd: 0 } };
+      if (cmd === "chat_totals") return { today: { answers: 0, cost_usd: 0, saved_usd: 0, failing: 0 }, month: { answers: 0, cost_usd: 0, saved_usd: 0, failing: 0 } };
       if (cmd === "tiers_list") return { cost_mode: "usd", tiers: [{ name: "local" }, { name: "mid" }], providers: [] };
       if (cmd === "chat_messages") return [];
       if (cmd === "chat_send") {
@@ -107,5 +107,46 @@ describe("Chat tab: the verified cascade", () => {
     fireEvent.change(await screen.findByLabelText("Message"), { target: { value: "add\nassert add(1, 2) == 3" } });
     fireEvent.click(screen.getByRole("button", { name: "Send" }));
     await waitFor(() => expect(document.querySelector("#chat-live ol.cascade li.failed")?.textContent).toContain("failed at assert 0"));
+  });
+});
+
+describe("Chat tab: the honest ledger", () => {
+  it("marks an answer that failed its tests, claims no savings for it, and sends the chat's cap", async () => {
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    let stored: ChatMessage[] = [];
+    mockIPC((cmd, args) => {
+      const a = (args ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args: a });
+      if (cmd === "chat_conversations") return stored.length ? [{ id: 1, title: "add", created_at: "", messages: 2 }] : [];
+      if (cmd === "chat_totals")
+        return { today: { answers: 1, cost_usd: 0.01, saved_usd: 0, failing: 1 }, month: { answers: 1, cost_usd: 0.01, saved_usd: 0, failing: 1 } };
+      if (cmd === "tiers_list") return { cost_mode: "usd", tiers: [{ name: "local" }, { name: "mid" }, { name: "top" }], providers: [] };
+      if (cmd === "chat_messages") return stored;
+      if (cmd === "chat_send") {
+        const cascade = [
+          { tier: "local", model: "smollm2", verdict: "failed at assert 0 (0/1 asserts passed)", passed: false, cost_usd: 0.000004 },
+          { tier: "mid", model: "gpt", verdict: "failed at assert 0 (0/1 asserts passed)", passed: false, cost_usd: 0.0003 },
+        ];
+        const answer: ChatMessage = { id: 2, conversation_id: 1, role: "assistant", content: "def add(a, b): return a - b", tier: "mid", model: "gpt", level: 0, route: { ...decision, cascade }, prompt_tokens: 12, completion_tokens: 9, cost_usd: 0.000304, saved_usd: 0, feedback: null, verified: false, created_at: "" };
+        stored = [{ ...answer, id: 1, role: "user", content: a.prompt as string, route: null, tier: null, model: null, level: null, verified: null }, answer];
+        return answer;
+      }
+      throw { code: "internal", message: `unexpected ${cmd}` };
+    });
+    render(<ChatTab />);
+    fireEvent.change(await screen.findByLabelText("Highest tier"), { target: { value: "mid" } });
+    fireEvent.change(screen.getByLabelText("Message"), { target: { value: "add\nassert add(1, 2) == 3" } });
+    fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(document.querySelector('.msg.assistant[data-message="2"]')).toBeTruthy());
+    const msg = document.querySelector('.msg.assistant[data-message="2"]')!;
+    expect(msg.getAttribute("data-verified")).toBe("false");
+    expect(msg.classList.contains("failing")).toBe(true);
+    const meta = msg.querySelector(".msg-meta")?.textContent ?? "";
+    expect(meta).toContain("failed its tests");
+    expect(meta).toContain("no savings claimed");
+    expect(meta).not.toContain("saved $");
+    expect(msg.querySelectorAll("ol.cascade li.failed").length).toBe(2);
+    expect(document.querySelector("#chat-totals")?.textContent).toContain("1 failing answer this month claims no savings");
+    expect(calls.find((c) => c.cmd === "chat_send")?.args).toMatchObject({ max_tier: "mid", tier: null });
   });
 });

@@ -74,9 +74,23 @@ function Cascade({ steps }: { steps: CascadeStep[] }) {
       {steps.map((s, i) => (
         <li key={i} className={s.passed ? "passed" : "failed"}>
           <strong>{s.tier}</strong> {s.model && <span className="muted">{s.model}</span>}: {s.verdict}
+          {s.cost_usd !== undefined && <span className="muted"> · {usd(s.cost_usd)}</span>}
         </li>
       ))}
     </ol>
+  );
+}
+
+/** An answer's standing in the ledger: what it cost, and the savings it claims — none for a failing one. */
+function Meta({ m }: { m: ChatMessage }) {
+  const failing = m.verified === false || m.feedback === "failed" || m.feedback === "down";
+  return (
+    <div className="small muted msg-meta">
+      {m.tier} · {m.model} · {m.prompt_tokens} + {m.completion_tokens} tokens · {usd(m.cost_usd)}
+      {m.verified === true && <span className="verified-pass"> · passed its tests</span>}
+      {m.verified === false && <strong className="verified-fail"> · failed its tests on every tier tried</strong>}
+      {failing ? <span className="no-savings"> · no savings claimed</span> : <> · saved {usd(m.saved_usd)}</>}
+    </div>
   );
 }
 
@@ -96,6 +110,10 @@ export function ChatTab() {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [tiers, setTiers] = useState<string[]>([]);
   const [override, setOverride] = useState("");
+  // The highest tier this chat may use ("never the top tier"), kept per conversation while the window is open.
+  const [caps, setCaps] = useState<Record<string, string>>({});
+  const cap = caps[String(current)] ?? "";
+  const setCap = (t: string) => setCaps((c) => ({ ...c, [String(current)]: t }));
   const [prompt, setPrompt] = useState("");
   const [live, setLive] = useState<{ prompt: string; decision: Decision | null; text: string; steps: CascadeStep[] } | null>(null);
   const [totals, setTotals] = useState<ChatTotals | null>(null);
@@ -124,7 +142,7 @@ export function ChatTab() {
     setLive({ prompt: text, decision: null, text: "", steps: [] });
     setPrompt("");
     try {
-      const answer = await chatSend(current, text, tier, (e) =>
+      const answer = await chatSend(current, text, tier, cap || null, (e) =>
         setLive((l) => {
           if (!l) return l;
           if (e.event === "routed") return { ...l, decision: e.decision };
@@ -133,6 +151,7 @@ export function ChatTab() {
           return l;
         }),
       );
+      if (current === null && cap) setCaps((c) => ({ ...c, [String(answer.conversation_id)]: cap }));
       setCurrent(answer.conversation_id);
       await refresh(answer.conversation_id);
     } catch (e) {
@@ -169,6 +188,7 @@ export function ChatTab() {
           <p className="small muted" id="chat-totals">
             today {usd(totals.today.cost_usd)} spent, {usd(totals.today.saved_usd)} saved · this month {usd(totals.month.cost_usd)} spent,{" "}
             {usd(totals.month.saved_usd)} saved against always using the top tier
+            {totals.month.failing > 0 && <> · {totals.month.failing === 1 ? "1 failing answer this month claims" : `${totals.month.failing} failing answers this month claim`} no savings</>}
           </p>
         )}
       </div>
@@ -197,13 +217,16 @@ export function ChatTab() {
                   {m.content}
                 </div>
               ) : (
-                <div key={m.id} className="msg assistant" data-message={m.id}>
+                <div
+                  key={m.id}
+                  className={m.verified === false ? "msg assistant failing" : "msg assistant"}
+                  data-message={m.id}
+                  data-verified={m.verified === null ? "none" : String(m.verified)}
+                >
                   {route && <RouteLine d={route} />}
                   {route?.cascade && <Cascade steps={route.cascade} />}
                   <Answer text={m.content} />
-                  <div className="small muted msg-meta">
-                    {m.tier} · {m.model} · {m.prompt_tokens} + {m.completion_tokens} tokens · {usd(m.cost_usd)} · saved {usd(m.saved_usd)}
-                  </div>
+                  <Meta m={m} />
                   <div className="feedback">
                     {[
                       ["up", "good answer"],
@@ -245,13 +268,21 @@ export function ChatTab() {
                   void send(prompt, override || null);
                 }
               }}
-              placeholder="Ask for code; it goes to the cheapest tier that can answer. Add assert lines to have the answer verified."
+              placeholder="Ask for code; it goes to the cheapest tier that can answer. Add assert lines (or >>> examples) to have each answer verified, climbing the tiers until one passes."
             />
             <select aria-label="Tier" id="chat-tier" value={override} onChange={(e) => setOverride(e.target.value)}>
               <option value="">auto (routed)</option>
               {tiers.map((t) => (
                 <option key={t} value={t}>
                   {t}
+                </option>
+              ))}
+            </select>
+            <select aria-label="Highest tier" id="chat-max-tier" value={cap} onChange={(e) => setCap(e.target.value)}>
+              <option value="">up to any tier</option>
+              {tiers.slice(0, -1).map((t) => (
+                <option key={t} value={t}>
+                  never above {t}
                 </option>
               ))}
             </select>

@@ -1,17 +1,19 @@
 import { useCallback, useEffect, useState } from "react";
 import { classifierList, evalRun, labelRuns } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { ClassifierMeta, Evaluation, RunSummary } from "../ipc/types";
+import type { ClassifierMeta, Evaluation, PolicyKind, RunSummary } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const pts = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
 
 export function EvaluateTab() {
   const [runs, setRuns] = useState<RunSummary[]>([]);
   const [classifiers, setClassifiers] = useState<ClassifierMeta[]>([]);
   const [labels, setLabels] = useState("");
   const [classifier, setClassifier] = useState("");
-  const [policy, setPolicy] = useState<"paper" | "threshold">("paper");
+  const [policy, setPolicy] = useState<PolicyKind>("dial");
+  const [share, setShare] = useState(0.1);
   const [tau, setTau] = useState(0.5);
   const [map, setMap] = useState("");
   const [result, setResult] = useState<Evaluation | null>(null);
@@ -35,13 +37,19 @@ export function EvaluateTab() {
   const run = useCallback(async () => {
     if (!labels) return;
     try {
-      setResult(await evalRun(labels, { classifier: classifier || null, policy, tau, map: map || null }));
+      const overrides =
+        policy === "dial"
+          ? { classifier: classifier || null, policy, cost_share: share }
+          : policy === "threshold"
+            ? { classifier: classifier || null, policy, tau }
+            : { classifier: classifier || null, policy, map: map || null };
+      setResult(await evalRun(labels, overrides));
       setError(null);
     } catch (e) {
       setResult(null);
       setError(e as AppError);
     }
-  }, [labels, classifier, policy, tau, map]);
+  }, [labels, classifier, policy, share, tau, map]);
   useEffect(() => {
     void run();
   }, [run]);
@@ -50,7 +58,10 @@ export function EvaluateTab() {
   return (
     <section className="evaluate">
       <h1>Evaluate</h1>
-      <p className="lede">Routing on held-out predictions: each task goes where the classifier (trained without it) sends it, and counts the measured pass rate of that tier, against always using one tier, a random tier and the oracle.</p>
+      <p className="lede">
+        Routing on held-out predictions: each task goes where the classifier (trained without it) sends it and counts the measured pass rate of that tier. A policy counts
+        when its curve lies above the hull of the fixed tiers (dashed): what mixing "always L1/L2/L3" achieves at the same cost.
+      </p>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
       <div className="panel">
         <div className="row">
@@ -68,16 +79,33 @@ export function EvaluateTab() {
               </option>
             ))}
           </select>
-          <select aria-label="Policy" id="ev-policy" value={policy} onChange={(e) => setPolicy(e.target.value as "paper" | "threshold")}>
-            <option value="paper">paper map</option>
+          <select aria-label="Policy" id="ev-policy" value={policy} onChange={(e) => setPolicy(e.target.value as PolicyKind)}>
+            <option value="dial">cost dial</option>
             <option value="threshold">threshold τ</option>
+            <option value="paper">paper map</option>
           </select>
-          {policy === "threshold" ? (
+          {policy === "dial" && (
+            <label className="small">
+              spend {pct(share)} of always-top{" "}
+              <input
+                aria-label="Cost share"
+                id="ev-share"
+                type="range"
+                min={0.01}
+                max={1}
+                step={0.01}
+                value={share}
+                onChange={(e) => setShare(Number(e.target.value))}
+              />
+            </label>
+          )}
+          {policy === "threshold" && (
             <label className="small">
               τ {tau.toFixed(2)}{" "}
               <input aria-label="Tau" id="ev-tau" type="range" min={0} max={1} step={0.05} value={tau} onChange={(e) => setTau(Number(e.target.value))} />
             </label>
-          ) : (
+          )}
+          {policy === "paper" && (
             <input aria-label="Map" id="ev-map" value={map} onChange={(e) => setMap(e.target.value)} placeholder="map, e.g. 0:1,1:2,2:3 (default: the paper's)" />
           )}
         </div>
@@ -86,32 +114,97 @@ export function EvaluateTab() {
         <div className="panel" id="ev-report">
           <p id="ev-summary">
             <strong>{r.routed.name}</strong>: pass rate <strong>{pct(r.routed.pass_rate)}</strong> at {pct(r.routed.relative_cost)} of always-top's cost —{" "}
-            <strong>{pct(r.routed.savings_vs_top)} saved</strong>; {(100 * r.pass_rate_gap_vs_oracle).toFixed(1)} points under the oracle at {r.cost_ratio_vs_oracle.toFixed(2)}× its cost. {r.n} tasks,{" "}
-            {r.folds} folds, costs {r.costs.join(" / ")} ({r.cost_unit}); classifier accuracy {pct(r.classifier_metrics.accuracy)}.
+            <strong>{pct(r.routed.savings_vs_top)} saved</strong>. {r.n} tasks, {r.folds} folds, costs {r.costs.join(" / ")} ({r.cost_unit}).
           </p>
+          {/* The plot is our own SVG (text escaped in Rust), inlined so its parts can be inspected. */}
+          <div id="ev-plot" className="plot" dangerouslySetInnerHTML={{ __html: result.svg }} />
+          <h2>Against the hull of the fixed tiers</h2>
+          <table className="grid" id="ev-comparisons">
+            <thead>
+              <tr>
+                <th>policy</th>
+                <th>at cost</th>
+                <th>spends</th>
+                <th>pass rate</th>
+                <th>hull</th>
+                <th>Δ points [95% CI]</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.comparisons.flatMap((c) =>
+                c.at.map((d) => (
+                  <tr key={`${c.policy}-${d.cost_share}`} data-policy={c.policy} className={d.ci[0] > 0 ? "wins" : undefined}>
+                    <td>{c.policy}</td>
+                    <td>{pct(d.cost_share)}</td>
+                    <td>{pct(d.achieved)}</td>
+                    <td>{pct(d.pass_rate)}</td>
+                    <td>{pct(d.hull)}</td>
+                    <td>
+                      {pts(d.delta)} [{pts(d.ci[0])}, {pts(d.ci[1])}]
+                    </td>
+                  </tr>
+                )),
+              )}
+            </tbody>
+          </table>
+          <p className="small muted" id="ev-areas">
+            {r.comparisons
+              .filter((c) => c.apgr !== null)
+              .map((c) => `${c.policy}: area vs hull ${pts(c.area_low ?? 0)} points over 1–10% cost, ${pts(c.area_all ?? 0)} over the whole range, APGR ${(c.apgr ?? 0).toFixed(3)}`)
+              .join(" · ")}
+          </p>
+          <h2>Fixed tiers, references and the verified cascade</h2>
           <table className="grid" id="ev-table">
             <thead>
               <tr>
                 <th>strategy</th>
                 <th>pass rate</th>
                 <th>cost vs always-top</th>
-                <th>saved</th>
                 <th>tier share</th>
               </tr>
             </thead>
             <tbody>
-              {[...r.strategies, r.routed].map((s) => (
-                <tr key={s.name} className={s === r.routed ? "selected" : undefined}>
-                  <td>{s.name}</td>
+              {[...r.fixed, r.random, r.oracle, ...r.cascades, r.routed].map((s, i) => (
+                <tr key={`${s.name}-${i}`} className={s === r.routed ? "selected" : undefined}>
+                  <td>
+                    {s.name}
+                    {s === r.fixed[r.always_mid] && <span className="muted"> (always-mid)</span>}
+                    {r.cascades.includes(s) && <span className="muted"> (upper bound)</span>}
+                  </td>
                   <td>{pct(s.pass_rate)}</td>
                   <td>{pct(s.relative_cost)}</td>
-                  <td>{pct(s.savings_vs_top)}</td>
                   <td className="small">{s.tier_share.map(pct).join(" / ")}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <img id="ev-plot" alt="cost vs pass rate" src={`data:image/svg+xml;utf8,${encodeURIComponent(result.svg)}`} />
+          <p className="small muted" id="ev-caveat">
+            The cascade: {r.cascade_caveat}.
+          </p>
+          {r.tier_metrics.length > 0 && (
+            <table className="grid small" id="ev-tiers">
+              <thead>
+                <tr>
+                  <th>tier</th>
+                  <th>passes</th>
+                  <th>AUC</th>
+                  <th>Brier</th>
+                  <th>calibration error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.tier_metrics.map((t) => (
+                  <tr key={t.tier}>
+                    <td>{t.tier}</td>
+                    <td>{pct(t.base_rate)}</td>
+                    <td>{t.auc.toFixed(3)}</td>
+                    <td>{t.brier.toFixed(3)}</td>
+                    <td>{t.ece.toFixed(3)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
         </div>
       )}
     </section>

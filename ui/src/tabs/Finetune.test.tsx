@@ -17,7 +17,7 @@ function metrics(acc: number): Metrics {
 function meta(id: string, method: ClassifierMeta["method"], acc: number, active = false): ClassifierMeta {
   return {
     id, method, labels: "paper-replay", rule: { rule: "single3" }, levels: [0, 1, 2], training_hash: "h", created: 0, builtin: id === "default", active, encoder: null, tier: null, fine_tuned_model: null,
-    report: { method, source: "paper-replay", rule: { rule: "single3" }, levels: [0, 1, 2], n: 100, counts: [[0, 45], [1, 35], [2, 20]], training_hash: "h", folds: 5, seed: 0, test_fraction: 0.2, split: metrics(acc), cv: metrics(acc), fold_accuracy: [], majority: metrics(0.45), cv_predictions: [], tiers: [], tier_success: [], train_seconds: 1, total_seconds: 5, params: null, unparsed: 0, jobs: [] },
+    report: { method, source: "paper-replay", rule: { rule: "single3" }, levels: [0, 1, 2], n: 100, counts: [[0, 45], [1, 35], [2, 20]], training_hash: "h", folds: 5, seed: 0, test_fraction: 0.2, split: metrics(acc), cv: metrics(acc), fold_accuracy: [], majority: metrics(0.45), cv_predictions: [], tiers: [], tier_success: [], train_seconds: 1, total_seconds: 5, params: null, unparsed: 0, jobs: [], tier_metrics: [] },
   };
 }
 

@@ -14,6 +14,7 @@ import type { ClassifierMeta, EncoderStatus, EpochReport, Method, Metrics, Predi
 import { ErrorBanner } from "./ErrorBanner";
 
 const METHODS: { id: Method; label: string; note: string }[] = [
+  { id: "pass", label: "Per-tier pass probabilities (default)", note: "what each tier will do, calibrated; the cost dial routes on it; seconds" },
   { id: "tfidf", label: "TF-IDF + logistic regression", note: "the classical baseline; seconds" },
   { id: "head", label: "MiniLM head (frozen encoder)", note: "a head on sentence embeddings; seconds" },
   { id: "finetune", label: "MiniLM full fine-tune", note: "encoder and head; minutes on a CPU" },
@@ -41,7 +42,7 @@ export function FinetuneTab() {
   const [list, setList] = useState<ClassifierMeta[]>([]);
   const [encoder, setEncoder] = useState<EncoderStatus | null>(null);
   const [error, setError] = useState<AppError | null>(null);
-  const [form, setForm] = useState({ labels: "", method: "head" as Method, folds: "5", seed: "0", epochs: "", tier: "mid", baseModel: "gpt-4o-mini-2024-07-18", provider: "openai", name: "", activate: false });
+  const [form, setForm] = useState({ labels: "", method: "pass" as Method, folds: "5", seed: "0", epochs: "", tier: "mid", baseModel: "gpt-4o-mini-2024-07-18", provider: "openai", name: "", activate: false });
   const [round, setRound] = useState<{ round: string; index: number; total: number } | null>(null);
   const [epochs, setEpochs] = useState<EpochReport[]>([]);
   const [jobs, setJobs] = useState<{ status: string; events: string[] }>({ status: "", events: [] });
@@ -341,6 +342,33 @@ function MetricsView({ meta }: { meta: ClassifierMeta }) {
           </>
         )}
       </dl>
+      {r.tier_metrics.length > 0 && (
+        <>
+          <h3>Per-tier pass prediction (held out)</h3>
+          <table className="grid" id="ft-tiers">
+            <thead>
+              <tr>
+                <th>tier</th>
+                <th>passes</th>
+                <th>AUC</th>
+                <th>Brier</th>
+                <th>calibration error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.tier_metrics.map((t) => (
+                <tr key={t.tier}>
+                  <td>{t.tier}</td>
+                  <td>{pct(t.base_rate)}</td>
+                  <td>{t.auc.toFixed(3)}</td>
+                  <td>{t.brier.toFixed(3)}</td>
+                  <td>{t.ece.toFixed(3)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
       <h3>Confusion matrix (rows: true level, columns: predicted)</h3>
       <table className="grid confusion" id="ft-confusion">
         <thead>

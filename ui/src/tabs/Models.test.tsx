@@ -39,7 +39,10 @@ function backend() {
       case "models_list":
         return [];
       case "models_catalog":
-        return [{ name: "codellama-7b-instruct.Q4_K_M", title: "Code Llama 7B", size: 4081095360, license: "Llama 2" }];
+        return [
+          { name: "codellama-7b-instruct.Q4_K_M", title: "Code Llama 7B", size: 4081095360, license: "Llama 2", checksum: "published", scores: [{ benchmark: "HumanEval", pass_at_1: 0.348, source: "Code Llama paper" }] },
+          { name: "qwen2.5-coder-7b-instruct.Q4_K_M", title: "Qwen2.5-Coder 7B", size: null, license: "Apache-2.0", checksum: "unpinned", scores: [{ benchmark: "HumanEval", pass_at_1: 0.884, source: "arXiv:2409.12186" }] },
+        ];
       case "ask_tier": {
         const ch = a.on_event as Channel<AskEvent>;
         ch.onmessage({ event: "started", tier: "local", provider: "local", model: "smollm2" });
@@ -78,6 +81,18 @@ describe("Models & Keys tab", () => {
     expect(document.body.innerHTML).not.toContain(KEY);
     expect(JSON.stringify(localStorage)).not.toContain(KEY);
     expect(JSON.stringify(sessionStorage)).not.toContain(KEY);
+  });
+
+  it("shows each catalog model's published scores, their source and how its download is checked", async () => {
+    backend();
+    render(<ModelsTab />);
+    await waitFor(() => expect(document.querySelector("#catalog-detail")?.textContent).toContain("HumanEval pass@1 34.8%"));
+    fireEvent.change(screen.getByLabelText("Catalog model"), { target: { value: "qwen2.5-coder-7b-instruct.Q4_K_M" } });
+    const detail = document.querySelector("#catalog-detail")?.textContent ?? "";
+    expect(detail).toContain("HumanEval pass@1 88.4%");
+    expect(detail).toContain("source: arXiv:2409.12186");
+    expect(detail).toContain("the first complete download pins it");
+    expect(screen.getByRole("option", { name: /Qwen2.5-Coder 7B \(size not published\)/ })).toBeTruthy();
   });
 
   it("streams an answer from a tier and then shows model, tokens, cost and latency", async () => {

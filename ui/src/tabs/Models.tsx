@@ -259,6 +259,7 @@ function LocalModelsPanel({ models, onChanged, onError }: { models: ModelView[];
     }
   };
 
+  const chosen = catalog.find((c) => c.name === pick);
   const download = async (spec: string) => {
     const job = newJob("download");
     const size = catalog.find((c) => c.name === spec)?.size ?? null;
@@ -329,7 +330,7 @@ function LocalModelsPanel({ models, onChanged, onError }: { models: ModelView[];
         <select value={pick} onChange={(e) => setPick(e.target.value)} aria-label="Catalog model">
           {catalog.map((c) => (
             <option key={c.name} value={c.name}>
-              {c.title} ({formatBytes(c.size)})
+              {c.title} ({c.size === null ? "size not published" : formatBytes(c.size)})
             </option>
           ))}
         </select>
@@ -341,6 +342,21 @@ function LocalModelsPanel({ models, onChanged, onError }: { models: ModelView[];
         {dl && dl.job && <button onClick={() => jobCancel(dl.job)}>Pause</button>}
         {dl && !dl.job && <button onClick={() => download(dl.spec)}>Resume</button>}
       </div>
+      {chosen && (
+        <p className="small muted" id="catalog-detail">
+          {chosen.scores.length > 0
+            ? chosen.scores.map((x) => `${x.benchmark} pass@1 ${(100 * x.pass_at_1).toFixed(1)}%`).join(" · ")
+            : "no published scores"}
+          {" · "}
+          {chosen.license} ·{" "}
+          {chosen.checksum === "published"
+            ? "size and SHA-256 checked against the published figures"
+            : chosen.checksum === "pinned"
+              ? "SHA-256 pinned by its first download here"
+              : "no SHA-256 published: the first complete download pins it"}
+          {chosen.scores.length > 0 && <span className="source"> — source: {[...new Set(chosen.scores.map((x) => x.source))].join("; ")}</span>}
+        </p>
+      )}
       {dl && (
         <div className="progress">
           <progress max={100} value={percent(dl.received, dl.total) ?? undefined} />

@@ -8,6 +8,8 @@ afterEach(() => {
   clearMocks();
 });
 
+const curve = { points: [[0.01, 0.47], [0.05, 0.68], [0.1, 0.8], [1, 0.9]], operating: [0.1, 0.8], lambda: 0.25, held_out: 687, user: 3 };
+
 describe("Settings: the local server", () => {
   it("starts on the given port with a key that never lands in the page or its storage", async () => {
     const calls: { cmd: string; args: Record<string, unknown> }[] = [];
@@ -15,7 +17,8 @@ describe("Settings: the local server", () => {
     mockIPC((cmd, args) => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
-      if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null };
+      if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null, cost_share: 0.1, min_pass: null };
+      if (cmd === "dial_curve") return curve;
       if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
       if (cmd === "server_status") return { running, url: running ? "http://127.0.0.1:9999/v1" : null, auth: running };
       if (cmd === "server_start") {
@@ -48,7 +51,8 @@ describe("Settings: the routing policy", () => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
       if (cmd === "server_status") return { running: false, url: null, auth: false };
-      if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null };
+      if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null, cost_share: 0.1, min_pass: null };
+      if (cmd === "dial_curve") return curve;
       if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
       throw { code: "internal", message: `unexpected ${cmd}` };
     });
@@ -58,5 +62,33 @@ describe("Settings: the routing policy", () => {
     fireEvent.click(screen.getByRole("button", { name: "Save" }));
     await waitFor(() => expect(screen.getByText("saved")).toBeTruthy());
     expect(calls.find((c) => c.cmd === "route_policy_set")?.args.policy).toMatchObject({ policy: "threshold", tau: 0.7, map: null });
+  });
+});
+
+describe("Settings: the cost dial", () => {
+  it("saves a cost share and draws the dial's curve with its operating point", async () => {
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+      if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
+      if (cmd === "server_status") return { running: false, url: null, auth: false };
+      if (cmd === "route_policy_get") return { policy: "dial", tau: 0.5, map: null, cost_share: 0.1, min_pass: null };
+      if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
+      if (cmd === "dial_curve") return curve;
+      throw { code: "internal", message: `unexpected ${cmd}` };
+    });
+    render(<SettingsTab />);
+    await waitFor(() => expect(document.querySelector("#dial-plot polyline.dial-curve")).toBeTruthy());
+    expect(document.querySelector("#dial-operating")).toBeTruthy();
+    expect(document.querySelector("#dial-operating-text")?.textContent).toContain("687 held-out prompts and 3 of yours");
+    fireEvent.change(screen.getByLabelText("Cost share"), { target: { value: "0.05" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(screen.getByText("saved")).toBeTruthy());
+    expect(calls.find((c) => c.cmd === "route_policy_set")?.args.policy).toMatchObject({ policy: "dial", cost_share: 0.05, min_pass: null });
+    fireEvent.change(screen.getByLabelText("Dial target"), { target: { value: "pass" } });
+    fireEvent.change(screen.getByLabelText("Minimum pass rate"), { target: { value: "0.85" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(calls.filter((c) => c.cmd === "route_policy_set").length).toBe(2));
+    expect(calls.filter((c) => c.cmd === "route_policy_set")[1].args.policy).toMatchObject({ policy: "dial", min_pass: 0.85 });
   });
 });

@@ -1,8 +1,40 @@
 import { useEffect, useState } from "react";
-import { appInfo, routePolicyGet, routePolicySet, serverStart, serverStatus, serverStop } from "../ipc/commands";
+import { appInfo, dialCurve, routePolicyGet, routePolicySet, serverStart, serverStatus, serverStop } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { AppInfo, RouteSettings, ServerStatus } from "../ipc/types";
+import type { AppInfo, DialCurve, PolicyKind, RouteSettings, ServerStatus } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
+
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+
+/** The dial's curve: expected pass rate by cost share (log scale), with the saved setting's operating point. */
+export function DialPlot({ curve }: { curve: DialCurve }) {
+  const [w, h, pad] = [360, 160, 28];
+  const xs = curve.points.map((p) => Math.log10(Math.max(p[0], 1e-3)));
+  const lo = Math.min(...xs, Math.log10(Math.max(curve.operating[0], 1e-3)));
+  const hi = Math.max(...xs, 0);
+  const ys = curve.points.map((p) => p[1]).concat(curve.operating[1]);
+  const [ylo, yhi] = [Math.min(...ys) - 0.02, Math.max(...ys) + 0.02];
+  const x = (c: number) => pad + ((Math.log10(Math.max(c, 1e-3)) - lo) / Math.max(hi - lo, 1e-9)) * (w - 2 * pad);
+  const y = (p: number) => h - pad - ((p - ylo) / Math.max(yhi - ylo, 1e-9)) * (h - 2 * pad);
+  return (
+    <svg id="dial-plot" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label="expected pass rate by cost share">
+      <polyline className="dial-curve" fill="none" stroke="#2563eb" strokeWidth={2} points={curve.points.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ")} />
+      <circle id="dial-operating" cx={x(curve.operating[0])} cy={y(curve.operating[1])} r={6} fill="#dc2626" fillOpacity={0.8} />
+      <text x={pad} y={h - 6} fontSize={10}>
+        {pct(Math.pow(10, lo))} of always-top's cost
+      </text>
+      <text x={w - pad} y={h - 6} fontSize={10} textAnchor="end">
+        100%
+      </text>
+      <text x={4} y={y(yhi - 0.02) + 4} fontSize={10}>
+        {pct(yhi - 0.02)}
+      </text>
+      <text x={4} y={y(ylo + 0.02)} fontSize={10}>
+        {pct(ylo + 0.02)}
+      </text>
+    </svg>
+  );
+}
 
 export function SettingsTab() {
   const [info, setInfo] = useState<AppInfo | null>(null);
@@ -12,16 +44,19 @@ export function SettingsTab() {
   const [key, setKey] = useState("");
   const [policy, setPolicy] = useState<RouteSettings | null>(null);
   const [saved, setSaved] = useState(false);
+  const [curve, setCurve] = useState<DialCurve | null>(null);
   useEffect(() => {
     appInfo().then(setInfo, setError);
     serverStatus().then(setServer, setError);
     routePolicyGet().then(setPolicy, setError);
+    dialCurve().then(setCurve, setError);
   }, []);
   const savePolicy = async () => {
     if (!policy) return;
     try {
       setPolicy(await routePolicySet({ ...policy, map: policy.map?.trim() || null }));
       setSaved(true);
+      setCurve(await dialCurve());
     } catch (e) {
       setError(e as AppError);
     }
@@ -58,20 +93,83 @@ export function SettingsTab() {
         <div className="panel" id="routing-policy">
           <h2>Routing</h2>
           <p className="small muted">
-            How the chat, <code>complexitynet ask</code> and the server pick a tier. The paper's map sends a level to a fixed tier; the threshold policy picks the
-            cheapest tier whose expected pass rate reaches τ (the Evaluate tab draws what each τ costs and passes).
+            How the chat, <code>complexitynet ask</code> and the server pick a tier. The cost dial (the default) sets what share of always-top's cost to spend,
+            or the expected pass rate to reach, and sends each prompt to the tier with the best trade of predicted pass probability against cost; it is
+            calibrated on held-out predictions and, as you chat, on your own prompts. The paper's map sends a level to a fixed tier; the threshold policy picks
+            the cheapest tier whose pass probability reaches τ. A prompt with tests is verified whatever the policy: from the cheapest tier up.
           </p>
           <div className="row">
-            <select aria-label="Routing policy" id="route-policy" value={policy.policy} onChange={(e) => { setSaved(false); setPolicy({ ...policy, policy: e.target.value as "paper" | "threshold" }); }}>
-              <option value="paper">paper map</option>
+            <select
+              aria-label="Routing policy"
+              id="route-policy"
+              value={policy.policy}
+              onChange={(e) => {
+                setSaved(false);
+                setPolicy({ ...policy, policy: e.target.value as PolicyKind });
+              }}
+            >
+              <option value="dial">cost dial</option>
               <option value="threshold">threshold τ</option>
+              <option value="paper">paper map</option>
             </select>
-            {policy.policy === "threshold" ? (
+            {policy.policy === "dial" && (
+              <>
+                <select
+                  aria-label="Dial target"
+                  id="route-target"
+                  value={policy.min_pass === null ? "cost" : "pass"}
+                  onChange={(e) => {
+                    setSaved(false);
+                    setPolicy({ ...policy, min_pass: e.target.value === "pass" ? 0.8 : null });
+                  }}
+                >
+                  <option value="cost">spend at most</option>
+                  <option value="pass">pass at least</option>
+                </select>
+                {policy.min_pass === null ? (
+                  <label className="small">
+                    {pct(policy.cost_share)} of always-top's cost{" "}
+                    <input
+                      aria-label="Cost share"
+                      id="route-share"
+                      type="range"
+                      min={0.01}
+                      max={1}
+                      step={0.01}
+                      value={policy.cost_share}
+                      onChange={(e) => {
+                        setSaved(false);
+                        setPolicy({ ...policy, cost_share: Number(e.target.value) });
+                      }}
+                    />
+                  </label>
+                ) : (
+                  <label className="small">
+                    {pct(policy.min_pass)} expected pass rate{" "}
+                    <input
+                      aria-label="Minimum pass rate"
+                      id="route-min-pass"
+                      type="range"
+                      min={0.3}
+                      max={1}
+                      step={0.01}
+                      value={policy.min_pass}
+                      onChange={(e) => {
+                        setSaved(false);
+                        setPolicy({ ...policy, min_pass: Number(e.target.value) });
+                      }}
+                    />
+                  </label>
+                )}
+              </>
+            )}
+            {policy.policy === "threshold" && (
               <label className="small">
                 τ {policy.tau.toFixed(2)}{" "}
                 <input aria-label="Routing tau" id="route-tau" type="range" min={0} max={1} step={0.05} value={policy.tau} onChange={(e) => { setSaved(false); setPolicy({ ...policy, tau: Number(e.target.value) }); }} />
               </label>
-            ) : (
+            )}
+            {policy.policy === "paper" && (
               <input aria-label="Routing map" id="route-map" value={policy.map ?? ""} onChange={(e) => { setSaved(false); setPolicy({ ...policy, map: e.target.value }); }} placeholder="the paper's map (or e.g. 0:1,1:2,2:3)" />
             )}
             <button id="route-save" onClick={savePolicy}>
@@ -79,6 +177,15 @@ export function SettingsTab() {
             </button>
             {saved && <span className="small">saved</span>}
           </div>
+          {policy.policy === "dial" && curve && (
+            <div id="dial">
+              <DialPlot curve={curve} />
+              <p className="small muted" id="dial-operating-text">
+                Saved setting: about {pct(curve.operating[0])} of always-top's cost for an expected {pct(curve.operating[1])} pass rate (λ {curve.lambda.toFixed(3)};
+                calibrated on {curve.held_out} held-out prompts{curve.user > 0 ? ` and ${curve.user} of yours` : ""}).
+              </p>
+            </div>
+          )}
         </div>
       )}
       <div className="panel">

@@ -24,7 +24,8 @@ use crate::{Method, Model};
 /// The shipped classifier's id.
 pub const BUILTIN_ID: &str = "default";
 const BUILTIN_META: &str = include_str!("../../../../resources/classifier/meta.json");
-const BUILTIN_HEAD: &[u8] = include_bytes!("../../../../resources/classifier/head.safetensors");
+/// The shipped per-tier pass model (TF-IDF vocabularies and weights: no encoder to fetch before the first route).
+const BUILTIN_PASS: &str = include_str!("../../../../resources/classifier/pass.json");
 
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct EncoderRef {
@@ -107,6 +108,10 @@ pub fn save(store: &Store, data_dir: &Path, id: &str, outcome: &Outcome, tier: O
                 enc.save_weights(&tmp.join("encoder.safetensors"))?;
             }
             encoder = Some(EncoderRef { id: bert::ENCODER_ID.into(), sha256: enc.sha256.clone() });
+        }
+        Model::Pass { model, .. } => {
+            let json = serde_json::to_vec(model).map_err(|e| ClassifierError::Invalid(e.to_string()))?;
+            std::fs::write(tmp.join("pass.json"), json).map_err(|e| io("writing pass.json", e))?;
         }
         Model::ZeroShot(_) | Model::OpenAi { .. } => {}
     }
@@ -234,6 +239,9 @@ pub struct Prediction {
     pub probabilities: Vec<f32>,
     pub levels: Vec<u32>,
     pub classifier: String,
+    /// Each tier's probability of passing: predicted by the `pass` method, else derived from the level
+    /// probabilities and the label run's pass rate of each tier on each level.
+    pub tier_pass: Vec<f32>,
 }
 
 fn encoder_for(meta: &Meta, ctx: &LoadContext, weights: Option<&Path>) -> Result<Encoder> {
@@ -266,12 +274,16 @@ pub fn load(meta: Meta, dir: Option<&Path>, ctx: &LoadContext) -> Result<Classif
             serde_json::from_slice(&read("tfidf.json")?).map_err(|e| ClassifierError::Invalid(e.to_string()))?,
         ),
         Method::Head => {
-            let head = if meta.builtin {
-                Head::from_bytes(BUILTIN_HEAD)?
-            } else {
-                Head::from_bytes(&read("head.safetensors")?)?
-            };
+            let head = Head::from_bytes(&read("head.safetensors")?)?;
             Model::Encoder { encoder: Arc::new(encoder_for(&meta, ctx, None)?), head }
+        }
+        Method::Pass => {
+            let json = if meta.builtin { BUILTIN_PASS.as_bytes().to_vec() } else { read("pass.json")? };
+            Model::Pass {
+                model: serde_json::from_slice(&json)
+                    .map_err(|e| ClassifierError::Invalid(format!("pass.json: {e}")))?,
+                rule: meta.rule.clone(),
+            }
         }
         Method::Finetune => {
             let d = dir.ok_or_else(|| ClassifierError::Invalid("a fine-tuned classifier has files".into()))?;
@@ -301,11 +313,23 @@ pub fn load(meta: Meta, dir: Option<&Path>, ctx: &LoadContext) -> Result<Classif
 impl Classifier {
     pub async fn classify(&self, prompt: &str, cancel: &CancellationToken) -> Result<Prediction> {
         let probabilities = self.model.predict(&self.meta.levels, &[prompt], cancel).await?.remove(0);
+        let tier_pass = match self.model.tier_pass(prompt) {
+            Some(p) => p,
+            None => {
+                let success = &self.meta.report.tier_success;
+                let k = success.first().map(Vec::len).unwrap_or(0);
+                complexitynet_engine::route::expected_success(&probabilities, success, k)
+                    .into_iter()
+                    .map(|x| x as f32)
+                    .collect()
+            }
+        };
         Ok(Prediction {
             level: self.meta.levels[argmax(&probabilities)],
             probabilities,
             levels: self.meta.levels.clone(),
             classifier: self.meta.id.clone(),
+            tier_pass,
         })
     }
 }

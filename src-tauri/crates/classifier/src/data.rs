@@ -21,6 +21,21 @@ pub struct Example {
     pub counts: Vec<u32>,
     #[serde(default)]
     pub trials: Vec<u32>,
+    /// The task's asserts (a dataset task's tests; empty for chat prompts, whose tests are in the prompt).
+    #[serde(default)]
+    pub asserts: Vec<String>,
+}
+
+impl Example {
+    /// The prompt as the router sees it at routing time: the description and, when the task has them, its
+    /// asserts (what a user pastes into the chat or sends to the server).
+    pub fn routing_prompt(&self) -> String {
+        if self.asserts.is_empty() {
+            self.prompt.clone()
+        } else {
+            format!("{}\n{}", self.prompt, self.asserts.join("\n"))
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -49,17 +64,18 @@ impl LabeledSet {
     pub fn from_run(store: &Store, name: &str) -> Result<LabeledSet> {
         let summary = run::summary(store, name)?;
         let tasks = dataset::all_tasks(store, &summary.dataset)?;
-        let prompts: std::collections::HashMap<String, String> =
-            tasks.into_iter().map(|t| (t.task_id, t.prompt)).collect();
+        let prompts: std::collections::HashMap<String, (String, Vec<String>)> =
+            tasks.into_iter().map(|t| (t.task_id, (t.prompt, t.asserts))).collect();
         let mut examples = Vec::new();
         for row in summary.labels {
-            let (Some(level), Some(prompt)) = (row.level, prompts.get(&row.task_id)) else { continue };
+            let (Some(level), Some((prompt, asserts))) = (row.level, prompts.get(&row.task_id)) else { continue };
             examples.push(Example {
                 task_id: row.task_id,
                 prompt: prompt.clone(),
                 level,
                 counts: row.counts,
                 trials: row.trials,
+                asserts: asserts.clone(),
             });
         }
         Ok(LabeledSet {
@@ -108,7 +124,7 @@ impl LabeledSet {
             .into_iter()
             .filter_map(|(prompt, (id, counts, trials))| {
                 let level = counts.iter().position(|&c| c > 0)? as u32;
-                Some(Example { task_id: format!("chat-{id}"), prompt, level, counts, trials })
+                Some(Example { task_id: format!("chat-{id}"), prompt, level, counts, trials, asserts: Vec::new() })
             })
             .collect();
         Ok(LabeledSet {
@@ -206,6 +222,21 @@ impl LabeledSet {
             .collect()
     }
 
+    /// Each example's pass fraction per tier (passes / trials; 0 where a tier has no trials).
+    pub fn pass_fractions(&self) -> Vec<Vec<f32>> {
+        self.examples
+            .iter()
+            .map(|e| {
+                e.counts.iter().zip(&e.trials).map(|(&c, &t)| if t > 0 { c as f32 / t as f32 } else { 0.0 }).collect()
+            })
+            .collect()
+    }
+
+    /// The most trials any tier has per task (the `M` of the run).
+    pub fn max_trials(&self) -> u32 {
+        self.examples.iter().flat_map(|e| e.trials.iter().copied()).max().unwrap_or(1).max(1)
+    }
+
     pub fn subset(&self, idx: &[usize]) -> Vec<&Example> {
         idx.iter().map(|&i| &self.examples[i]).collect()
     }
@@ -229,6 +260,7 @@ mod tests {
                     level: l,
                     counts: vec![(l == 0) as u32, (l <= 1) as u32, 1],
                     trials: vec![1, 1, 1],
+                    asserts: Vec::new(),
                 })
                 .collect(),
             tiers: vec!["a".into(), "b".into(), "c".into()],

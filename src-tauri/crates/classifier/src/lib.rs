@@ -9,9 +9,12 @@ pub mod bert;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod features;
+pub mod logistic;
 pub mod metrics;
 pub mod neural;
 pub mod openai;
+pub mod passrate;
 pub mod split;
 pub mod tfidf;
 pub mod train;
@@ -40,10 +43,14 @@ pub enum Method {
     Finetune,
     #[serde(rename = "openai")]
     OpenAi,
+    /// Per-tier pass probabilities (what the cost dial routes on); the level is derived from them.
+    #[serde(rename = "pass")]
+    Pass,
 }
 
 impl Method {
-    pub const ALL: [Method; 5] = [Method::ZeroShot, Method::Tfidf, Method::Head, Method::Finetune, Method::OpenAi];
+    pub const ALL: [Method; 6] =
+        [Method::ZeroShot, Method::Tfidf, Method::Head, Method::Finetune, Method::OpenAi, Method::Pass];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -52,12 +59,13 @@ impl Method {
             Method::Head => "head",
             Method::Finetune => "finetune",
             Method::OpenAi => "openai",
+            Method::Pass => "pass",
         }
     }
 
     pub fn parse(s: &str) -> Result<Method> {
         Method::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-            ClassifierError::Invalid(format!("unknown method {s:?} (zero-shot, tfidf, head, finetune or openai)"))
+            ClassifierError::Invalid(format!("unknown method {s:?} (pass, tfidf, head, finetune, zero-shot or openai)"))
         })
     }
 
@@ -80,13 +88,31 @@ pub enum Model {
         client: Arc<openai::FineTuneClient>,
         model: String,
     },
+    /// Per-tier pass probabilities, with the rule that turns them into a level.
+    Pass {
+        model: passrate::PassModel,
+        rule: complexitynet_engine::label::Rule,
+    },
 }
 
 impl Model {
+    /// Each tier's probability of passing, for a model that predicts it (the `pass` method); None for the
+    /// level-only methods (the router then derives it from the level probabilities and the run's pass rates).
+    pub fn tier_pass(&self, prompt: &str) -> Option<Vec<f32>> {
+        match self {
+            Model::Pass { model, .. } => Some(model.predict(prompt)),
+            _ => None,
+        }
+    }
+
     /// A probability per level (in the classifier's level order) for each prompt.
     pub async fn predict(&self, levels: &[u32], prompts: &[&str], cancel: &CancellationToken) -> Result<Vec<Vec<f32>>> {
         match self {
             Model::Tfidf(m) => Ok(prompts.iter().map(|p| m.predict(p)).collect()),
+            Model::Pass { model, rule } => Ok(prompts
+                .iter()
+                .map(|p| passrate::level_distribution(rule, levels, &model.predict(p), model.trials))
+                .collect()),
             Model::Encoder { encoder, head } => neural::predict_rows(head, &encoder.embed(prompts)?),
             Model::ZeroShot(z) => {
                 let mut out = Vec::with_capacity(prompts.len());

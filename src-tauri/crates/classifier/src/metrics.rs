@@ -128,6 +128,55 @@ pub fn evaluate(levels: &[u32], truth: &[usize], pred: &[usize], seed: u64) -> M
 }
 
 /// The index of the largest probability (the first on ties).
+/// A tier's held-out figures: `p` its predicted pass probabilities, `y` the observed pass fractions.
+pub fn tier_metrics(tier: &str, p: &[f64], y: &[f64]) -> crate::train::TierMetrics {
+    let n = p.len().max(1) as f64;
+    let brier = p.iter().zip(y).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n;
+    // 10 equal-width bins of predicted probability.
+    let mut bins = vec![(0.0f64, 0.0f64, 0usize); 10];
+    for (&a, &b) in p.iter().zip(y) {
+        let i = ((a * 10.0) as usize).min(9);
+        bins[i].0 += a;
+        bins[i].1 += b;
+        bins[i].2 += 1;
+    }
+    let ece = bins.iter().filter(|b| b.2 > 0).map(|b| (b.0 - b.1).abs() / n).sum();
+    crate::train::TierMetrics {
+        tier: tier.to_owned(),
+        base_rate: y.iter().sum::<f64>() / n,
+        auc: auc(p, &y.iter().map(|&v| v >= 0.5).collect::<Vec<_>>()),
+        brier,
+        ece,
+    }
+}
+
+/// Area under the ROC curve (the probability that a random positive outranks a random negative; ties half).
+pub fn auc(score: &[f64], positive: &[bool]) -> f64 {
+    let mut idx: Vec<usize> = (0..score.len()).collect();
+    idx.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
+    // Average ranks over ties.
+    let mut rank = vec![0.0f64; score.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && score[idx[j + 1]] == score[idx[i]] {
+            j += 1;
+        }
+        let r = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            rank[k] = r;
+        }
+        i = j + 1;
+    }
+    let pos = positive.iter().filter(|&&p| p).count() as f64;
+    let neg = positive.len() as f64 - pos;
+    if pos == 0.0 || neg == 0.0 {
+        return 0.5;
+    }
+    let sum: f64 = rank.iter().zip(positive).filter(|(_, &p)| p).map(|(r, _)| r).sum();
+    (sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+}
+
 pub fn argmax(p: &[f32]) -> usize {
     let mut best = 0;
     for (i, &v) in p.iter().enumerate() {
@@ -141,6 +190,14 @@ pub fn argmax(p: &[f32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auc_brier_and_ece_of_a_tier() {
+        assert_eq!(auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]), 0.75);
+        assert_eq!(auc(&[0.5, 0.5], &[false, true]), 0.5);
+        let m = tier_metrics("local", &[0.9, 0.1], &[1.0, 0.0]);
+        assert!((m.brier - 0.01).abs() < 1e-12 && (m.ece - 0.1).abs() < 1e-12 && m.auc == 1.0, "{m:?}");
+    }
 
     #[test]
     fn figures_match_a_hand_computed_example() {

@@ -123,12 +123,32 @@ pub struct Report {
     /// Cloud fine-tuning jobs, one per round.
     #[serde(default)]
     pub jobs: Vec<Job>,
+    /// Per tier, how well its pass probability is predicted (the `pass` method).
+    #[serde(default)]
+    pub tier_metrics: Vec<TierMetrics>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct HeldOut {
     pub task_id: String,
     pub probabilities: Vec<f32>,
+    /// Each tier's calibrated probability of passing (the `pass` method; empty for level-only methods).
+    #[serde(default)]
+    pub tier_pass: Vec<f32>,
+}
+
+/// How well a tier's pass probability is predicted, on held-out folds.
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+pub struct TierMetrics {
+    pub tier: String,
+    /// The share of tasks (trials) the tier passed.
+    pub base_rate: f64,
+    /// Area under the ROC curve of "the tier passes" (a pass fraction ≥ ½ counts as a pass).
+    pub auc: f64,
+    /// Mean squared error of the probability against the pass fraction.
+    pub brier: f64,
+    /// Expected calibration error over 10 bins of predicted probability.
+    pub ece: f64,
 }
 
 pub struct Outcome {
@@ -150,6 +170,8 @@ struct Ctx<'a> {
     frozen: Option<Arc<Encoder>>,
     /// Zero-shot predictions of every example, asked once.
     zero_shot: Option<Vec<Vec<f32>>>,
+    /// The `pass` method's held-out logits per tier, by example, from the folds.
+    tier_logits: Vec<(usize, Vec<f32>)>,
     jobs: Vec<Job>,
     progress: Progress<'a>,
     cancel: &'a CancellationToken,
@@ -167,8 +189,50 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Fits on `train` and predicts `held`; returns the model and the held-out probabilities.
+    /// Fits on `train` and predicts `held`; returns the model and the held-out level probabilities (and, for the
+    /// `pass` method, each held-out example's uncalibrated logit per tier).
     async fn fit(&mut self, round: &str, train: &[usize], held: &[usize]) -> Result<(Model, Vec<Vec<f32>>)> {
+        let (model, preds, logits) = self.fit_with_logits(round, train, held).await?;
+        if let Some(l) = logits {
+            self.tier_logits.extend(held.iter().copied().zip(l));
+        }
+        Ok((model, preds))
+    }
+
+    async fn fit_with_logits(
+        &mut self,
+        round: &str,
+        train: &[usize],
+        held: &[usize],
+    ) -> Result<(Model, Vec<Vec<f32>>, Option<Vec<Vec<f32>>>)> {
+        if self.opts.method == Method::Pass {
+            self.check_cancel()?;
+            let fractions = self.set.pass_fractions();
+            let prompts: Vec<String> = self.set.examples.iter().map(|e| e.routing_prompt()).collect();
+            let samples: Vec<crate::passrate::Sample> = train
+                .iter()
+                .map(|&i| crate::passrate::Sample { prompt: &prompts[i], pass: fractions[i].clone() })
+                .collect();
+            let k = self.set.tiers.len();
+            let trials = self.set.max_trials();
+            let model = crate::passrate::PassModel::fit(&samples, k, trials);
+            // One convex fit per tier, no epochs to report: the round's own event is the progress.
+            let logits: Vec<Vec<f32>> = held.iter().map(|&i| model.raw_logits(&prompts[i])).collect();
+            let preds = logits
+                .iter()
+                .map(|z| {
+                    let p: Vec<f32> = z.iter().map(|&z| 1.0 / (1.0 + (-z).exp())).collect();
+                    crate::passrate::level_distribution(&self.set.rule, &self.set.levels, &p, trials)
+                })
+                .collect();
+            return Ok((Model::Pass { model, rule: self.set.rule.clone() }, preds, Some(logits)));
+        }
+        let (model, preds) = self.fit_levels(round, train, held).await?;
+        Ok((model, preds, None))
+    }
+
+    /// The level-predicting methods.
+    async fn fit_levels(&mut self, round: &str, train: &[usize], held: &[usize]) -> Result<(Model, Vec<Vec<f32>>)> {
         self.check_cancel()?;
         let k = self.set.levels.len();
         let tc = pick(&self.classes, train);
@@ -248,6 +312,7 @@ impl Ctx<'_> {
                 let preds = pick(self.zero_shot.as_ref().expect("rated above"), held);
                 Ok((Model::ZeroShot(z), preds))
             }
+            Method::Pass => unreachable!("the pass method is fitted by fit_with_logits"),
             Method::OpenAi => {
                 let o = self.opts.openai.as_ref().ok_or_else(|| {
                     ClassifierError::Invalid("the openai method needs a provider and a base model".into())
@@ -302,6 +367,7 @@ pub async fn run(
         embeddings: None,
         frozen: None,
         zero_shot: None,
+        tier_logits: Vec::new(),
         jobs: Vec::new(),
         progress,
         cancel,
@@ -318,6 +384,7 @@ pub async fn run(
 
     progress(Event::Round { round: "split".into(), index: 1, total });
     let (_, preds) = ctx.fit("split", &train, &test).await?;
+    ctx.tier_logits.clear(); // only the folds' held-out logits calibrate
     let classes = ctx.classes.clone();
     let truth = |idx: &[usize]| pick(&classes, idx);
     let split_metrics =
@@ -346,7 +413,11 @@ pub async fn run(
         let (_, preds) = ctx.fit(&round, &train, held).await?;
         let pred: Vec<usize> = preds.iter().map(|p| argmax(p)).collect();
         for (&i, p) in held.iter().zip(&preds) {
-            cv_predictions.push(HeldOut { task_id: set.examples[i].task_id.clone(), probabilities: p.clone() });
+            cv_predictions.push(HeldOut {
+                task_id: set.examples[i].task_id.clone(),
+                probabilities: p.clone(),
+                tier_pass: Vec::new(),
+            });
         }
         let t = truth(held);
         if f == 0 {
@@ -359,12 +430,60 @@ pub async fn run(
         cv_truth.extend(t);
         cv_pred.extend(pred);
     }
+    // The pass method: calibrate each tier on held-out logits. The held-out probabilities of fold f use a
+    // calibration fitted on the other folds only (cross-fitting), so what is reported never saw its own outcome;
+    // the deployed model's calibration is fitted on all of them.
+    let mut calibration = Vec::new();
+    let mut tier_metrics = Vec::new();
+    if opts.method == Method::Pass && !folds.is_empty() {
+        let fractions = set.pass_fractions();
+        let k = set.tiers.len();
+        let logits: std::collections::HashMap<usize, Vec<f32>> = ctx.tier_logits.iter().cloned().collect();
+        let fold_of: std::collections::HashMap<usize, usize> =
+            folds.iter().enumerate().flat_map(|(f, held)| held.iter().map(move |&i| (i, f))).collect();
+        let fit_platt = |t: usize, exclude: Option<usize>| {
+            let (zs, ys): (Vec<f32>, Vec<f32>) = logits
+                .iter()
+                .filter(|(i, _)| exclude.is_none_or(|f| fold_of[*i] != f))
+                .map(|(i, z)| (z[t], fractions[*i][t]))
+                .unzip();
+            crate::logistic::Platt::fit(&zs, &ys)
+        };
+        let per_fold: Vec<Vec<crate::logistic::Platt>> =
+            (0..folds.len()).map(|f| (0..k).map(|t| fit_platt(t, Some(f))).collect()).collect();
+        calibration = (0..k).map(|t| fit_platt(t, None)).collect();
+        let trials = set.max_trials();
+        cv_truth.clear();
+        cv_pred.clear();
+        for h in cv_predictions.iter_mut() {
+            let i = set.examples.iter().position(|e| e.task_id == h.task_id).expect("a held-out example of the set");
+            let p: Vec<f32> = logits[&i].iter().zip(&per_fold[fold_of[&i]]).map(|(&z, c)| c.apply(z)).collect();
+            h.probabilities = crate::passrate::level_distribution(&set.rule, &set.levels, &p, trials);
+            h.tier_pass = p;
+            cv_truth.push(classes[i]);
+            cv_pred.push(argmax(&h.probabilities));
+        }
+        let truth: Vec<Vec<f32>> = cv_predictions
+            .iter()
+            .map(|h| fractions[set.examples.iter().position(|e| e.task_id == h.task_id).expect("in the set")].clone())
+            .collect();
+        tier_metrics = (0..k)
+            .map(|t| {
+                let p: Vec<f64> = cv_predictions.iter().map(|h| h.tier_pass[t] as f64).collect();
+                let y: Vec<f64> = truth.iter().map(|r| r[t] as f64).collect();
+                crate::metrics::tier_metrics(&set.tiers[t], &p, &y)
+            })
+            .collect();
+    }
     let cv = (!folds.is_empty()).then(|| evaluate(&set.levels, &cv_truth, &cv_pred, opts.seed));
 
     progress(Event::Round { round: "final".into(), index: total, total });
     let fit_start = Instant::now();
     let all: Vec<usize> = (0..set.examples.len()).collect();
-    let (model, _) = ctx.fit("final", &all, &[]).await?;
+    let (mut model, _) = ctx.fit("final", &all, &[]).await?;
+    if let (Model::Pass { model, .. }, false) = (&mut model, calibration.is_empty()) {
+        model.calibrate(calibration);
+    }
     let train_seconds = fit_start.elapsed().as_secs_f64();
     let params = match opts.method {
         Method::Tfidf => serde_json::to_value(opts.tfidf).unwrap_or_default(),
@@ -375,6 +494,8 @@ pub async fn run(
                 "model": opts.zero_shot.as_ref().map(|z| z.model.clone())})
         }
         Method::OpenAi => serde_json::json!({"base_model": opts.openai.as_ref().map(|o| o.base_model.clone())}),
+        Method::Pass => serde_json::json!({"members": "all features (C 0.3) + description words (C 1.0)",
+            "calibration": "Platt per tier, cross-fitted on held-out folds"}),
     };
     let fine_tuned_model = match &model {
         Model::OpenAi { model, .. } => Some(model.clone()),
@@ -404,6 +525,7 @@ pub async fn run(
         params,
         unparsed,
         jobs: ctx.jobs,
+        tier_metrics,
     };
     tracing::info!(accuracy = report.split.accuracy, seconds = report.total_seconds, "trained");
     Ok(Outcome { model, report, fine_tuned_model })

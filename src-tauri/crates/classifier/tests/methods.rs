@@ -26,7 +26,14 @@ fn mbpp_set(n: usize) -> LabeledSet {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
             let prompt = v["text"].as_str().unwrap().to_owned();
             let level = ((prompt.len() / 10) % 3) as u32;
-            Example { task_id: v["task_id"].to_string(), prompt, level, counts: vec![], trials: vec![] }
+            Example {
+                task_id: v["task_id"].to_string(),
+                prompt,
+                level,
+                counts: vec![],
+                trials: vec![],
+                asserts: vec![],
+            }
         })
         .collect();
     LabeledSet { source: "mbpp-test".into(), rule: Rule::Single3, levels: vec![0, 1, 2], examples, tiers: vec![] }

@@ -1,12 +1,11 @@
-//! The Chat tab's use cases: send a prompt (routed through [`App::ask`], or through the verified cascade when it
-//! carries `assert` lines), conversations, feedback, totals and exports.
+//! The Chat tab's use cases: send a prompt (through [`App::ask`]: routed, or the verified cascade when it carries
+//! tests), conversations, feedback, totals and exports.
 
 use complexitynet_engine::chat::{self, ChatMessage, Conversation, Totals};
 use complexitynet_engine::tiers::{GenParams, Message, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::ask::{AskEvent, AskRequest};
-use crate::cascade::Tests;
 use crate::jobs::JobKind;
 use crate::routing::RouteOverrides;
 use crate::{App, AppError, Result};
@@ -70,13 +69,15 @@ impl App {
     }
 
     /// Sends a prompt in a conversation (a new one when None): routed by the active classifier unless `tier`
-    /// names one; a prompt with `assert` lines goes through the verified cascade. Streams events; resolves
-    /// with the stored answer. The job [`CHAT_JOB`] stops it (what arrived is kept).
+    /// names one, never above `max_tier` (the chat's "never the top tier"); a prompt with tests (`assert` lines,
+    /// doctest examples) goes through the verified cascade. Streams events; resolves with the stored answer,
+    /// which records whether it passed its tests. The job [`CHAT_JOB`] stops it (what arrived is kept).
     pub async fn chat_send(
         &self,
         conversation: Option<i64>,
         prompt: &str,
         tier: Option<String>,
+        max_tier: Option<String>,
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
     ) -> Result<ChatMessage> {
         if prompt.trim().is_empty() {
@@ -113,79 +114,31 @@ impl App {
             fall_through: true,
             params: chat_params(),
             stream: true,
-            route: RouteOverrides::default(),
+            route: RouteOverrides { max_tier, ..RouteOverrides::default() },
+            tests: None,
+            verify: true,
         };
-        let answer = match Tests::from_prompt(prompt) {
-            Some(tests) => self.chat_cascade(conversation, &req, &tests, on_event, job.token()).await?,
-            None => {
-                let out = self.ask(&req, on_event, job.token()).await?;
-                ChatMessage {
-                    conversation_id: conversation,
-                    role: "assistant".into(),
-                    content: out.completion.text.clone(),
-                    tier: Some(out.tier.name.clone()),
-                    model: Some(out.completion.model.clone()),
-                    level: out.route.as_ref().map(|d| d.level),
-                    route: out.route.as_ref().and_then(|d| serde_json::to_value(d).ok()),
-                    prompt_tokens: out.completion.usage.prompt_tokens,
-                    completion_tokens: out.completion.usage.completion_tokens,
-                    cost_usd: out.completion.cost_usd,
-                    saved_usd: out.saved_usd,
-                    ..Default::default()
-                }
-            }
-        };
-        self.with_store(|s| Ok(chat::add(s, &answer)?))
-    }
-
-    /// A prompt that carries tests: the routed (or chosen) tier's answer is verified in the sandbox and the
-    /// prompt climbs the tiers until an answer passes; each step is shown, the passing (or last) answer stored.
-    async fn chat_cascade(
-        &self,
-        conversation: i64,
-        req: &AskRequest,
-        tests: &Tests,
-        on_event: &(dyn Fn(AskEvent) + Send + Sync),
-        cancel: &complexitynet_engine::tiers::CancellationToken,
-    ) -> Result<ChatMessage> {
-        let mut decision = self.decide(req.prompt(), &req.route, &[]).await?;
-        if let Some(t) = &req.tier {
-            decision.reason = format!("{t} chosen by you (the router chose {})", decision.tier);
-            decision.tier = t.clone();
+        let out = self.ask(&req, on_event, job.token()).await?;
+        let mut route = out.route.as_ref().and_then(|d| serde_json::to_value(d).ok());
+        if let (Some(r), Some(v)) = (route.as_mut(), &out.verification) {
+            // The steps ride in the stored decision: the chat shows them under the answer.
+            r["cascade"] = serde_json::to_value(&v.steps).unwrap_or_default();
         }
-        on_event(AskEvent::Routed { decision: decision.clone() });
-        let outcome = self.cascade(&decision.tier, &req.messages, tests, req.params.clone(), on_event, cancel).await?;
-        let Some(last) = outcome.steps.last() else {
-            return Err(AppError::new(
-                complexitynet_engine::ErrorCode::ProviderNetwork,
-                "no tier answered (each step says why)",
-            ));
-        };
-        on_event(AskEvent::Piece { text: last.answer.clone() });
-        let (pt, ct) =
-            outcome.steps.iter().fold((0, 0), |(a, b), s| (a + s.usage.prompt_tokens, b + s.usage.completion_tokens));
-        let tiers = self.with_store(|s| Ok(complexitynet_engine::tiers::table::tiers(s)?))?;
-        let top_cost = tiers.last().map(|t| t.price().cost(last.usage)).unwrap_or(0.0);
-        let mut route = serde_json::to_value(&decision).unwrap_or_default();
-        route["cascade"] = serde_json::json!(outcome
-            .steps
-            .iter()
-            .map(|s| serde_json::json!({"tier": s.tier, "model": s.model, "verdict": s.verdict.summary(),
-                "passed": s.verdict.passed()}))
-            .collect::<Vec<_>>());
-        Ok(ChatMessage {
+        let answer = ChatMessage {
             conversation_id: conversation,
             role: "assistant".into(),
-            content: last.answer.clone(),
-            tier: Some(last.tier.clone()),
-            model: Some(last.model.clone()),
-            level: Some(decision.level),
-            route: Some(route),
-            prompt_tokens: pt,
-            completion_tokens: ct,
-            cost_usd: outcome.cost_usd,
-            saved_usd: (top_cost - outcome.cost_usd).max(0.0),
+            content: out.completion.text.clone(),
+            tier: Some(out.tier.name.clone()),
+            model: Some(out.completion.model.clone()),
+            level: out.route.as_ref().map(|d| d.level),
+            route,
+            prompt_tokens: out.completion.usage.prompt_tokens,
+            completion_tokens: out.completion.usage.completion_tokens,
+            cost_usd: out.cost_usd,
+            saved_usd: out.saved_usd,
+            verified: out.verification.as_ref().map(|v| v.passed),
             ..Default::default()
-        })
+        };
+        self.with_store(|s| Ok(chat::add(s, &answer)?))
     }
 }

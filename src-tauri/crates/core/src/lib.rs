@@ -56,6 +56,9 @@ pub struct App {
     pub(crate) providers: Mutex<HashMap<String, Arc<dyn Provider>>>,
     /// The active classifier, loaded on the first routed prompt and kept until another one is activated.
     pub(crate) classifier: Mutex<Option<Arc<Classifier>>>,
+    /// The cost dial's calibration, recomputed when the settings change and every minute (the user's own
+    /// prompts join its pool as they accumulate).
+    pub(crate) dial: Mutex<Option<routing::DialCache>>,
     /// The sandbox, started on the first check and kept warm.
     verifier: std::sync::OnceLock<Arc<Verifier>>,
     jobs: Jobs,
@@ -81,6 +84,7 @@ impl App {
             models: Mutex::new(HashMap::new()),
             providers: Mutex::new(HashMap::new()),
             classifier: Mutex::new(None),
+            dial: Mutex::new(None),
             verifier: std::sync::OnceLock::new(),
             jobs: Jobs::default(),
         }

@@ -33,9 +33,15 @@ pub struct ModelView {
 pub struct CatalogModelView {
     pub name: String,
     pub title: String,
-    #[ts(type = "number")]
-    pub size: u64,
+    /// Bytes: as published, else as pinned by the first complete download, else unknown.
+    #[ts(type = "number | null")]
+    pub size: Option<u64>,
     pub license: String,
+    /// How the download is checked: `published` (size and SHA-256 from the catalog), `pinned` (by the first
+    /// complete download here), or `unpinned` (none published: the first complete download pins them).
+    pub checksum: String,
+    /// The model's published pass@1 figures, each with its source.
+    pub scores: Vec<models::PublishedScore>,
 }
 
 /// A finished download, registered.
@@ -78,10 +84,25 @@ impl App {
             .collect())
     }
 
-    pub fn model_catalog(&self) -> Vec<CatalogModelView> {
+    pub fn model_catalog(&self) -> Result<Vec<CatalogModelView>> {
         models::catalog()
             .into_iter()
-            .map(|(name, m)| CatalogModelView { name, title: m.title, size: m.size, license: m.license })
+            .map(|(name, m)| {
+                let pin = self.with_store(|s| Ok(models::pin(s, &name)?))?;
+                let checksum = match (&m.sha256, &pin) {
+                    (Some(_), _) => "published",
+                    (None, Some(_)) => "pinned",
+                    (None, None) => "unpinned",
+                };
+                Ok(CatalogModelView {
+                    size: m.size.or(pin.map(|p| p.size)),
+                    title: m.title,
+                    license: m.license,
+                    checksum: checksum.into(),
+                    scores: m.scores,
+                    name,
+                })
+            })
             .collect()
     }
 
@@ -102,10 +123,24 @@ impl App {
         &self,
         spec: &str,
         sha256: Option<&str>,
+        mirror: Option<&str>,
         progress: &(dyn Fn(DownloadProgress) + Send + Sync),
     ) -> Result<ModelDownloaded> {
-        let (name, req) = models::resolve_download(spec, sha256)?;
+        let (name, mut req) = models::resolve_download(spec, sha256, mirror)?;
+        // A catalog model whose figures are not published is checked against what its first complete download
+        // measured (trust on first use, as SSH does with host keys), and pins them when there is none yet.
+        let unpublished = models::catalog().get(spec).is_some_and(|m| m.sha256.is_none());
+        let pinned = if unpublished { self.with_store(|s| Ok(models::pin(s, &name)?))? } else { None };
+        if let Some(p) = &pinned {
+            req.expected_size = Some(p.size);
+            req.expected_sha256 = Some(p.sha256.clone());
+        }
         let out = models::download(self.data_dir(), &name, req, progress).await?;
+        if unpublished && pinned.is_none() {
+            let pin = models::Pin { size: out.bytes, sha256: out.sha256.clone() };
+            self.with_store(|s| Ok(models::set_pin(s, &name, &pin)?))?;
+            tracing::info!(model = %name, sha256 = %out.sha256, "pinned on its first complete download");
+        }
         let model = self.with_store(|s| Ok(models::add(s, &out.path, Some(&name), spec)?))?;
         Ok(ModelDownloaded { model, bytes: out.bytes, sha256: out.sha256 })
     }
@@ -121,7 +156,7 @@ impl App {
         let guard = self.jobs().start(JobKind::ModelDownload, job)?;
         let progress = throttled(1 << 20, on_event);
         tokio::select! {
-            r = self.download_model(spec, None, &progress) => Ok(r?.model),
+            r = self.download_model(spec, None, None, &progress) => Ok(r?.model),
             _ = guard.token().cancelled() => Err(AppError::new(
                 ErrorCode::Cancelled,
                 format!("paused: the partial download of {spec} is kept and resumes when you start it again"),

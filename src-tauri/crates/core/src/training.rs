@@ -276,20 +276,27 @@ impl App {
         self.blocking(move |app| app.train(&req, &move |e| on_event(e), &token)).await
     }
 
-    /// Writes a head classifier's shippable part (head + metadata) to `dir`: how `resources/classifier` is made.
+    /// Writes a classifier's shippable part (its model file and metadata) to `dir`: how `resources/classifier` is
+    /// made. Only the methods that need nothing beyond their files ship (`pass`, `tfidf`, `head` with the
+    /// public encoder); a fine-tune carries 90 MB of weights, a zero-shot or cloud one a provider.
     pub fn export_classifier(&self, meta: &Meta, dir: &Path) -> Result<()> {
-        if meta.method != Method::Head {
-            return Err(AppError::invalid(
-                "only a head classifier can ship (the others carry an encoder, a vocabulary or a cloud model)",
-            ));
-        }
+        let file = match meta.method {
+            Method::Pass => "pass.json",
+            Method::Tfidf => "tfidf.json",
+            Method::Head => "head.safetensors",
+            _ => {
+                return Err(AppError::invalid(
+                    "only a pass, tfidf or head classifier can ship (the others carry an encoder or a provider)",
+                ))
+            }
+        };
         let from = self.data_dir().root.join("classifiers").join(&meta.id);
         let io = |e: std::io::Error| AppError::internal(format!("exporting to {}: {e}", dir.display()));
         std::fs::create_dir_all(dir).map_err(io)?;
-        std::fs::copy(from.join("head.safetensors"), dir.join("head.safetensors")).map_err(io)?;
+        std::fs::copy(from.join(file), dir.join(file)).map_err(io)?;
         let mut shipped = meta.clone();
         shipped.active = false;
-        // Compact: the held-out predictions of every training task make the pretty form 100 KB.
+        // Compact: the held-out predictions of every training task make the pretty form large.
         let json = serde_json::to_string(&shipped).map_err(|e| AppError::internal(e.to_string()))?;
         std::fs::write(dir.join("meta.json"), json + "\n").map_err(io)?;
         Ok(())
@@ -298,23 +305,33 @@ impl App {
     /// `doctor`'s line for the classifier: the active one and whether its encoder is installed.
     pub fn classifier_check(&self) -> Check {
         let active = self.with_store(|s| Ok(artifact::active_id(s)?)).unwrap_or_else(|_| "default".into());
+        let needs_encoder =
+            self.with_store(|s| Ok(artifact::get(s, &active)?.0)).map(|m| m.encoder.is_some()).unwrap_or(false);
         let dir = self.encoder_dir(None);
-        if bert::present(&dir) {
-            Check {
-                name: "classifier",
-                status: CheckStatus::Ok,
-                detail: format!("active {active}; encoder {} in {}", bert::ENCODER_ID, dir.display()),
+        let (status, detail) = match (needs_encoder, bert::present(&dir)) {
+            (false, present) => (
+                CheckStatus::Ok,
+                format!(
+                    "active {active}, which needs no encoder{}",
+                    if present {
+                        format!(" (encoder {} in {})", bert::ENCODER_ID, dir.display())
+                    } else {
+                        String::new()
+                    }
+                ),
+            ),
+            (true, true) => {
+                (CheckStatus::Ok, format!("active {active}; encoder {} in {}", bert::ENCODER_ID, dir.display()))
             }
-        } else {
-            Check {
-                name: "classifier",
-                status: CheckStatus::Missing,
-                detail: format!(
+            (true, false) => (
+                CheckStatus::Missing,
+                format!(
                     "active {active}; the encoder {} is not in {} (complexitynet classifier fetch-encoder)",
                     bert::ENCODER_ID,
                     dir.display()
                 ),
-            }
-        }
+            ),
+        };
+        Check { name: "classifier", status, detail }
     }
 }

@@ -10,7 +10,7 @@ use complexitynet_core::App;
 use complexitynet_engine::keys::MemoryStore;
 use complexitynet_engine::paths::DataDir;
 use complexitynet_engine::route::{PolicyKind, RouteSettings};
-use complexitynet_engine::testing::{error_reply, openai_sse, test_models, with_header, ChatServer, Reply};
+use complexitynet_engine::testing::{error_reply, openai_sse, with_header, ChatServer, Reply};
 use complexitynet_engine::tiers::table::ProviderKind;
 use complexitynet_engine::tiers::{CancellationToken, GenParams};
 use complexitynet_engine::ErrorCode;
@@ -30,7 +30,6 @@ fn rate_limited() -> Reply {
 fn app(replies: Vec<Reply>) -> (tempfile::TempDir, App, ChatServer) {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(DataDir::at(dir.path()), Arc::new(MemoryStore::default()));
-    app.install_encoder(&test_models().join("all-MiniLM-L6-v2"), None).unwrap();
     let server = ChatServer::start(replies);
     let base = format!("{}/v1", server.url());
     let kind = Some(ProviderKind::Openai);
@@ -39,7 +38,8 @@ fn app(replies: Vec<Reply>) -> (tempfile::TempDir, App, ChatServer) {
         let f = TierFields { provider: Some("loop".into()), model: Some(m.into()), ..Default::default() };
         app.set_tier(t, &f).unwrap();
     }
-    app.set_route_settings(&RouteSettings { policy: PolicyKind::Paper, tau: 0.5, map: Some("0-2:3".into()) }).unwrap();
+    let paper = RouteSettings { policy: PolicyKind::Paper, map: Some("0-2:3".into()), ..RouteSettings::default() };
+    app.set_route_settings(&paper).unwrap();
     (dir, app, server)
 }
 
@@ -124,7 +124,6 @@ fn a_failure_after_text_has_streamed_is_reported_not_handed_on() {
 fn when_no_tier_can_answer_ask_says_so_with_each_fix() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(DataDir::at(dir.path()), Arc::new(MemoryStore::default()));
-    app.install_encoder(&test_models().join("all-MiniLM-L6-v2"), None).unwrap();
     let e =
         rt().block_on(app.ask(&AskRequest::routed(PROMPT, params()), &|_| {}, &CancellationToken::new())).unwrap_err();
     assert_eq!(e.code, ErrorCode::NoTierAvailable);
@@ -133,4 +132,107 @@ fn when_no_tier_can_answer_ask_says_so_with_each_fix() {
     let d = rt().block_on(app.decide(PROMPT, &RouteOverrides::default(), &[])).unwrap();
     assert!(!d.available && d.tiers.iter().all(|t| !t.available), "{d:?}");
     assert!(app.calls().unwrap().is_empty(), "nothing was called");
+}
+
+/// An app whose three tiers are all served, in order of the requests, by `replies` (the local tier too, so each
+/// step of the cascade is a loopback answer).
+fn three_tier_app(replies: Vec<Reply>) -> (tempfile::TempDir, App, ChatServer) {
+    let (dir, app, server) = app(replies);
+    let f = TierFields { provider: Some("loop".into()), model: Some("local-model".into()), ..Default::default() };
+    app.set_tier("local", &f).unwrap();
+    (dir, app, server)
+}
+
+const WITH_TESTS: &str = "Write add(a, b) that returns the sum.\nassert add(1, 2) == 3\nassert add(-1, 1) == 0";
+const WRONG: &str = "```python\ndef add(a, b):\n    return a - b\n```";
+const RIGHT: &str = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```";
+
+#[test]
+fn a_prompt_with_tests_climbs_the_verified_cascade_and_claims_savings_only_when_it_passes() {
+    use complexitynet_engine::testing::openai_json;
+    let (_d, app, server) = three_tier_app(vec![openai_json(WRONG, 20, 10), openai_json(RIGHT, 20, 12)]);
+    let (seen, on_event) = events();
+    let req = AskRequest::routed(WITH_TESTS, params());
+    let out = rt().block_on(app.ask(&req, &on_event, &CancellationToken::new())).unwrap();
+    // From the cheapest tier, though the router alone would send every level to the top.
+    let v = out.verification.as_ref().expect("verified");
+    assert!(v.passed && v.tests == 2, "{v:?}");
+    let steps: Vec<(&str, bool)> = v.steps.iter().map(|s| (s.tier.as_str(), s.passed)).collect();
+    assert_eq!(steps, [("local", false), ("mid", true)]);
+    assert!(v.steps[0].verdict.contains("failed at assert"), "{:?}", v.steps[0]);
+    assert_eq!(out.tier.name, "mid");
+    assert!(out.completion.text.contains("a + b"));
+    let d = out.route.as_ref().unwrap();
+    assert!(d.reason.contains("2 tests in the prompt: verified cascade local → mid → top"), "{}", d.reason);
+    assert_eq!(d.tier, "mid", "the decision names the tier whose answer is returned");
+    // Every attempt is paid; the savings are what top would have cost for the kept answer, minus all of it.
+    let paid: f64 = v.steps.iter().map(|s| s.cost_usd).sum();
+    assert!((out.cost_usd - paid).abs() < 1e-12);
+    assert!(out.saved_usd > 0.0 && out.saved_usd < 1.0, "{}", out.saved_usd);
+    let kinds: Vec<&'static str> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| match e {
+            AskEvent::Routed { .. } => "routed",
+            AskEvent::Started { .. } => "started",
+            AskEvent::Piece { .. } => "piece",
+            AskEvent::FellThrough { .. } => "fell_through",
+            AskEvent::Step { .. } => "step",
+        })
+        .collect();
+    assert_eq!(kinds, ["routed", "started", "step", "started", "step", "routed", "piece"]);
+    assert_eq!(server.requests().len(), 2, "the top tier was never asked");
+    assert_eq!(app.calls().unwrap().len(), 2, "each step is in the calls log");
+
+    // Capped at the local tier: its failing answer comes back marked, and claims nothing.
+    let (_d, app, server) = three_tier_app(vec![openai_json(WRONG, 20, 10)]);
+    let capped = AskRequest {
+        route: RouteOverrides { max_tier: Some("local".into()), ..Default::default() },
+        ..AskRequest::routed(WITH_TESTS, params())
+    };
+    let out = rt().block_on(app.ask(&capped, &|_| {}, &CancellationToken::new())).unwrap();
+    let v = out.verification.unwrap();
+    assert!(!v.passed && v.steps.len() == 1, "{v:?}");
+    assert_eq!((out.tier.name.as_str(), out.saved_usd), ("local", 0.0));
+    assert_eq!(server.requests().len(), 1);
+
+    // Tests given with the request (the server's `complexitynet.tests`) verify a prompt that has none; with
+    // verification off, the prompt's own asserts are just text and the router answers.
+    let (_d, app, _s) = three_tier_app(vec![openai_json(RIGHT, 20, 10), sse(WRONG)]);
+    let given = AskRequest {
+        tests: complexitynet_core::cascade::Tests::from_asserts(vec!["assert add(2, 2) == 4".into()]),
+        ..AskRequest::routed("Write add(a, b).", params())
+    };
+    let out = rt().block_on(app.ask(&given, &|_| {}, &CancellationToken::new())).unwrap();
+    assert!(out.verification.unwrap().passed);
+    assert_eq!(out.tier.name, "local");
+    let plain = AskRequest { verify: false, ..AskRequest::routed(WITH_TESTS, params()) };
+    let out = rt().block_on(app.ask(&plain, &|_| {}, &CancellationToken::new())).unwrap();
+    assert!(out.verification.is_none());
+    assert_eq!(out.tier.name, "top", "the saved policy's choice, unverified");
+}
+
+#[test]
+fn the_chat_records_whether_an_answer_passed_and_its_totals_count_only_kept_savings() {
+    use complexitynet_engine::testing::openai_json;
+    let (_d, app, _s) =
+        three_tier_app(vec![openai_json(RIGHT, 20, 10), openai_json(WRONG, 20, 10), openai_json(WRONG, 20, 10)]);
+    let (seen, on_event) = events();
+    let ok = rt().block_on(app.chat_send(None, WITH_TESTS, None, None, &on_event)).unwrap();
+    assert_eq!((ok.verified, ok.tier.as_deref()), (Some(true), Some("local")));
+    assert!(seen.lock().unwrap().iter().any(|e| matches!(e, AskEvent::Step { passed: true, .. })));
+    let route = ok.route.as_ref().unwrap();
+    assert_eq!(route["cascade"][0]["tier"], "local", "the steps are stored with the answer: {route}");
+    // "Never the top tier in this chat": mid's wrong answer is the last; it is stored as failing.
+    let bad =
+        rt().block_on(app.chat_send(Some(ok.conversation_id), WITH_TESTS, None, Some("mid".into()), &|_| {})).unwrap();
+    assert_eq!((bad.verified, bad.tier.as_deref(), bad.saved_usd), (Some(false), Some("mid"), 0.0));
+    assert!(bad.cost_usd > 0.0, "both attempts are paid");
+    let totals = app.chat_totals().unwrap();
+    assert_eq!((totals.today.answers, totals.today.failing), (2, 1));
+    assert!((totals.today.saved_usd - ok.saved_usd).abs() < 1e-12);
+    assert!((totals.today.cost_usd - ok.cost_usd - bad.cost_usd).abs() < 1e-12);
+    let md = app.export_conversation(ok.conversation_id, complexitynet_core::chat::ExportFormat::Markdown).unwrap();
+    assert!(md.contains("passed its tests") && md.contains("FAILED its tests"), "{md}");
 }

@@ -32,7 +32,25 @@ pub struct ChatMessage {
     pub saved_usd: f64,
     /// `up`, `down`, `worked` or `failed`.
     pub feedback: Option<String>,
+    /// The prompt carried tests and this answer passed them (true) or no tier's answer did (false); None: no tests.
+    pub verified: Option<bool>,
     pub created_at: String,
+}
+
+impl ChatMessage {
+    /// An answer that cannot be kept: it failed its tests, or you marked it as failing. It claims no savings.
+    pub fn failing(&self) -> bool {
+        self.verified == Some(false) || matches!(self.feedback.as_deref(), Some("failed" | "down"))
+    }
+
+    /// The savings this answer claims against always-top: none for a failing one.
+    pub fn claimed_savings(&self) -> f64 {
+        if self.failing() {
+            0.0
+        } else {
+            self.saved_usd
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,8 +123,8 @@ pub fn add(store: &Store, m: &ChatMessage) -> Result<ChatMessage, ChatError> {
     exists(store, m.conversation_id)?;
     store.conn().execute(
         "INSERT INTO messages(conversation_id, role, content, tier, model, level, route, prompt_tokens,
-                              completion_tokens, cost_usd, saved_usd)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                              completion_tokens, cost_usd, saved_usd, verified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             m.conversation_id,
             m.role,
@@ -118,7 +136,8 @@ pub fn add(store: &Store, m: &ChatMessage) -> Result<ChatMessage, ChatError> {
             m.prompt_tokens,
             m.completion_tokens,
             m.cost_usd,
-            m.saved_usd
+            m.saved_usd,
+            m.verified
         ],
     )?;
     let id = store.conn().last_insert_rowid();
@@ -134,7 +153,7 @@ pub fn messages(store: &Store, conversation: i64) -> Result<Vec<ChatMessage>, Ch
 fn select(store: &Store, filter: &str, param: i64) -> Result<Vec<ChatMessage>, ChatError> {
     let mut stmt = store.conn().prepare(&format!(
         "SELECT id, conversation_id, role, content, tier, model, level, route, prompt_tokens, completion_tokens,
-                cost_usd, saved_usd, feedback, created_at
+                cost_usd, saved_usd, feedback, created_at, verified
          FROM messages WHERE {filter} ORDER BY id"
     ))?;
     let rows = stmt.query_map([param], |r| {
@@ -153,9 +172,20 @@ fn select(store: &Store, filter: &str, param: i64) -> Result<Vec<ChatMessage>, C
             saved_usd: r.get(11)?,
             feedback: r.get(12)?,
             created_at: r.get(13)?,
+            verified: r.get(14)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The routing decisions of the most recent routed answers (newest first), for calibrating the cost dial on the
+/// user's own prompts. Answers without a readable decision are skipped.
+pub fn recent_routes(store: &Store, limit: usize) -> Result<Vec<crate::route::Decision>, ChatError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT route FROM messages WHERE role = 'assistant' AND route IS NOT NULL ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
+    Ok(rows.filter_map(|r| r.ok()).filter_map(|j| serde_json::from_str(&j).ok()).collect())
 }
 
 pub fn set_feedback(store: &Store, message: i64, feedback: Option<&str>) -> Result<(), ChatError> {
@@ -177,20 +207,37 @@ pub fn set_feedback(store: &Store, message: i64, feedback: Option<&str>) -> Resu
 #[derive(Debug, Clone, Serialize, Default, PartialEq, ts_rs::TS)]
 pub struct Totals {
     pub answers: u64,
+    /// Every attempt's cost, kept or not.
     pub cost_usd: f64,
+    /// Savings against always-top, of the answers that can be kept only.
     pub saved_usd: f64,
+    /// Answers that failed their tests or that you marked as failing (they claim no savings).
+    pub failing: u64,
 }
+
+/// The SQL twin of [`ChatMessage::failing`], for the totals.
+const FAILING: &str = "(verified = 0 OR coalesce(feedback, '') IN ('failed', 'down'))";
 
 /// Spend and savings of today's and this month's answers (UTC).
 pub fn totals(store: &Store) -> Result<(Totals, Totals), ChatError> {
     let q = |fmt: &str| -> Result<Totals, ChatError> {
         Ok(store.conn().query_row(
             &format!(
-                "SELECT count(*), coalesce(sum(cost_usd), 0), coalesce(sum(saved_usd), 0) FROM messages
+                "SELECT count(*), coalesce(sum(cost_usd), 0),
+                        coalesce(sum(CASE WHEN {FAILING} THEN 0 ELSE saved_usd END), 0),
+                        coalesce(sum(CASE WHEN {FAILING} THEN 1 ELSE 0 END), 0)
+                 FROM messages
                  WHERE role = 'assistant' AND strftime('{fmt}', created_at) = strftime('{fmt}', 'now')"
             ),
             [],
-            |r| Ok(Totals { answers: r.get::<_, i64>(0)? as u64, cost_usd: r.get(1)?, saved_usd: r.get(2)? }),
+            |r| {
+                Ok(Totals {
+                    answers: r.get::<_, i64>(0)? as u64,
+                    cost_usd: r.get(1)?,
+                    saved_usd: r.get(2)?,
+                    failing: r.get::<_, i64>(3)? as u64,
+                })
+            },
         )?)
     };
     Ok((q("%Y-%m-%d")?, q("%Y-%m")?))
@@ -205,8 +252,18 @@ pub fn markdown(store: &Store, conversation: i64) -> Result<String, ChatError> {
         if m.role == "user" {
             s.push_str(&format!("**You:** {}\n\n", m.content));
         } else {
+            let verified = match m.verified {
+                Some(true) => " · passed its tests",
+                Some(false) => " · **FAILED its tests**",
+                None => "",
+            };
+            let saved = if m.failing() {
+                "no savings claimed (failing answer)".to_owned()
+            } else {
+                format!("saved {} against the top tier", crate::money::usd(m.saved_usd))
+            };
             s.push_str(&format!(
-                "**{} ({})**{}:\n\n{}\n\n_{} + {} tokens · {} · saved {} against the top tier_\n\n",
+                "**{} ({})**{}{verified}:\n\n{}\n\n_{} + {} tokens · {} · {saved}_\n\n",
                 m.tier.as_deref().unwrap_or("?"),
                 m.model.as_deref().unwrap_or("?"),
                 m.level.map(|l| format!(", level {l}")).unwrap_or_default(),
@@ -214,7 +271,6 @@ pub fn markdown(store: &Store, conversation: i64) -> Result<String, ChatError> {
                 m.prompt_tokens,
                 m.completion_tokens,
                 crate::money::usd(m.cost_usd),
-                crate::money::usd(m.saved_usd)
             ));
         }
     }
@@ -265,6 +321,34 @@ mod tests {
         let md = markdown(&store, c).unwrap();
         assert!(md.starts_with("# Reverse a string") && md.contains("**local (smollm2)**, level 0"), "{md}");
         assert_eq!(list(&store).unwrap()[0].messages, 2);
+
+        // The ledger: an answer that failed its tests counts its cost but claims no savings, in the totals and the
+        // export; one you mark as failing later loses its claim too.
+        let failing = add(
+            &store,
+            &ChatMessage {
+                conversation_id: c,
+                role: "assistant".into(),
+                content: "def add(a, b): return a - b".into(),
+                tier: Some("top".into()),
+                cost_usd: 0.01,
+                saved_usd: 0.002,
+                verified: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(failing.verified, Some(false));
+        assert_eq!(failing.claimed_savings(), 0.0);
+        let (today, _) = totals(&store).unwrap();
+        assert_eq!((today.answers, today.failing), (2, 1));
+        assert!((today.cost_usd - 0.010003).abs() < 1e-12, "every attempt's cost counts");
+        assert!((today.saved_usd - 0.000447).abs() < 1e-12, "the failing answer claims nothing");
+        let md = markdown(&store, c).unwrap();
+        assert!(md.contains("**FAILED its tests**") && md.contains("no savings claimed"), "{md}");
+        set_feedback(&store, a.id, Some("failed")).unwrap();
+        let (today, _) = totals(&store).unwrap();
+        assert_eq!((today.failing, today.saved_usd), (2, 0.0));
         delete(&store, c).unwrap();
         assert!(matches!(messages(&store, c), Err(ChatError::Unknown(_))));
     }

@@ -20,9 +20,43 @@ const CATALOG: &str = include_str!("../../../../resources/models.json");
 pub struct CatalogModel {
     pub title: String,
     pub url: String,
+    /// As published for the pinned revision; None where no figure is published here (the first complete
+    /// download pins it).
+    pub size: Option<u64>,
+    pub sha256: Option<String>,
+    pub license: String,
+    /// The model's published pass@1 figures, each with its source.
+    #[serde(default)]
+    pub scores: Vec<PublishedScore>,
+}
+
+/// A benchmark figure a model's authors published.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, ts_rs::TS)]
+pub struct PublishedScore {
+    pub benchmark: String,
+    pub pass_at_1: f64,
+    pub source: String,
+}
+
+/// The size and SHA-256 of a catalog model whose figures are not published, as its first complete download
+/// measured them; later downloads of that name must match.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Pin {
     pub size: u64,
     pub sha256: String,
-    pub license: String,
+}
+
+fn pin_key(name: &str) -> String {
+    format!("model-pin:{name}")
+}
+
+pub fn pin(store: &Store, name: &str) -> Result<Option<Pin>, ModelError> {
+    Ok(store.setting(&pin_key(name))?.and_then(|v| serde_json::from_str(&v).ok()))
+}
+
+pub fn set_pin(store: &Store, name: &str, p: &Pin) -> Result<(), ModelError> {
+    let json = serde_json::to_string(p).expect("a pin serialises");
+    Ok(store.set_setting(&pin_key(name), Some(&json))?)
 }
 
 pub fn catalog() -> BTreeMap<String, CatalogModel> {
@@ -154,10 +188,27 @@ pub fn remove(store: &Store, name: &str) -> Result<bool, ModelError> {
     Ok(store.conn().execute("DELETE FROM models WHERE name = ?1", [name])? > 0)
 }
 
-/// What `models download` fetches: a catalog name, or a URL with an optional expected checksum.
-pub fn resolve_download(spec: &str, sha256: Option<&str>) -> Result<(String, FetchRequest), ModelError> {
+/// What `models download` fetches: a catalog name (from `mirror` when given: the same file name under that base
+/// URL, checked the same way), or a URL with an optional expected checksum.
+pub fn resolve_download(
+    spec: &str,
+    sha256: Option<&str>,
+    mirror: Option<&str>,
+) -> Result<(String, FetchRequest), ModelError> {
     let (name, url, size, sha) = match catalog().remove(spec) {
-        Some(m) => (spec.to_owned(), m.url, Some(m.size), Some(sha256.map(str::to_owned).unwrap_or(m.sha256))),
+        Some(m) => {
+            let url = match mirror {
+                Some(base) => {
+                    let file = m.url.rsplit('/').next().unwrap_or_default();
+                    format!("{}/{file}", base.trim_end_matches('/'))
+                }
+                None => m.url,
+            };
+            (spec.to_owned(), url, m.size, sha256.map(str::to_owned).or(m.sha256))
+        }
+        None if mirror.is_some() => {
+            return Err(ModelError::Invalid(format!("--mirror serves catalog models; {spec:?} is not one")))
+        }
         None if spec.starts_with("http://") || spec.starts_with("https://") => {
             let file = spec.rsplit('/').next().unwrap_or("model.gguf").split('?').next().unwrap_or("model.gguf");
             (file.trim_end_matches(".gguf").to_owned(), spec.to_owned(), None, sha256.map(str::to_owned))

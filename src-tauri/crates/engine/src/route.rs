@@ -1,10 +1,15 @@
-//! Routing: which tier answers a prompt, given the classifier's probability for each level.
+//! Routing: which tier answers a prompt, given what the classifier says of it — the probability of each level
+//! and each tier's probability of passing.
 //!
-//! Two policies. The paper's map sends the predicted level to a fixed tier (levels 1–2 → L1, 3–4 → L2, 5 → L3
-//! for its five levels; editable). The threshold policy picks the cheapest tier whose *expected* pass rate —
-//! the level probabilities weighted by each tier's measured pass rate on tasks of that level — reaches τ, so
-//! the choice can be read off a table, not taken on faith. Availability is separate: a chosen tier that cannot
-//! answer (no key, unreachable, rate-limited, offline) falls through to the next capable one.
+//! Three policies. **The cost dial** (the default) picks the tier with the best trade between its pass
+//! probability and its cost, `p_k − λ·c_k` (costs relative to the top tier); λ is set so that, over the label
+//! run's held-out prompts (and, as they accumulate, the user's own), routing spends the share of always-top's
+//! cost the user chose. **The paper's map** sends the predicted level to a fixed tier (levels 1–2 → L1, 3–4 → L2,
+//! 5 → L3 for its five levels; editable), for reproducing the paper. **The threshold** picks the cheapest tier
+//! whose pass probability reaches τ; when none does, the prompt goes to the cheapest tier, flagged — sending a
+//! prompt no tier is likely to solve to the top tier only pays the most for the same likely failure.
+//! Availability is separate: a chosen tier that cannot answer (no key, unreachable, rate-limited, offline) falls
+//! through to the next capable one.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +26,11 @@ pub enum Policy {
     },
     Threshold {
         tau: f64,
+    },
+    /// The tier maximising `p_k − lambda · costs[k]` (costs relative to the top tier, which costs 1).
+    Dial {
+        lambda: f64,
+        costs: Vec<f64>,
     },
 }
 
@@ -83,40 +93,81 @@ pub struct Choice {
     pub tier: usize,
     /// The predicted level (argmax).
     pub level: u32,
-    /// The expected pass rate of each tier, when the classifier knows the tiers' pass rates per level.
+    /// Each tier's probability of passing (empty when the classifier gives none).
     pub expected: Vec<f64>,
     pub reason: String,
+    /// No tier is likely to solve the prompt (the threshold policy found none reaching τ): it goes to the
+    /// cheapest tier, and the user is told.
+    pub hopeless: bool,
 }
 
-/// Applies a policy. `success` is [level][tier] (may be empty for the paper map).
-pub fn choose(policy: &Policy, levels: &[u32], probabilities: &[f32], success: &[Vec<f64>], tiers: usize) -> Choice {
+/// The dial's choice for one prompt: the tier with the best `p_k − λ·c_k` (ties: the cheaper tier).
+pub fn dial_choice(pass: &[f64], lambda: f64, costs: &[f64]) -> usize {
+    let mut best = 0;
+    let mut best_score = f64::NEG_INFINITY;
+    for (k, (&p, &c)) in pass.iter().zip(costs).enumerate() {
+        let score = p - lambda * c;
+        if score > best_score + 1e-12 {
+            best = k;
+            best_score = score;
+        }
+    }
+    best
+}
+
+/// Applies a policy. `pass` is each tier's probability of passing (may be empty for the paper map).
+pub fn choose(policy: &Policy, levels: &[u32], probabilities: &[f32], pass: &[f64], tiers: usize) -> Choice {
     let best = probabilities.iter().enumerate().fold(0, |b, (i, &p)| if p > probabilities[b] { i } else { b });
     let level = levels.get(best).copied().unwrap_or(0);
-    let expected = if success.is_empty() { Vec::new() } else { expected_success(probabilities, success, tiers) };
+    let expected = pass.to_vec();
     let top = tiers.saturating_sub(1);
+    let choice = |tier: usize, reason: String, hopeless: bool| Choice {
+        tier: tier.min(top),
+        level,
+        expected: expected.clone(),
+        reason,
+        hopeless,
+    };
     match policy {
         Policy::Paper { map } => {
             let tier = map.get(best).copied().unwrap_or(top).min(top);
-            Choice { tier, level, expected, reason: format!("level {level} → L{} (paper map)", tier + 1) }
+            choice(tier, format!("level {level} → L{} (paper map)", tier + 1), false)
         }
         Policy::Threshold { tau } => match expected.iter().position(|&e| e >= *tau) {
-            Some(tier) => Choice {
+            Some(tier) => choice(
                 tier,
-                level,
-                reason: format!(
-                    "L{} is the cheapest tier with expected pass rate {:.2} ≥ τ {tau:.2}",
-                    tier + 1,
-                    expected[tier]
-                ),
-                expected,
-            },
-            None => Choice {
-                tier: top,
-                level,
-                reason: format!("no tier reaches τ {tau:.2}; the top tier L{} answers", top + 1),
-                expected,
-            },
+                format!("L{} is the cheapest tier with pass probability {:.2} ≥ τ {tau:.2}", tier + 1, expected[tier]),
+                false,
+            ),
+            None => {
+                let best = expected.iter().cloned().fold(0.0, f64::max);
+                choice(
+                    0,
+                    format!(
+                        "no tier reaches τ {tau:.2} (the best has {best:.2}): unlikely to be solved, so the cheapest \
+                         tier answers"
+                    ),
+                    true,
+                )
+            }
         },
+        Policy::Dial { lambda, costs } => {
+            if expected.is_empty() {
+                return choice(top, "no pass probabilities: the top tier answers".into(), false);
+            }
+            let tier = dial_choice(&expected, *lambda, costs);
+            choice(
+                tier,
+                format!(
+                    "L{}: pass probability {:.2} at {:.0}% of the top tier's cost is the best trade (λ {:.3})",
+                    tier + 1,
+                    expected[tier],
+                    100.0 * costs.get(tier).copied().unwrap_or(1.0),
+                    lambda
+                ),
+                false,
+            )
+        }
     }
 }
 
@@ -138,11 +189,26 @@ pub struct RouteSettings {
     pub tau: f64,
     /// An edited paper map (`1-2:1,3-4:2,5:3`); None: the paper's map for the classifier's rule.
     pub map: Option<String>,
+    /// The dial's target: the share of always-top's cost to spend (0.10 = a tenth).
+    #[serde(default = "default_cost_share")]
+    pub cost_share: f64,
+    /// The dial's other target: the least expected pass rate (the cheapest routing that reaches it); when set,
+    /// it is used instead of the cost share.
+    #[serde(default)]
+    pub min_pass: Option<f64>,
+}
+
+/// The dial's default target: a tenth of always-top's cost (where always-mid sits with the paper's costs).
+pub const DEFAULT_COST_SHARE: f64 = 0.10;
+
+fn default_cost_share() -> f64 {
+    DEFAULT_COST_SHARE
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyKind {
+    Dial,
     Paper,
     Threshold,
 }
@@ -151,16 +217,33 @@ impl std::str::FromStr for PolicyKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "dial" => Ok(PolicyKind::Dial),
             "paper" => Ok(PolicyKind::Paper),
             "threshold" => Ok(PolicyKind::Threshold),
-            other => Err(format!("unknown policy {other:?} (paper or threshold)")),
+            other => Err(format!("unknown policy {other:?} (dial, paper or threshold)")),
+        }
+    }
+}
+
+impl PolicyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyKind::Dial => "dial",
+            PolicyKind::Paper => "paper",
+            PolicyKind::Threshold => "threshold",
         }
     }
 }
 
 impl Default for RouteSettings {
     fn default() -> Self {
-        RouteSettings { policy: PolicyKind::Paper, tau: 0.5, map: None }
+        RouteSettings {
+            policy: PolicyKind::Dial,
+            tau: 0.5,
+            map: None,
+            cost_share: default_cost_share(),
+            min_pass: None,
+        }
     }
 }
 
@@ -169,12 +252,18 @@ impl RouteSettings {
         if !(0.0..=1.0).contains(&self.tau) || !self.tau.is_finite() {
             return Err(RouteError::Invalid("τ must be in [0, 1]".into()));
         }
+        if !(self.cost_share > 0.0 && self.cost_share <= 1.0) {
+            return Err(RouteError::Invalid("the cost share must be in (0, 1] (a share of always-top's cost)".into()));
+        }
+        if self.min_pass.is_some_and(|m| !(0.0..=1.0).contains(&m)) {
+            return Err(RouteError::Invalid("the least expected pass rate must be in [0, 1]".into()));
+        }
         Ok(())
     }
 
-    /// The policy for a classifier's levels and rule over `tiers` tiers. `success` is the classifier's
-    /// [level][tier] pass rates (the threshold policy needs them).
-    pub fn policy(&self, rule: &str, levels: &[u32], success: &[Vec<f64>], tiers: usize) -> Result<Policy, RouteError> {
+    /// The paper map or the threshold for a classifier's levels and rule over `tiers` tiers (the dial is
+    /// calibrated on held-out predictions instead: see [`calibrate_for_cost`]).
+    pub fn fixed_policy(&self, rule: &str, levels: &[u32], tiers: usize) -> Result<Policy, RouteError> {
         self.validate()?;
         match self.policy {
             PolicyKind::Paper => {
@@ -184,21 +273,57 @@ impl RouteSettings {
                 };
                 Ok(Policy::Paper { map })
             }
-            PolicyKind::Threshold => {
-                if success.is_empty() {
-                    return Err(RouteError::Invalid(
-                        "this classifier has no per-level pass rates (retrain it on a label run to use the threshold \
-                         policy)"
-                            .into(),
-                    ));
-                }
-                Ok(Policy::Threshold { tau: self.tau })
-            }
+            PolicyKind::Threshold => Ok(Policy::Threshold { tau: self.tau }),
+            PolicyKind::Dial => Err(RouteError::Invalid("the dial is calibrated, not fixed".into())),
         }
     }
 }
 
-/// The saved routing policy (the paper's map until the user changes it). Unreadable values fall back to the
+/// The λ that makes the dial spend `share` of always-top's cost over a pool of prompts (each a vector of tier
+/// pass probabilities, with a weight): the smallest λ whose routing stays within the share — as RouteLLM sets
+/// its threshold from a quantile of held-out scores. `costs` are relative to the top tier.
+pub fn calibrate_for_cost(pool: &[(Vec<f64>, f64)], costs: &[f64], share: f64) -> f64 {
+    let spend = |lambda: f64| {
+        let w: f64 = pool.iter().map(|(_, w)| w).sum::<f64>().max(1e-12);
+        pool.iter().map(|(p, wt)| wt * costs[dial_choice(p, lambda, costs)]).sum::<f64>() / w
+    };
+    bisect(|l| spend(l) <= share + 1e-9)
+}
+
+/// The λ for the cheapest routing whose expected pass rate (the mean pass probability of the chosen tiers) is
+/// still at least `min_pass`.
+pub fn calibrate_for_pass(pool: &[(Vec<f64>, f64)], costs: &[f64], min_pass: f64) -> f64 {
+    let pass = |lambda: f64| {
+        let w: f64 = pool.iter().map(|(_, w)| w).sum::<f64>().max(1e-12);
+        pool.iter().map(|(p, wt)| wt * p[dial_choice(p, lambda, costs)]).sum::<f64>() / w
+    };
+    // The largest λ that keeps the pass rate: the first λ that is too cheap, less a step.
+    let too_cheap = bisect(|l| pass(l) < min_pass);
+    (too_cheap - 1e-6).max(0.0)
+}
+
+/// The smallest λ in [0, 100] where `ok(λ)` holds, for a predicate that turns true as λ grows (spending and
+/// pass rates only fall as λ grows).
+fn bisect(ok: impl Fn(f64) -> bool) -> f64 {
+    if ok(0.0) {
+        return 0.0;
+    }
+    let (mut lo, mut hi) = (0.0f64, 100.0f64);
+    if !ok(hi) {
+        return hi;
+    }
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if ok(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// The saved routing policy (the cost dial at a tenth of always-top's cost until the user changes it). Unreadable values fall back to the
 /// defaults: a bad setting must not stop the chat.
 pub fn load_settings(store: &Store) -> Result<RouteSettings, StoreError> {
     let d = RouteSettings::default();
@@ -206,18 +331,18 @@ pub fn load_settings(store: &Store) -> Result<RouteSettings, StoreError> {
         policy: store.setting("route_policy")?.and_then(|v| v.parse().ok()).unwrap_or(d.policy),
         tau: store.setting("route_tau")?.and_then(|v| v.parse().ok()).unwrap_or(d.tau),
         map: store.setting("route_map")?.filter(|m| !m.trim().is_empty()),
+        cost_share: store.setting("route_cost_share")?.and_then(|v| v.parse().ok()).unwrap_or(d.cost_share),
+        min_pass: store.setting("route_min_pass")?.and_then(|v| v.parse().ok()),
     })
 }
 
 pub fn save_settings(store: &Store, s: &RouteSettings) -> Result<(), RouteError> {
     s.validate()?;
-    let policy = match s.policy {
-        PolicyKind::Paper => "paper",
-        PolicyKind::Threshold => "threshold",
-    };
-    store.set_setting("route_policy", Some(policy))?;
+    store.set_setting("route_policy", Some(s.policy.as_str()))?;
     store.set_setting("route_tau", Some(&s.tau.to_string()))?;
     store.set_setting("route_map", s.map.as_deref().filter(|m| !m.trim().is_empty()))?;
+    store.set_setting("route_cost_share", Some(&s.cost_share.to_string()))?;
+    store.set_setting("route_min_pass", s.min_pass.map(|m| m.to_string()).as_deref())?;
     Ok(())
 }
 
@@ -332,29 +457,59 @@ pub struct Decision {
 pub struct Prediction<'a> {
     pub levels: &'a [u32],
     pub probabilities: &'a [f32],
-    /// [level][tier] pass rates (empty when the classifier has none).
-    pub success: &'a [Vec<f64>],
+    /// Each tier's probability of passing.
+    pub pass: &'a [f64],
     pub classifier: &'a str,
 }
 
-/// Picks the tier for a prediction: the policy's choice, then the first tier that can answer. `unavailable`
-/// marks tiers that failed this request already (the fall-through); they are skipped as if they had no key.
+/// The tiers a decision may not use: those that failed on this request already (the fall-through skips them as
+/// if they had no key) and those above the highest tier the user allows (a chat's "never the top tier").
+#[derive(Debug, Clone, Default)]
+pub struct Skip {
+    pub failed: Vec<String>,
+    /// The highest tier allowed, by name; None: every tier.
+    pub cap: Option<String>,
+}
+
+impl Skip {
+    pub fn failed(failed: &[String]) -> Skip {
+        Skip { failed: failed.to_vec(), cap: None }
+    }
+}
+
+/// Picks the tier for a prediction: the policy's choice among the tiers up to the cap, then the first tier that
+/// can answer.
 pub fn decide(
     store: &Store,
     secrets: &dyn SecretStore,
     policy: &Policy,
     p: &Prediction,
-    unavailable: &[String],
+    skip: &Skip,
 ) -> Result<Decision, RouteError> {
     let tiers = table::tiers(store)?;
     if tiers.is_empty() {
         return Err(RouteError::NoTiers);
     }
-    let c = choose(policy, p.levels, p.probabilities, p.success, tiers.len());
+    let allowed = match &skip.cap {
+        None => tiers.len(),
+        Some(cap) => {
+            1 + tiers.iter().position(|t| &t.name == cap).ok_or_else(|| {
+                let names: Vec<&str> = tiers.iter().map(|t| t.name.as_str()).collect();
+                RouteError::Invalid(format!("no tier {cap:?} to cap at (the tiers are {})", names.join(", ")))
+            })?
+        }
+    };
+    // The policy sees only the allowed tiers, so a cap is a choice among them, not a flagged fall below.
+    let mut c = choose(policy, p.levels, p.probabilities, &p.pass[..p.pass.len().min(allowed)], allowed);
+    c.expected = p.pass.to_vec();
     let avail: Vec<Availability> = tiers
         .iter()
-        .map(|t| {
-            if unavailable.contains(&t.name) {
+        .enumerate()
+        .map(|(i, t)| {
+            if i >= allowed {
+                let cap = skip.cap.as_deref().unwrap_or_default();
+                Availability { available: false, note: format!("above {cap}, the highest tier allowed here") }
+            } else if skip.failed.contains(&t.name) {
                 Availability { available: false, note: "failed on this request".into() }
             } else {
                 available(store, secrets, t)
@@ -400,7 +555,7 @@ pub fn decide(
         classifier: p.classifier.to_owned(),
         expected: c.expected,
         chosen: tiers[c.tier].name.clone(),
-        flagged,
+        flagged: flagged || c.hopeless,
         available: usable,
         tiers: statuses,
     })
@@ -432,17 +587,45 @@ mod tests {
     }
 
     #[test]
-    fn the_threshold_policy_takes_the_cheapest_tier_expected_to_pass() {
+    fn the_threshold_policy_takes_the_cheapest_tier_expected_to_pass_and_spares_hopeless_prompts_the_top() {
         // [level][tier] pass rates: easy tasks pass everywhere, hard ones only on L3.
         let s = vec![vec![0.9, 0.95, 0.97], vec![0.2, 0.8, 0.9], vec![0.05, 0.3, 0.7]];
         let p = [0.6, 0.3, 0.1];
         let e = expected_success(&p, &s, 3);
         assert!((e[0] - (0.54 + 0.06 + 0.005)).abs() < 1e-6, "{e:?}");
-        assert_eq!(choose(&Policy::Threshold { tau: 0.5 }, &[0, 1, 2], &p, &s, 3).tier, 0);
-        assert_eq!(choose(&Policy::Threshold { tau: 0.8 }, &[0, 1, 2], &p, &s, 3).tier, 1);
-        let c = choose(&Policy::Threshold { tau: 0.99 }, &[0, 1, 2], &p, &s, 3);
-        assert_eq!(c.tier, 2);
-        assert!(c.reason.contains("no tier reaches"));
+        assert_eq!(choose(&Policy::Threshold { tau: 0.5 }, &[0, 1, 2], &p, &e, 3).tier, 0);
+        assert_eq!(choose(&Policy::Threshold { tau: 0.8 }, &[0, 1, 2], &p, &e, 3).tier, 1);
+        // No tier reaches τ: the cheapest answers, flagged (the top would only fail more expensively).
+        let c = choose(&Policy::Threshold { tau: 0.99 }, &[0, 1, 2], &p, &e, 3);
+        assert_eq!((c.tier, c.hopeless), (0, true));
+        assert!(c.reason.contains("no tier reaches") && c.reason.contains("cheapest"), "{}", c.reason);
+    }
+
+    #[test]
+    fn the_dial_trades_pass_probability_against_cost() {
+        let costs = [0.01, 0.1, 1.0];
+        // A prompt the local tier likely solves stays local; one it likely fails goes to mid; at λ 0, the best.
+        assert_eq!(dial_choice(&[0.8, 0.9, 0.95], 2.0, &costs), 0);
+        assert_eq!(dial_choice(&[0.2, 0.9, 0.95], 2.0, &costs), 1);
+        assert_eq!(dial_choice(&[0.2, 0.9, 0.95], 0.0, &costs), 2);
+        let c = choose(
+            &Policy::Dial { lambda: 0.5, costs: costs.to_vec() },
+            &[0, 1, 2],
+            &[0.2, 0.7, 0.1],
+            &[0.2, 0.9, 0.95],
+            3,
+        );
+        assert_eq!((c.tier, c.hopeless), (1, false));
+        assert!(c.reason.contains("best trade"), "{}", c.reason);
+        // Calibration: λ for a cost share, over a pool of prompts.
+        let pool: Vec<(Vec<f64>, f64)> = (0..100).map(|i| (vec![i as f64 / 100.0, 0.9, 0.95], 1.0)).collect();
+        let lambda = calibrate_for_cost(&pool, &costs, 0.05);
+        let spent: f64 = pool.iter().map(|(p, _)| costs[dial_choice(p, lambda, &costs)]).sum::<f64>() / 100.0;
+        assert!(spent <= 0.05 + 1e-9 && spent > 0.04, "spent {spent} at λ {lambda}");
+        assert_eq!(calibrate_for_cost(&pool, &costs, 1.0), 0.0, "the whole budget: the best tier for each");
+        let lambda = calibrate_for_pass(&pool, &costs, 0.8);
+        let pass: f64 = pool.iter().map(|(p, _)| p[dial_choice(p, lambda, &costs)]).sum::<f64>() / 100.0;
+        assert!(pass >= 0.8, "{pass}");
     }
 
     fn store_with_tiers() -> (tempfile::TempDir, Store) {
@@ -465,7 +648,7 @@ mod tests {
     }
 
     fn prediction<'a>(probabilities: &'a [f32]) -> Prediction<'a> {
-        Prediction { levels: &[0, 1, 2], probabilities, success: &[], classifier: "test" }
+        Prediction { levels: &[0, 1, 2], probabilities, pass: &[], classifier: "test" }
     }
 
     #[test]
@@ -474,7 +657,7 @@ mod tests {
         let keys = crate::keys::MemoryStore::default();
         let paper = Policy::Paper { map: vec![0, 1, 2] };
         // Nothing can answer: the decision is still made, marked unavailable, each tier with its fix.
-        let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.8, 0.1]), &[]).unwrap();
+        let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.8, 0.1]), &Skip::default()).unwrap();
         assert_eq!((d.level, d.chosen.as_str(), d.available), (1, "mid", false));
         assert!(d.tiers[0].note.contains("complexitynet models download"), "{:?}", d.tiers[0]);
         assert!(d.tiers[1].note.contains("complexitynet keys set cloud"), "{:?}", d.tiers[1]);
@@ -483,28 +666,49 @@ mod tests {
         assert!(e.to_string().contains("local: local model") && e.to_string().contains("top: no API key"), "{e}");
         // With a key, the cloud tiers answer; a tier that already failed on this request is skipped upwards.
         keys.set("cloud", &crate::keys::Secret::new("k")).unwrap();
-        let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.8, 0.1]), &[]).unwrap();
+        let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.8, 0.1]), &Skip::default()).unwrap();
         assert_eq!((d.tier.as_str(), d.flagged, d.available), ("mid", false, true));
-        let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.8, 0.1]), &["mid".into()]).unwrap();
+        let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.8, 0.1]), &Skip::failed(&["mid".into()])).unwrap();
         assert_eq!((d.tier.as_str(), d.chosen.as_str(), d.flagged), ("top", "mid", false));
         assert!(d.reason.contains("mid cannot answer (failed on this request), so top does"), "{}", d.reason);
         // Level 2 chosen, top failed, mid below it answers, flagged.
-        let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.1, 0.8]), &["top".into()]).unwrap();
+        let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.1, 0.8]), &Skip::failed(&["top".into()])).unwrap();
         assert_eq!((d.tier.as_str(), d.flagged), ("mid", true));
+        // A cap ("never the top tier") is a choice among the tiers below it, not a flagged fall; the tiers above
+        // say why they were not used.
+        let capped = Skip { failed: vec![], cap: Some("mid".into()) };
+        let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.1, 0.8]), &capped).unwrap();
+        assert_eq!((d.tier.as_str(), d.chosen.as_str(), d.flagged), ("mid", "mid", false));
+        assert!(d.tiers[2].note.contains("above mid, the highest tier allowed"), "{:?}", d.tiers[2]);
+        let dial = Policy::Dial { lambda: 0.01, costs: vec![0.01, 0.1, 1.0] };
+        let p =
+            Prediction { levels: &[0, 1, 2], probabilities: &[0.3, 0.3, 0.4], pass: &[0.2, 0.5, 0.9], classifier: "t" };
+        assert_eq!(decide(&store, &keys, &dial, &p, &Skip::default()).unwrap().tier, "top");
+        assert_eq!(decide(&store, &keys, &dial, &p, &capped).unwrap().tier, "mid");
+        assert_eq!(decide(&store, &keys, &dial, &p, &capped).unwrap().expected, vec![0.2, 0.5, 0.9]);
+        let bad = Skip { failed: vec![], cap: Some("huge".into()) };
+        assert!(decide(&store, &keys, &dial, &p, &bad).unwrap_err().to_string().contains("no tier \"huge\""));
     }
 
     #[test]
     fn the_saved_policy_round_trips_and_is_validated() {
         let (_dir, store) = store_with_tiers();
         assert_eq!(load_settings(&store).unwrap(), RouteSettings::default());
-        let s = RouteSettings { policy: PolicyKind::Threshold, tau: 0.7, map: None };
+        assert_eq!(RouteSettings::default().policy, PolicyKind::Dial, "the cost dial is the default");
+        let s = RouteSettings {
+            policy: PolicyKind::Threshold,
+            tau: 0.7,
+            cost_share: 0.2,
+            min_pass: Some(0.75),
+            ..Default::default()
+        };
         save_settings(&store, &s).unwrap();
         assert_eq!(load_settings(&store).unwrap(), s);
         assert!(save_settings(&store, &RouteSettings { tau: 1.5, ..s.clone() }).is_err());
-        let e = s.policy("single3", &[0, 1, 2], &[], 3).unwrap_err();
-        assert!(e.to_string().contains("per-level pass rates"), "{e}");
-        let paper = RouteSettings { map: Some("0-1:1,2:3".into()), ..Default::default() };
-        assert_eq!(paper.policy("single3", &[0, 1, 2], &[], 3).unwrap(), Policy::Paper { map: vec![0, 0, 2] });
+        assert!(save_settings(&store, &RouteSettings { cost_share: 0.0, ..s.clone() }).is_err());
+        assert_eq!(s.fixed_policy("single3", &[0, 1, 2], 3).unwrap(), Policy::Threshold { tau: 0.7 });
+        let paper = RouteSettings { policy: PolicyKind::Paper, map: Some("0-1:1,2:3".into()), ..Default::default() };
+        assert_eq!(paper.fixed_policy("single3", &[0, 1, 2], 3).unwrap(), Policy::Paper { map: vec![0, 0, 2] });
     }
 
     #[test]

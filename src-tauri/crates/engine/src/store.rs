@@ -175,6 +175,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE trials ADD COLUMN extraction TEXT;
     "#,
+    // v8: whether a chat answer passed the tests its prompt carried (1), failed them (0), or had none (NULL): the
+    // ledger claims no savings for a failing answer.
+    r#"
+    ALTER TABLE messages ADD COLUMN verified INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

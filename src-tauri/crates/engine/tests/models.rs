@@ -100,10 +100,26 @@ fn a_checksum_mismatch_keeps_the_file_and_says_where() {
 }
 
 #[test]
-fn the_catalog_has_the_papers_local_model_with_size_and_checksum() {
+fn the_catalog_has_the_papers_local_model_with_size_and_checksum_and_published_scores() {
     let c = models::catalog();
     let m = &c["codellama-7b-instruct.Q4_K_M"];
     assert!(m.url.ends_with("codellama-7b-instruct.Q4_K_M.gguf") && m.url.starts_with("https://"));
-    assert_eq!(m.sha256.len(), 64);
-    assert!(m.size > 4_000_000_000);
+    assert_eq!(m.sha256.as_deref().map(str::len), Some(64));
+    assert!(m.size.unwrap() > 4_000_000_000);
+    // The stronger local tiers, Apache-2.0, with their published pass@1 and its source.
+    for (name, humaneval) in
+        [("qwen2.5-coder-1.5b-instruct.Q4_K_M", 0.707), ("qwen2.5-coder-7b-instruct.Q4_K_M", 0.884)]
+    {
+        let q = &c[name];
+        assert_eq!(q.license, "Apache-2.0");
+        assert!(q.url.starts_with("https://huggingface.co/Qwen/"), "{}", q.url);
+        let he = q.scores.iter().find(|s| s.benchmark == "HumanEval").unwrap();
+        assert_eq!(he.pass_at_1, humaneval);
+        assert!(he.source.contains("arXiv:2409.12186"), "{}", he.source);
+        assert!(q.scores.iter().any(|s| s.benchmark == "MBPP"));
+    }
+    // Every catalog entry says either both figures or neither (then the first download pins them).
+    for (name, m) in &c {
+        assert_eq!(m.size.is_some(), m.sha256.is_some(), "{name}");
+    }
 }

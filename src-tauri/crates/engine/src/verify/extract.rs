@@ -124,6 +124,11 @@ fn parse(code: &str) -> Tree {
     PARSER.with(|p| p.borrow_mut().parse(code, None)).expect("tree-sitter parses any text (no timeout is set)")
 }
 
+/// Whether `code` is valid Python (no syntax error anywhere in it).
+pub fn is_valid_python(code: &str) -> bool {
+    !parse(code).root_node().has_error()
+}
+
 /// Extracts runnable code from a model answer. `entry` is the task's function name, when known.
 pub fn extract_code(answer: &str, entry: Option<&str>) -> Extracted {
     extract_for_tests(answer, entry, &[])
