@@ -48,11 +48,12 @@ fn main() {
     let route = RouteOverrides { map: Some("0-2:2".into()), ..Default::default() };
     let app = Arc::new(App::open(data, Arc::new(MemoryStore::default())));
     app.routing(&route).unwrap();
-    let config = complexitynet_app::server::ServerConfig { api_key: None, route };
+    let config = complexitynet_app::server::ServerConfig { api_key: None, route, settings: Default::default() };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}/v1/chat/completions", listener.local_addr().unwrap());
-    rt.spawn(async move { axum::serve(listener, complexitynet_app::server::router(app, config)).await });
+    let addr = listener.local_addr().unwrap();
+    let url = format!("http://{addr}/v1/chat/completions");
+    rt.spawn(async move { axum::serve(listener, complexitynet_app::server::router(app, config, addr.port())).await });
     let client = reqwest::Client::new();
     let call = move |model: &'static str, prompt: String| {
         let (client, url) = (client.clone(), url.clone());

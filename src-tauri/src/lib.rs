@@ -70,6 +70,8 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
             commands::server::route_policy_get,
             commands::server::route_policy_set,
             commands::server::dial_curve,
+            commands::server::server_settings_get,
+            commands::server::server_settings_set,
         ])
 }
 

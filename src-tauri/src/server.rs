@@ -6,10 +6,16 @@
 //! `max_tier` (the highest tier to use) and `verify` (false: ignore the prompt's own tests). Errors are
 //! OpenAI-style JSON with the matching status; a bad field is a 400 naming it. A client that disconnects
 //! mid-stream cancels the generation.
+//!
+//! Before any handler, every request passes the core's gate (`complexitynet_core::serving`): a `Host` that is
+//! not loopback's on this port is 421 (DNS rebinding), an `Origin` not on the allow-list 403 (web pages), a body
+//! that is not JSON 415 (cross-site "simple" requests), a wrong or missing key 401; allowed origins get CORS
+//! headers and their preflights an answer. Over the daily spend cap, a request that needs a paid tier is 429.
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,6 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use complexitynet_core::ask::{AskEvent, AskOutcome, AskRequest};
 use complexitynet_core::cascade::Tests;
 use complexitynet_core::routing::RouteOverrides;
+use complexitynet_core::serving::{Gate, Refusal, ServerSettings};
 use complexitynet_core::{App, AppError};
 use complexitynet_engine::route::Decision;
 use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Role};
@@ -33,17 +40,20 @@ use complexitynet_engine::ErrorCode;
 pub const MAX_BODY: usize = 1 << 20;
 
 /// How the server runs: who may call it and how `auto` routes.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ServerConfig {
     /// Require `Authorization: Bearer KEY`.
     pub api_key: Option<String>,
     /// Changes to the saved routing policy for this server.
     pub route: RouteOverrides,
+    /// Allowed origins and hosts, the daily spend cap.
+    pub settings: ServerSettings,
 }
 
 struct Served {
     app: Arc<App>,
     config: ServerConfig,
+    gate: Gate,
 }
 
 fn error(status: StatusCode, kind: &str, code: &str, message: &str, param: Option<&str>) -> Response {
@@ -80,6 +90,7 @@ fn app_error(e: &AppError) -> Response {
         C::ProviderTimeout => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
         C::ProviderNetwork | C::ProviderServer | C::ProviderQuota => (StatusCode::BAD_GATEWAY, "upstream_error"),
         C::NoTierAvailable => (StatusCode::SERVICE_UNAVAILABLE, "no_tier_available"),
+        C::SpendCapReached => (StatusCode::TOO_MANY_REQUESTS, "insufficient_quota"),
         C::UnknownTier => (StatusCode::NOT_FOUND, "invalid_request_error"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
     };
@@ -91,35 +102,78 @@ fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-pub fn router(app: Arc<App>, config: ServerConfig) -> Router {
+/// The server's routes behind its gate; `port` is the one it listens on (the `Host` check needs it).
+pub fn router(app: Arc<App>, config: ServerConfig, port: u16) -> Router {
+    let gate = Gate::new(port, &config.settings, config.api_key.as_deref());
+    let served = Arc::new(Served { app, config, gate });
     Router::new()
         .route("/v1/models", get(models))
         .route("/v1/chat/completions", post(chat))
         .fallback(|| async {
             error(StatusCode::NOT_FOUND, "invalid_request_error", "not_found", "no such endpoint", None)
         })
-        .with_state(Arc::new(Served { app, config }))
+        .layer(middleware::from_fn_with_state(served.clone(), guard))
+        .with_state(served)
 }
 
-fn authorized(s: &Served, headers: &HeaderMap) -> bool {
-    match &s.config.api_key {
-        None => true,
-        Some(k) => headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|v| v == k),
+fn refusal(r: &Refusal) -> Response {
+    let (status, code) = match r {
+        Refusal::Host(_) => (StatusCode::MISDIRECTED_REQUEST, "host_not_allowed"),
+        Refusal::Origin(_) => (StatusCode::FORBIDDEN, "origin_not_allowed"),
+        Refusal::MediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        Refusal::Key => (StatusCode::UNAUTHORIZED, "invalid_api_key"),
+    };
+    error(status, "invalid_request_error", code, &r.message(), None)
+}
+
+/// CORS for an allowed page: its origin echoed (never `*`), and on a preflight what it may send.
+fn with_cors(mut resp: Response, origin: Option<&str>, preflight: bool) -> Response {
+    let Some(o) = origin.and_then(|o| HeaderValue::from_str(o).ok()) else { return resp };
+    let h = resp.headers_mut();
+    h.insert("access-control-allow-origin", o);
+    h.append("vary", HeaderValue::from_static("origin"));
+    h.insert("access-control-expose-headers", HeaderValue::from_static("x-complexitynet-tier, x-complexitynet-level"));
+    if preflight {
+        h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, OPTIONS"));
+        h.insert("access-control-allow-headers", HeaderValue::from_static("authorization, content-type"));
+        h.insert("access-control-max-age", HeaderValue::from_static("600"));
     }
+    resp
 }
 
-fn unauthorized() -> Response {
-    error(StatusCode::UNAUTHORIZED, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.", None)
-}
-
-async fn models(State(s): State<Arc<Served>>, headers: HeaderMap) -> Response {
-    if !authorized(&s, &headers) {
-        return unauthorized();
+/// The gate, in order: the host the request was addressed to, the page it came from, then (past a preflight)
+/// a JSON body and the key.
+async fn guard(State(s): State<Arc<Served>>, req: Request, next: Next) -> Response {
+    // Owned copies: the request (its body is not Sync) must not be borrowed across the await below.
+    let h = req.headers().clone();
+    let header = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let host = header("host").or_else(|| req.uri().authority().map(|a| a.to_string()));
+    if let Err(r) = s.gate.host(host.as_deref()) {
+        tracing::warn!(host = ?host, "refused: host");
+        return refusal(&r);
     }
+    let origin = match s.gate.origin(header("origin").as_deref()) {
+        Ok(o) => o,
+        Err(r) => {
+            tracing::warn!(origin = ?header("origin"), "refused: origin");
+            return refusal(&r);
+        }
+    };
+    if req.method() == Method::OPTIONS && origin.is_some() {
+        return with_cors(StatusCode::NO_CONTENT.into_response(), origin.as_deref(), true);
+    }
+    if req.method() == Method::POST {
+        if let Err(r) = s.gate.content_type(header("content-type").as_deref()) {
+            return with_cors(refusal(&r), origin.as_deref(), false);
+        }
+    }
+    if let Err(r) = s.gate.key(header("authorization").as_deref()) {
+        return with_cors(refusal(&r), origin.as_deref(), false);
+    }
+    with_cors(next.run(req).await, origin.as_deref(), false)
+}
+
+async fn models(State(s): State<Arc<Served>>) -> Response {
     let tiers = match s.app.blocking(|a| a.tier_table()).await {
         Ok(t) => t.tiers,
         Err(e) => return app_error(&e),
@@ -326,10 +380,7 @@ enum Msg {
     Done(Result<Box<AskOutcome>, AppError>),
 }
 
-async fn chat(State(s): State<Arc<Served>>, headers_in: HeaderMap, body: Body) -> Response {
-    if !authorized(&s, &headers_in) {
-        return unauthorized();
-    }
+async fn chat(State(s): State<Arc<Served>>, body: Body) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         let m = format!("the request body is over {MAX_BODY} bytes");
         return error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &m, None);
@@ -368,6 +419,20 @@ async fn chat(State(s): State<Arc<Served>>, headers_in: HeaderMap, body: Body) -
         tests: p.tests,
         verify: p.verify,
     };
+    // The daily spend cap: over it, the request keeps to the free tiers or is a 429 that says why.
+    let cap = s.config.settings.daily_cap;
+    let req = match s
+        .app
+        .blocking(move |a| {
+            let mut req = req;
+            a.apply_server_cap(cap, &mut req)?;
+            Ok(req)
+        })
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return app_error(&e),
+    };
     // The generation runs in its own task; its events come through a channel. The response waits for the
     // first piece of text (or the end), so the headers name the tier that actually answers, after any
     // fall-through, and a failure before any text is a proper error status.
@@ -381,6 +446,9 @@ async fn chat(State(s): State<Arc<Served>>, headers_in: HeaderMap, body: Body) -
                 let _ = ev.send(Msg::Event(e));
             };
             let r = app.ask(&req, &on_event, &cancel).await;
+            if let Ok(o) = &r {
+                app.record_server_spend(o.cost);
+            }
             let _ = tx.send(Msg::Done(r.map(Box::new)));
         });
     }
@@ -516,17 +584,19 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), AppError> {
-    axum::serve(listener, router(app, config))
+    let port = listener.local_addr().map_err(|e| AppError::internal(e.to_string()))?.port();
+    axum::serve(listener, router(app, config, port))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| AppError::internal(format!("the server stopped: {e}")))
 }
 
-/// A server started from the window: how to stop it and where it listens.
+/// A server started from the window: how to stop it, where it listens, and its key for this start (in memory
+/// only: shown in Settings to copy, never stored).
 pub struct Running {
     pub stop: CancellationToken,
     pub url: String,
-    pub auth: bool,
+    pub key: Option<String>,
 }
 
 /// Binds 127.0.0.1:`port` (0: any free port) and serves in the background until `stop` is cancelled.
@@ -535,13 +605,13 @@ pub async fn start(app: Arc<App>, port: u16, config: ServerConfig) -> Result<Run
         .await
         .map_err(|e| AppError::internal(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
     let url = format!("http://{}/v1", listener.local_addr().map_err(|e| AppError::internal(e.to_string()))?);
-    let (stop, auth) = (CancellationToken::new(), config.api_key.is_some());
+    let (stop, key) = (CancellationToken::new(), config.api_key.clone());
     let stop_watch = stop.clone();
     tokio::spawn(async move {
         if let Err(e) = run(app, config, listener, async move { stop_watch.cancelled().await }).await {
             tracing::error!(error = %e, "the local server stopped");
         }
     });
-    tracing::info!(%url, "local OpenAI-compatible server started from the app");
-    Ok(Running { stop, url, auth })
+    tracing::info!(%url, key = key.is_some(), "local OpenAI-compatible server started from the app");
+    Ok(Running { stop, url, key })
 }

@@ -3,6 +3,7 @@
 
 mod classifier;
 mod front_ends;
+mod server_gate;
 
 use complexitynet_engine::testing::{shared_data, test_models};
 use complexitynet_engine::testing::{Behavior, FileServer};

@@ -77,21 +77,47 @@ def test_a_typed_prompt_is_routed_and_answered_by_the_local_model(driver):
     assert "**local (" in exported.get_attribute("value")
 
 
-def test_the_settings_switch_starts_the_same_server_from_the_app(driver):
+def test_the_settings_switch_starts_the_server_with_a_fresh_key_shown_once_and_a_snippet(driver):
     import json
+    import urllib.error
     import urllib.request
 
     driver.find_element(By.ID, "nav-settings").click()
     port = wait(driver, lambda d: d.find_elements(By.ID, "server-port"), what="the server settings")[0]
     port.clear()
     port.send_keys("0")
+    assert not driver.find_element(By.ID, "server-no-key").is_selected(), "a key by default"
     driver.find_element(By.ID, "server-toggle").click()
     shown = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#server-url code"), what="the server to start")[0]
     url = shown.text
     assert url.startswith("http://127.0.0.1:"), url
-    with urllib.request.urlopen(f"{url}/models") as r:
-        ids = [m["id"] for m in json.loads(r.read())["data"]]
-    assert ids[0] == "auto" and "local" in ids, ids
+    key = driver.find_element(By.ID, "server-key-value").text
+    assert key.startswith("cn-local-") and len(key) > 40, key
+    snippet = driver.find_element(By.ID, "server-snippet-python").get_attribute("textContent")
+    assert f'base_url="{url}"' in snippet and key in snippet, snippet
+
+    def models(headers):
+        req = urllib.request.Request(f"{url}/models", headers=headers)
+        try:
+            with urllib.request.urlopen(req) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    code, body = models({"Authorization": f"Bearer {key}"})
+    assert code == 200 and body["data"][0]["id"] == "auto" and any(m["id"] == "local" for m in body["data"]), body
+    code, body = models({})
+    assert code == 401 and body["error"]["code"] == "invalid_api_key", body
+    code, body = models({"Authorization": f"Bearer {key}", "Origin": "http://evil.example"})
+    assert code == 403 and body["error"]["code"] == "origin_not_allowed", body
+    # The app's own window's origin may call it (its page's CSP keeps the page itself on IPC, but a request with
+    # that origin is let through, with CORS).
+    origin = driver.execute_script("return window.location.origin")
+    code, body = models({"Authorization": f"Bearer {key}", "Origin": origin})
+    assert code == 200, (origin, body)
+    # The key is nowhere in the webview's own storage.
+    stored = driver.execute_script("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
+    assert key not in stored
     driver.find_element(By.ID, "server-toggle").click()
     wait(driver, lambda d: not d.find_elements(By.ID, "server-url"), what="the server to stop")
 

@@ -10,15 +10,38 @@ use crate::server::ServerConfig;
 pub struct ServeArgs {
     #[arg(long, default_value_t = 8731)]
     pub port: u16,
-    /// Require `Authorization: Bearer KEY` (also $COMPLEXITYNET_SERVE_KEY)
+    /// Require `Authorization: Bearer KEY` (also $COMPLEXITYNET_SERVE_KEY); without it any program on this
+    /// computer can use your tiers through the server (web pages cannot: see --allow-origin)
     #[arg(long, env = "COMPLEXITYNET_SERVE_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Let pages from this web origin call the server, with CORS (e.g. https://app.example; repeatable; added to
+    /// the origins saved in Settings)
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Also answer requests addressed to this host name (besides 127.0.0.1, localhost and [::1]; repeatable)
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// The most requests through the server may spend per day (UTC), in the cost mode in use; over it, paid tiers
+    /// answer 429 and the local tier still answers [default: the cap saved in Settings, else none]
+    #[arg(long, value_name = "AMOUNT")]
+    pub daily_cap: Option<f64>,
     #[command(flatten)]
     pub policy: super::route::PolicyFlags,
 }
 
 pub fn run(args: ServeArgs, ctx: &Ctx) -> Result<(), AppError> {
     let route = RouteOverrides::from(&args.policy);
+    let mut settings = ctx.app.server_settings()?;
+    settings.allowed_origins.extend(args.allow_origin);
+    settings.allowed_hosts.extend(args.allow_host);
+    settings.daily_cap = args.daily_cap.or(settings.daily_cap);
+    settings.validate().map_err(AppError::invalid)?;
+    if args.api_key.is_none() {
+        eprintln!(
+            "warning: no --api-key: any program on this computer can use your tiers (and spend on your keys) \
+             through this server; web pages and other hosts are refused"
+        );
+    }
     // The classifier loads now: a missing encoder fails before the first request, not on it.
     let (classifier, _) = ctx.app.routing(&route)?;
     let rt = complexitynet_core::runtime()?;
@@ -33,6 +56,7 @@ pub fn run(args: ServeArgs, ctx: &Ctx) -> Result<(), AppError> {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        crate::server::run(ctx.app.clone(), ServerConfig { api_key: args.api_key, route }, listener, shutdown).await
+        crate::server::run(ctx.app.clone(), ServerConfig { api_key: args.api_key, route, settings }, listener, shutdown)
+            .await
     })
 }

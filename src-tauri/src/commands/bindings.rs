@@ -85,6 +85,7 @@ pub fn generate() -> String {
         engine::route::RouteSettings,
         engine::route::Decision,
         super::server::ServerStatus,
+        core::serving::ServerSettings,
     );
     let mut s = String::from(
         "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p complexitynet ipc_bindings`\n\

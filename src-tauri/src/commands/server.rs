@@ -2,6 +2,7 @@
 //! serve`, on 127.0.0.1, stopped by the switch or when the app quits), and the routing policy.
 
 use complexitynet_core::routing::DialCurve;
+use complexitynet_core::serving::{new_key, ServerSettings};
 use complexitynet_core::AppError;
 use complexitynet_engine::route::RouteSettings;
 use serde::Serialize;
@@ -15,18 +16,20 @@ use crate::server::{start, Running, ServerConfig};
 #[derive(Default)]
 pub struct ServerSlot(Mutex<Option<Running>>);
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Clone, Serialize, ts_rs::TS)]
 pub struct ServerStatus {
     pub running: bool,
     pub url: Option<String>,
-    pub auth: bool,
+    /// This start's bearer key, for the page to show and copy (it lives in memory only); None when the server
+    /// runs without one (the user's explicit choice) or is stopped.
+    pub key: Option<String>,
 }
 
 impl ServerSlot {
     fn status(&self) -> ServerStatus {
         match self.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            Some(r) => ServerStatus { running: true, url: Some(r.url.clone()), auth: r.auth },
-            None => ServerStatus { running: false, url: None, auth: false },
+            Some(r) => ServerStatus { running: true, url: Some(r.url.clone()), key: r.key.clone() },
+            None => ServerStatus { running: false, url: None, key: None },
         }
     }
 }
@@ -36,20 +39,34 @@ pub fn server_status(slot: State<'_, ServerSlot>) -> ServerStatus {
     slot.status()
 }
 
-/// Starts the server on `port` (0: any free port); `api_key` (kept in memory only) requires a bearer key.
+/// Starts the server on `port` (0: any free port) with a fresh random key unless `no_key` (the explicit choice
+/// to let any local program call it), and the saved origins, hosts and daily cap.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn server_start(
     app: AppState<'_>,
     slot: State<'_, ServerSlot>,
     port: u16,
-    api_key: Option<String>,
+    no_key: bool,
 ) -> Result<ServerStatus, AppError> {
     if !slot.status().running {
-        let config = ServerConfig { api_key: api_key.filter(|k| !k.is_empty()), route: Default::default() };
+        let settings = app.blocking(|a| a.server_settings()).await?;
+        let api_key = (!no_key).then(new_key);
+        let config = ServerConfig { api_key, route: Default::default(), settings };
         let running = start(app.inner().clone(), port, config).await?;
         *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(running);
     }
     Ok(slot.status())
+}
+
+/// The server's allowed origins and hosts and its daily spend cap (applied at the next start).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn server_settings_get(app: AppState<'_>) -> Result<ServerSettings, AppError> {
+    app.blocking(|a| a.server_settings()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn server_settings_set(app: AppState<'_>, settings: ServerSettings) -> Result<ServerSettings, AppError> {
+    app.blocking(move |a| a.set_server_settings(&settings)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

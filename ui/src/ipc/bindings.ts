@@ -246,7 +246,7 @@ held_out_accuracy: number | null, };
 /**
  * The closed list of error codes that cross to the UI (snake_case in JSON).
  */
-export type ErrorCode = "store_too_new" | "store_unavailable" | "dataset_malformed" | "dataset_unreadable" | "dataset_not_found" | "task_not_found" | "dataset_exists" | "invalid_name" | "download_failed" | "download_corrupt" | "unknown_dataset" | "sandbox_unavailable" | "invalid_arguments" | "unknown_tier" | "keychain_unavailable" | "provider_auth" | "provider_rate_limited" | "provider_quota" | "context_length" | "provider_server" | "provider_network" | "provider_timeout" | "provider_bad_request" | "cancelled" | "local_runtime_unavailable" | "model_invalid" | "unknown_model" | "disk_full" | "unknown_run" | "labels_unusable" | "unknown_classifier" | "encoder_missing" | "fine_tune_failed" | "no_tier_available" | "job_running" | "internal";
+export type ErrorCode = "store_too_new" | "store_unavailable" | "dataset_malformed" | "dataset_unreadable" | "dataset_not_found" | "task_not_found" | "dataset_exists" | "invalid_name" | "download_failed" | "download_corrupt" | "unknown_dataset" | "sandbox_unavailable" | "invalid_arguments" | "unknown_tier" | "keychain_unavailable" | "provider_auth" | "provider_rate_limited" | "provider_quota" | "context_length" | "provider_server" | "provider_network" | "provider_timeout" | "provider_bad_request" | "cancelled" | "local_runtime_unavailable" | "model_invalid" | "unknown_model" | "disk_full" | "unknown_run" | "labels_unusable" | "unknown_classifier" | "encoder_missing" | "fine_tune_failed" | "no_tier_available" | "job_running" | "spend_cap_reached" | "internal";
 
 export type Estimate = { tasks: number, trials: number, tiers: Array<EstimateRow>, cost_usd: number, budget_usd: number | null, };
 
@@ -605,7 +605,31 @@ export type RunSummary = { name: string, dataset: string, status: string, rule: 
  */
 tiers: Array<TierStats>, histogram: { [key in string]: number }, spent_usd: number, labels: Array<LabelRow>, };
 
-export type ServerStatus = { running: boolean, url: string | null, auth: boolean, };
+/**
+ * What the user sets for the local server (Settings, `serve` flags); the key is not here: it lives in memory for
+ * one start only.
+ */
+export type ServerSettings = { 
+/**
+ * Web origins (`https://app.example`) whose pages may call the server, CORS included. Empty by default.
+ */
+allowed_origins: Array<string>, 
+/**
+ * Extra host names the server may be reached by (a name in /etc/hosts for 127.0.0.1, say).
+ */
+allowed_hosts: Array<string>, 
+/**
+ * The most that requests through the server may spend per day (UTC), in the cost mode in use (dollars or
+ * the paper's units); over it, paid tiers are refused and the local tier still answers. None: no cap.
+ */
+daily_cap: number | null, };
+
+export type ServerStatus = { running: boolean, url: string | null, 
+/**
+ * This start's bearer key, for the page to show and copy (it lives in memory only); None when the server
+ * runs without one (the user's explicit choice) or is stopped.
+ */
+key: string | null, };
 
 export type TaskPage = { dataset: string, 
 /**

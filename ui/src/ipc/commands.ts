@@ -12,6 +12,7 @@ import type {
   ChatMessage,
   ChatTotals,
   DialCurve,
+  ServerSettings,
   ClassifierMeta,
   Conversation,
   CostMode,
@@ -228,7 +229,12 @@ export const evalRun = (labels: string, overrides: RouteOverrides) => call<Evalu
 export const serverStatus = () => call<ServerStatus>("server_status");
 
 /** Starts the OpenAI-compatible server; the key stays in the app's memory (never stored). */
-export const serverStart = (port: number, apiKey: string | null) => call<ServerStatus>("server_start", { port, api_key: apiKey });
+/** Starts the server with a fresh random key for this start, or with none when `noKey` (the explicit choice). */
+export const serverStart = (port: number, noKey: boolean) => call<ServerStatus>("server_start", { port, no_key: noKey });
+
+export const serverSettingsGet = () => call<ServerSettings>("server_settings_get");
+
+export const serverSettingsSet = (settings: ServerSettings) => call<ServerSettings>("server_settings_set", { settings });
 
 export const serverStop = () => call<ServerStatus>("server_stop");
 

@@ -11,36 +11,54 @@ afterEach(() => {
 const curve = { points: [[0.01, 0.47], [0.05, 0.68], [0.1, 0.8], [1, 0.9]], operating: [0.1, 0.8], lambda: 0.25, held_out: 687, user: 3 };
 
 describe("Settings: the local server", () => {
-  it("starts on the given port with a key that never lands in the page or its storage", async () => {
+  it("starts with a key made for this start, shows it with a copy button and the editors' snippets, never storing it", async () => {
     const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    const KEY = "cn-local-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
     let running = false;
     mockIPC((cmd, args) => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
       if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null, cost_share: 0.1, min_pass: null };
       if (cmd === "dial_curve") return curve;
-      if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
-      if (cmd === "server_status") return { running, url: running ? "http://127.0.0.1:9999/v1" : null, auth: running };
+      if (cmd === "server_settings_get") return { allowed_origins: [], allowed_hosts: [], daily_cap: null };
+      if (cmd === "server_settings_set") return (args as { settings: unknown }).settings;
+      if (cmd === "server_status") return { running, url: running ? "http://127.0.0.1:9999/v1" : null, key: running ? KEY : null };
       if (cmd === "server_start") {
         running = true;
-        return { running, url: "http://127.0.0.1:9999/v1", auth: true };
+        const noKey = (args as { no_key: boolean }).no_key;
+        return { running, url: "http://127.0.0.1:9999/v1", key: noKey ? null : KEY };
       }
       if (cmd === "server_stop") {
         running = false;
-        return { running, url: null, auth: false };
+        return { running, url: null, key: null };
       }
       throw { code: "internal", message: `unexpected ${cmd}` };
     });
     render(<SettingsTab />);
     fireEvent.change(await screen.findByLabelText("Server port"), { target: { value: "9999" } });
-    fireEvent.change(screen.getByLabelText("Server key"), { target: { value: "sk-local-secret-1234" } });
+    expect((document.querySelector("#server-no-key") as HTMLInputElement).checked).toBe(false);
     fireEvent.click(screen.getByRole("button", { name: "Start server" }));
-    await waitFor(() => expect(document.querySelector("#server-url")?.textContent).toContain("http://127.0.0.1:9999/v1"));
-    expect(calls.find((c) => c.cmd === "server_start")?.args).toMatchObject({ port: 9999, api_key: "sk-local-secret-1234" });
-    expect(document.body.innerHTML).not.toContain("sk-local-secret-1234");
-    expect(JSON.stringify(localStorage)).not.toContain("sk-local-secret-1234");
+    await waitFor(() => expect(document.querySelector("#server-key-value")?.textContent).toBe(KEY));
+    expect(calls.find((c) => c.cmd === "server_start")?.args).toMatchObject({ port: 9999, no_key: false });
+    expect(document.querySelector("#server-snippet-continue")?.textContent).toContain(`apiKey: ${KEY}`);
+    expect(document.querySelector("#server-snippet-python")?.textContent).toContain('base_url="http://127.0.0.1:9999/v1"');
+    expect(JSON.stringify(localStorage)).not.toContain(KEY);
+    expect(JSON.stringify(sessionStorage)).not.toContain(KEY);
     fireEvent.click(screen.getByRole("button", { name: "Stop server" }));
     await waitFor(() => expect(document.querySelector("#server-url")).toBeNull());
+    // "No key" is an explicit, labelled choice.
+    expect(screen.getByText(/any\s+program on this computer can use your tiers/)).toBeTruthy();
+    fireEvent.click(document.querySelector("#server-no-key")!);
+    fireEvent.click(screen.getByRole("button", { name: "Start server" }));
+    await waitFor(() => expect(document.querySelector("#server-url")?.textContent).toContain("no key (your choice)"));
+    expect(calls.filter((c) => c.cmd === "server_start")[1].args).toMatchObject({ no_key: true });
+    expect(document.querySelector("#server-key-value")).toBeNull();
+    // Allowed origins and hosts, the daily cap.
+    fireEvent.change(screen.getByLabelText("Allowed origins"), { target: { value: "https://app.example\n" } });
+    fireEvent.change(screen.getByLabelText("Daily spend cap"), { target: { value: "1.5" } });
+    fireEvent.click(document.querySelector("#server-gate-save")!);
+    await waitFor(() => expect(calls.some((c) => c.cmd === "server_settings_set")).toBe(true));
+    expect(calls.find((c) => c.cmd === "server_settings_set")?.args.settings).toEqual({ allowed_origins: ["https://app.example"], allowed_hosts: [], daily_cap: 1.5 });
   });
 });
 
@@ -50,7 +68,8 @@ describe("Settings: the routing policy", () => {
     mockIPC((cmd, args) => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
-      if (cmd === "server_status") return { running: false, url: null, auth: false };
+      if (cmd === "server_status") return { running: false, url: null, key: null };
+      if (cmd === "server_settings_get") return { allowed_origins: [], allowed_hosts: [], daily_cap: null };
       if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null, cost_share: 0.1, min_pass: null };
       if (cmd === "dial_curve") return curve;
       if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
@@ -59,7 +78,7 @@ describe("Settings: the routing policy", () => {
     render(<SettingsTab />);
     fireEvent.change(await screen.findByLabelText("Routing policy"), { target: { value: "threshold" } });
     fireEvent.change(screen.getByLabelText("Routing tau"), { target: { value: "0.7" } });
-    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    fireEvent.click(document.querySelector("#route-save")!);
     await waitFor(() => expect(screen.getByText("saved")).toBeTruthy());
     expect(calls.find((c) => c.cmd === "route_policy_set")?.args.policy).toMatchObject({ policy: "threshold", tau: 0.7, map: null });
   });
@@ -71,7 +90,8 @@ describe("Settings: the cost dial", () => {
     mockIPC((cmd, args) => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
-      if (cmd === "server_status") return { running: false, url: null, auth: false };
+      if (cmd === "server_status") return { running: false, url: null, key: null };
+      if (cmd === "server_settings_get") return { allowed_origins: [], allowed_hosts: [], daily_cap: null };
       if (cmd === "route_policy_get") return { policy: "dial", tau: 0.5, map: null, cost_share: 0.1, min_pass: null };
       if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
       if (cmd === "dial_curve") return curve;
@@ -82,12 +102,12 @@ describe("Settings: the cost dial", () => {
     expect(document.querySelector("#dial-operating")).toBeTruthy();
     expect(document.querySelector("#dial-operating-text")?.textContent).toContain("687 held-out prompts and 3 of yours");
     fireEvent.change(screen.getByLabelText("Cost share"), { target: { value: "0.05" } });
-    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    fireEvent.click(document.querySelector("#route-save")!);
     await waitFor(() => expect(screen.getByText("saved")).toBeTruthy());
     expect(calls.find((c) => c.cmd === "route_policy_set")?.args.policy).toMatchObject({ policy: "dial", cost_share: 0.05, min_pass: null });
     fireEvent.change(screen.getByLabelText("Dial target"), { target: { value: "pass" } });
     fireEvent.change(screen.getByLabelText("Minimum pass rate"), { target: { value: "0.85" } });
-    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    fireEvent.click(document.querySelector("#route-save")!);
     await waitFor(() => expect(calls.filter((c) => c.cmd === "route_policy_set").length).toBe(2));
     expect(calls.filter((c) => c.cmd === "route_policy_set")[1].args.policy).toMatchObject({ policy: "dial", min_pass: 0.85 });
   });

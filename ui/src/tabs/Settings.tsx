@@ -1,10 +1,39 @@
 import { useEffect, useState } from "react";
-import { appInfo, dialCurve, routePolicyGet, routePolicySet, serverStart, serverStatus, serverStop } from "../ipc/commands";
+import { appInfo, dialCurve, routePolicyGet, routePolicySet, serverSettingsGet, serverSettingsSet, serverStart, serverStatus, serverStop } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { AppInfo, DialCurve, PolicyKind, RouteSettings, ServerStatus } from "../ipc/types";
+import type { AppInfo, DialCurve, PolicyKind, RouteSettings, ServerSettings, ServerStatus } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+
+/** Ready-to-paste set-ups for the common clients, for a server at `url` with `key`. */
+export function snippets(url: string, key: string | null): { id: string; title: string; text: string }[] {
+  const k = key ?? "none";
+  return [
+    {
+      id: "continue",
+      title: "Continue (config.yaml)",
+      text: `models:\n  - name: ComplexityNet (routed)\n    provider: openai\n    model: auto\n    apiBase: ${url}\n    apiKey: ${k}`,
+    },
+    {
+      id: "vscode",
+      title: "Cursor / VS Code extensions with an OpenAI-compatible endpoint",
+      text: `Base URL: ${url}\nAPI key: ${k}\nModel: auto`,
+    },
+    {
+      id: "python",
+      title: "The openai SDK (Python)",
+      text: `from openai import OpenAI\nclient = OpenAI(base_url="${url}", api_key="${k}")\nclient.chat.completions.create(model="auto", messages=[{"role": "user", "content": "Reverse a string in Python"}])`,
+    },
+    { id: "curl", title: "curl", text: `curl ${url}/models -H "Authorization: Bearer ${k}"` },
+  ];
+}
+
+const lines = (t: string) =>
+  t
+    .split("\n")
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /** The dial's curve: expected pass rate by cost share (log scale), with the saved setting's operating point. */
 export function DialPlot({ curve }: { curve: DialCurve }) {
@@ -41,7 +70,13 @@ export function SettingsTab() {
   const [error, setError] = useState<AppError | null>(null);
   const [server, setServer] = useState<ServerStatus | null>(null);
   const [port, setPort] = useState("8731");
-  const [key, setKey] = useState("");
+  const [noKey, setNoKey] = useState(false);
+  const [copied, setCopied] = useState(false);
+  const [gate, setGate] = useState<ServerSettings | null>(null);
+  const [origins, setOrigins] = useState("");
+  const [hosts, setHosts] = useState("");
+  const [cap, setCap] = useState("");
+  const [gateSaved, setGateSaved] = useState(false);
   const [policy, setPolicy] = useState<RouteSettings | null>(null);
   const [saved, setSaved] = useState(false);
   const [curve, setCurve] = useState<DialCurve | null>(null);
@@ -50,7 +85,31 @@ export function SettingsTab() {
     serverStatus().then(setServer, setError);
     routePolicyGet().then(setPolicy, setError);
     dialCurve().then(setCurve, setError);
+    serverSettingsGet().then((g) => {
+      setGate(g);
+      setOrigins(g.allowed_origins.join("\n"));
+      setHosts(g.allowed_hosts.join("\n"));
+      setCap(g.daily_cap === null ? "" : String(g.daily_cap));
+    }, setError);
   }, []);
+  const saveGate = async () => {
+    try {
+      const c = cap.trim() === "" ? null : Number(cap);
+      setGate(await serverSettingsSet({ allowed_origins: lines(origins), allowed_hosts: lines(hosts), daily_cap: c }));
+      setGateSaved(true);
+    } catch (e) {
+      setError(e as AppError);
+    }
+  };
+  const copyKey = async () => {
+    if (!server?.key) return;
+    try {
+      await navigator.clipboard.writeText(server.key);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  };
   const savePolicy = async () => {
     if (!policy) return;
     try {
@@ -66,8 +125,8 @@ export function SettingsTab() {
       if (server?.running) {
         setServer(await serverStop());
       } else {
-        setServer(await serverStart(Number(port) || 0, key || null));
-        setKey("");
+        setCopied(false);
+        setServer(await serverStart(Number(port) || 0, noKey));
       }
     } catch (e) {
       setError(e as AppError);
@@ -188,35 +247,66 @@ export function SettingsTab() {
           )}
         </div>
       )}
-      <div className="panel">
+      <div className="panel" id="server">
         <h2>Local OpenAI-compatible server</h2>
         <p className="small muted">
-          Editors and scripts can use ComplexityNet as an OpenAI endpoint on this machine: model <code>auto</code> is routed by the active classifier; a tier
-          name calls that tier. Only 127.0.0.1 listens.
+          Editors and scripts can use ComplexityNet as an OpenAI endpoint on this machine: model <code>auto</code> is routed (and verified when the request
+          carries tests); a tier name calls that tier. It listens on 127.0.0.1 only, answers only to loopback names, refuses web pages whose origin you have not
+          allowed and bodies that are not JSON, and by default requires a key made fresh for each start (kept in memory, never stored).
         </p>
         <div className="row">
           <label className="small">
             port <input aria-label="Server port" id="server-port" className="num" value={port} onChange={(e) => setPort(e.target.value)} disabled={server?.running} />
           </label>
-          <input
-            aria-label="Server key"
-            id="server-key"
-            type="password"
-            autoComplete="off"
-            value={key}
-            onChange={(e) => setKey(e.target.value)}
-            placeholder="optional bearer key (kept in memory only)"
-            disabled={server?.running}
-          />
+          <label className="small warn">
+            <input type="checkbox" id="server-no-key" checked={noKey} onChange={(e) => setNoKey(e.target.checked)} disabled={server?.running} /> No key: any
+            program on this computer can use your tiers and spend on your API keys
+          </label>
           <button id="server-toggle" onClick={toggle}>
             {server?.running ? "Stop server" : "Start server"}
           </button>
         </div>
-        {server?.running && (
-          <p className="notice-ok" id="server-url">
-            Listening on <code>{server.url}</code>
-            {server.auth ? " (bearer key required)" : ""}
-          </p>
+        {server?.running && server.url && (
+          <div id="server-running">
+            <p className="notice-ok" id="server-url">
+              Listening on <code>{server.url}</code>
+              {server.key ? " — bearer key required" : " — no key (your choice)"}
+            </p>
+            {server.key && (
+              <p className="row small">
+                Key for this start: <code id="server-key-value">{server.key}</code>
+                <button id="server-key-copy" onClick={copyKey}>
+                  {copied ? "Copied" : "Copy"}
+                </button>
+              </p>
+            )}
+            {snippets(server.url, server.key).map((sn) => (
+              <details key={sn.id} className="snippet">
+                <summary>{sn.title}</summary>
+                <pre id={`server-snippet-${sn.id}`}>{sn.text}</pre>
+              </details>
+            ))}
+          </div>
+        )}
+        {gate && (
+          <div className="row" id="server-gate">
+            <label className="small">
+              Web origins allowed to call it (one per line)
+              <textarea aria-label="Allowed origins" id="server-origins" rows={2} value={origins} onChange={(e) => { setGateSaved(false); setOrigins(e.target.value); }} placeholder="https://app.example" />
+            </label>
+            <label className="small">
+              Other host names for 127.0.0.1
+              <textarea aria-label="Allowed hosts" id="server-hosts" rows={2} value={hosts} onChange={(e) => { setGateSaved(false); setHosts(e.target.value); }} placeholder="devbox" />
+            </label>
+            <label className="small">
+              Daily spend cap through the server (cost mode in use; empty: none)
+              <input aria-label="Daily spend cap" id="server-cap" className="num" value={cap} onChange={(e) => { setGateSaved(false); setCap(e.target.value); }} placeholder="e.g. 1.00" />
+            </label>
+            <button id="server-gate-save" onClick={saveGate}>
+              Save
+            </button>
+            {gateSaved && <span className="small">saved (applies at the next start)</span>}
+          </div>
         )}
       </div>
       <p className="small muted">

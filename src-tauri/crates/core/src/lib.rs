@@ -21,6 +21,7 @@ pub mod models;
 pub mod money;
 pub mod providers;
 pub mod routing;
+pub mod serving;
 pub mod training;
 pub mod verify;
 

@@ -101,6 +101,8 @@ pub enum ErrorCode {
     NoTierAvailable,
     /// A job with that id is already running.
     JobRunning,
+    /// The local server's daily spend cap is reached: paid tiers wait for tomorrow (the local tier still answers).
+    SpendCapReached,
     /// Anything unexpected (I/O on the data dir, a bug). The message says what.
     Internal,
 }

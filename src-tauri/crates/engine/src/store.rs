@@ -180,6 +180,14 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE messages ADD COLUMN verified INTEGER;
     "#,
+    // v9: what requests through the local server spent per day (UTC), in the cost mode of each request, for its
+    // daily spend cap.
+    r#"
+    CREATE TABLE server_spend (
+        day   TEXT PRIMARY KEY,
+        cost  REAL NOT NULL DEFAULT 0
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
