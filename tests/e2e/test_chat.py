@@ -83,11 +83,16 @@ def test_the_settings_switch_starts_the_server_with_a_fresh_key_shown_once_and_a
     import urllib.request
 
     driver.find_element(By.ID, "nav-settings").click()
+    from selenium.webdriver.common.keys import Keys
     port = wait(driver, lambda d: d.find_elements(By.ID, "server-port"), what="the server settings")[0]
-    port.clear()
+    # Select and replace (a bare clear() can be undone by React re-rendering the controlled field).
+    port.send_keys(Keys.CONTROL, "a")
     port.send_keys("0")
+    wait(driver, lambda d: d.find_element(By.ID, "server-port").get_attribute("value") == "0", what="port 0")
     assert not driver.find_element(By.ID, "server-no-key").is_selected(), "a key by default"
-    driver.find_element(By.ID, "server-toggle").click()
+    toggle = wait(driver, lambda d: [b for b in d.find_elements(By.ID, "server-toggle") if b.is_enabled()],
+                  what="the server's state")[0]
+    toggle.click()
     shown = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#server-url code"), what="the server to start")[0]
     url = shown.text
     assert url.startswith("http://127.0.0.1:"), url

@@ -35,7 +35,13 @@ describe("Settings: the local server", () => {
       throw { code: "internal", message: `unexpected ${cmd}` };
     });
     render(<SettingsTab />);
-    fireEvent.change(await screen.findByLabelText("Server port"), { target: { value: "9999" } });
+    await waitFor(() => expect((screen.getByRole("button", { name: "Start server" }) as HTMLButtonElement).disabled).toBe(false));
+    // A port out of range is said plainly, and nothing starts.
+    fireEvent.change(screen.getByLabelText("Server port"), { target: { value: "87310" } });
+    fireEvent.click(screen.getByRole("button", { name: "Start server" }));
+    await waitFor(() => expect(document.body.textContent).toContain("the port must be a whole number from 0 to 65535"));
+    expect(calls.some((c) => c.cmd === "server_start")).toBe(false);
+    fireEvent.change(screen.getByLabelText("Server port"), { target: { value: "9999" } });
     expect((document.querySelector("#server-no-key") as HTMLInputElement).checked).toBe(false);
     fireEvent.click(screen.getByRole("button", { name: "Start server" }));
     await waitFor(() => expect(document.querySelector("#server-key-value")?.textContent).toBe(KEY));

@@ -125,8 +125,13 @@ export function SettingsTab() {
       if (server?.running) {
         setServer(await serverStop());
       } else {
+        const p = Number(port.trim() || "0");
+        if (!Number.isInteger(p) || p < 0 || p > 65535) {
+          setError({ code: "invalid_arguments", message: `the port must be a whole number from 0 to 65535 (0: any free port), not "${port}"` });
+          return;
+        }
         setCopied(false);
-        setServer(await serverStart(Number(port) || 0, noKey));
+        setServer(await serverStart(p, noKey));
       }
     } catch (e) {
       setError(e as AppError);
@@ -262,7 +267,8 @@ export function SettingsTab() {
             <input type="checkbox" id="server-no-key" checked={noKey} onChange={(e) => setNoKey(e.target.checked)} disabled={server?.running} /> No key: any
             program on this computer can use your tiers and spend on your API keys
           </label>
-          <button id="server-toggle" onClick={toggle}>
+          {/* Enabled once the server's state is known: a start racing the first status read would be undone by it. */}
+          <button id="server-toggle" onClick={toggle} disabled={server === null}>
             {server?.running ? "Stop server" : "Start server"}
           </button>
         </div>

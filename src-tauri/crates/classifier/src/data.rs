@@ -87,9 +87,12 @@ impl LabeledSet {
         })
     }
 
-    /// The personal dataset: chat answers the user marked (`worked`/`up` or `failed`/`down`), each prompt labeled
-    /// with the cheapest tier known to have answered it well (single3 levels over the first three tiers:
-    /// 0 local, 1 mid, 2 top). Prompts with only negative feedback carry no level and are left out.
+    /// The personal dataset, from the user's own chat outcomes: every verified step of a chat answer (each tier
+    /// the cascade tried, passed or failed in the sandbox), and answers the user marked (`worked`/`up` or
+    /// `failed`/`down`, which override the verdict for the tier that answered). Each prompt is labeled with the
+    /// cheapest tier known to have answered it well (single3 levels over the first three tiers: 0 local, 1 mid,
+    /// 2 top); prompts no tier answered well carry no level and are left out. A tier that never tried a prompt
+    /// is unknown for it, not failed.
     pub fn from_feedback(store: &Store) -> Result<LabeledSet> {
         let tiers: Vec<String> = complexitynet_engine::tiers::table::tiers(store)
             .map_err(|e| ClassifierError::Invalid(e.to_string()))?
@@ -97,26 +100,43 @@ impl LabeledSet {
             .map(|t| t.name)
             .collect();
         let mut stmt = store.conn().prepare(
-            "SELECT a.id, a.tier, a.feedback,
+            "SELECT a.id, a.tier, a.feedback, a.route,
                     (SELECT u.content FROM messages u WHERE u.conversation_id = a.conversation_id AND u.id < a.id
                        AND u.role = 'user' ORDER BY u.id DESC LIMIT 1)
-             FROM messages a WHERE a.role = 'assistant' AND a.feedback IS NOT NULL ORDER BY a.id",
+             FROM messages a WHERE a.role = 'assistant' AND (a.feedback IS NOT NULL OR a.verified IS NOT NULL)
+             ORDER BY a.id",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, Option<String>>(1)?,
-                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(2)?,
                 r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })?;
         let k = tiers.len().min(3);
         let mut by_prompt: std::collections::BTreeMap<String, (i64, Vec<u32>, Vec<u32>)> = Default::default();
         for row in rows {
-            let (id, tier, feedback, prompt) = row?;
-            let (Some(tier), Some(prompt)) = (tier, prompt) else { continue };
-            let Some(t) = tiers.iter().position(|x| *x == tier).filter(|&t| t < k) else { continue };
+            let (id, tier, feedback, route, prompt) = row?;
+            let Some(prompt) = prompt else { continue };
             let e = by_prompt.entry(prompt).or_insert_with(|| (id, vec![0; k], vec![0; k]));
+            // The sandbox's verdicts, tier by tier (a later answer to the same prompt adds to them).
+            let steps = route
+                .and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
+                .and_then(|r| r.get("cascade").and_then(|c| c.as_array().cloned()))
+                .unwrap_or_default();
+            for s in steps {
+                let Some(t) = s["tier"].as_str().and_then(|n| tiers.iter().position(|x| x == n)).filter(|&t| t < k)
+                else {
+                    continue;
+                };
+                e.2[t] += 1;
+                e.1[t] += (s["passed"] == true) as u32;
+            }
+            // The user's word on the answer replaces the verdict for the tier that gave it.
+            let (Some(tier), Some(feedback)) = (tier, feedback) else { continue };
+            let Some(t) = tiers.iter().position(|x| *x == tier).filter(|&t| t < k) else { continue };
             e.2[t] = 1;
             e.1[t] = matches!(feedback.as_str(), "worked" | "up") as u32;
         }
@@ -222,12 +242,16 @@ impl LabeledSet {
             .collect()
     }
 
-    /// Each example's pass fraction per tier (passes / trials; 0 where a tier has no trials).
+    /// Each example's pass fraction per tier (passes / trials; NaN where a tier has no trials: unknown, not failed).
     pub fn pass_fractions(&self) -> Vec<Vec<f32>> {
         self.examples
             .iter()
             .map(|e| {
-                e.counts.iter().zip(&e.trials).map(|(&c, &t)| if t > 0 { c as f32 / t as f32 } else { 0.0 }).collect()
+                e.counts
+                    .iter()
+                    .zip(&e.trials)
+                    .map(|(&c, &t)| if t > 0 { c as f32 / t as f32 } else { f32::NAN })
+                    .collect()
             })
             .collect()
     }
@@ -312,6 +336,42 @@ mod tests {
         assert_eq!(got, vec![("edit distance", 1), ("reverse a string", 0)], "no positive evidence: no label");
         assert_eq!(set.examples[0].trials, vec![1, 1, 0]);
         assert_eq!(set.tiers, vec!["local", "mid", "top"]);
+        // An untried tier is unknown, not failed.
+        assert!(set.pass_fractions()[0][2].is_nan());
+
+        // A verified chat answer teaches without any feedback: each cascade step is an outcome of its tier.
+        chat::add(
+            &store,
+            &ChatMessage {
+                conversation_id: c,
+                role: "user".into(),
+                content: "add\nassert add(1, 2) == 3".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let route = serde_json::json!({"level": 0, "cascade": [
+            {"tier": "local", "model": "m", "verdict": "failed at assert 0", "passed": false, "cost_usd": 0.0},
+            {"tier": "mid", "model": "m", "verdict": "passed", "passed": true, "cost_usd": 0.001}]});
+        chat::add(
+            &store,
+            &ChatMessage {
+                conversation_id: c,
+                role: "assistant".into(),
+                content: "def add(a, b): return a + b".into(),
+                tier: Some("mid".into()),
+                route: Some(route),
+                verified: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let set = LabeledSet::from_feedback(&store).unwrap();
+        let verified = set.examples.iter().find(|e| e.prompt.starts_with("add")).unwrap();
+        assert_eq!(
+            (verified.level, verified.counts.clone(), verified.trials.clone()),
+            (1, vec![0, 1, 0], vec![1, 1, 0])
+        );
     }
 
     #[test]

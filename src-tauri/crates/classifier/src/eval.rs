@@ -126,7 +126,12 @@ pub struct EvalOptions {
 }
 
 fn pass_rates(set: &LabeledSet) -> Vec<Vec<f64>> {
-    set.pass_fractions().into_iter().map(|r| r.into_iter().map(f64::from).collect()).collect()
+    // A tier with no trial of a task (only in a personal set) counts as not passing it: the eval scores what
+    // would have been answered.
+    set.pass_fractions()
+        .into_iter()
+        .map(|r| r.into_iter().map(|x| if x.is_nan() { 0.0 } else { f64::from(x) }).collect())
+        .collect()
 }
 
 fn point(name: &str, setting: Option<f64>, choice: &[usize], pass: &[Vec<f64>], costs: &[f64]) -> Point {

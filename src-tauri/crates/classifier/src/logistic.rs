@@ -38,7 +38,9 @@ impl Logistic {
     pub fn fit(xs: &[Sparse], targets: &[f32], dim: usize, c: f32, iterations: usize) -> Logistic {
         let mut w = vec![0.0f32; dim];
         // Start the intercept at the base rate's log-odds: the model begins as the majority guess.
-        let base = (targets.iter().sum::<f32>() / targets.len().max(1) as f32).clamp(1e-3, 1.0 - 1e-3);
+        // With nothing to learn from, an even guess.
+        let base = if targets.is_empty() { 0.5 } else { targets.iter().sum::<f32>() / targets.len() as f32 };
+        let base = base.clamp(1e-3, 1.0 - 1e-3);
         let mut b = (base / (1.0 - base)).ln();
         let (b1, b2, eps, lr) = (0.9f32, 0.999f32, 1e-8f32, 0.05f32);
         let (mut m, mut v) = (vec![0.0f32; dim + 1], vec![0.0f32; dim + 1]);

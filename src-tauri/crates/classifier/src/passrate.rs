@@ -40,7 +40,8 @@ fn logit(p: f32) -> f32 {
     (p / (1.0 - p)).ln()
 }
 
-/// One training example: the prompt as the router would see it, and each tier's pass fraction.
+/// One training example: the prompt as the router would see it, and each tier's pass fraction (NaN where the
+/// tier never tried it).
 pub struct Sample<'a> {
     pub prompt: &'a str,
     pub pass: Vec<f32>,
@@ -57,8 +58,14 @@ impl PassModel {
             let xs: Vec<Sparse> = parts.iter().map(|p| f.vector(p)).collect();
             let per_tier = (0..tiers)
                 .map(|k| {
-                    let ys: Vec<f32> = samples.iter().map(|s| s.pass[k]).collect();
-                    Logistic::fit(&xs, &ys, f.dim(), c, ITERATIONS)
+                    // NaN: the tier never tried the task (a chat answered on another tier); it is left out.
+                    let (xk, yk): (Vec<Sparse>, Vec<f32>) = xs
+                        .iter()
+                        .zip(samples)
+                        .filter(|(_, s)| !s.pass[k].is_nan())
+                        .map(|(x, s)| (x.clone(), s.pass[k]))
+                        .unzip();
+                    Logistic::fit(&xk, &yk, f.dim(), c, ITERATIONS)
                 })
                 .collect();
             featurizers.push(f);

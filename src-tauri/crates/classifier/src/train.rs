@@ -445,6 +445,8 @@ pub async fn run(
             let (zs, ys): (Vec<f32>, Vec<f32>) = logits
                 .iter()
                 .filter(|(i, _)| exclude.is_none_or(|f| fold_of[*i] != f))
+                // A tier that never tried a task (a chat answered elsewhere) says nothing about it.
+                .filter(|(i, _)| !fractions[**i][t].is_nan())
                 .map(|(i, z)| (z[t], fractions[*i][t]))
                 .unzip();
             crate::logistic::Platt::fit(&zs, &ys)
@@ -469,8 +471,12 @@ pub async fn run(
             .collect();
         tier_metrics = (0..k)
             .map(|t| {
-                let p: Vec<f64> = cv_predictions.iter().map(|h| h.tier_pass[t] as f64).collect();
-                let y: Vec<f64> = truth.iter().map(|r| r[t] as f64).collect();
+                let (p, y): (Vec<f64>, Vec<f64>) = cv_predictions
+                    .iter()
+                    .zip(&truth)
+                    .filter(|(_, r)| !r[t].is_nan())
+                    .map(|(h, r)| (h.tier_pass[t] as f64, r[t] as f64))
+                    .unzip();
                 crate::metrics::tier_metrics(&set.tiers[t], &p, &y)
             })
             .collect();
