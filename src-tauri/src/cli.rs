@@ -4,6 +4,7 @@
 //! and exit non-zero; progress goes to stderr only; a closed stdout (`| head`) ends the command quietly.
 
 mod ask;
+mod checks;
 mod classifier;
 mod dataset;
 mod keys;
@@ -58,6 +59,8 @@ pub enum Command {
     Tiers(keys::TiersCommand),
     /// Ask a prompt: routed to the cheapest tier that can answer it, or to the tier you name
     Ask(ask::AskArgs),
+    /// The checks a prompt shows: its examples (asserts, doctests, calls with results, Input/Output) as asserts
+    Checks(checks::ChecksArgs),
     /// Local GGUF models for the local tier
     #[command(subcommand)]
     Models(models::ModelsCommand),
@@ -160,6 +163,7 @@ fn execute(command: Command, ctx: &Ctx) -> Result<(), AppError> {
         Command::Providers(cmd) => keys::providers(cmd, ctx),
         Command::Tiers(cmd) => keys::tiers(cmd, ctx),
         Command::Ask(args) => ask::run(args, ctx),
+        Command::Checks(args) => checks::run(args, ctx),
         Command::Models(cmd) => models::run(cmd, ctx),
         Command::Label(cmd) => label::run(cmd, ctx),
         Command::Train(args) => classifier::train(args, ctx),

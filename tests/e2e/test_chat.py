@@ -2,7 +2,9 @@
 answer — and answered by the real local model (SmolLM2), with tokens, cost and the amount saved against the top
 tier; the conversation is stored and exports as Markdown. A prompt with asserts is verified in the sandbox, tier by
 tier (the mid tier is a loopback server speaking the OpenAI wire format); an answer that fails its tests is marked
-and claims no savings."""
+and claims no savings. A prompt whose examples are in prose shows its checks before the answer and climbs when an
+answer fails them; a prompt without any gets checks proposed by a tier, which the user edits and accepts, and the
+answer is verified against the edited ones."""
 
 import http.server
 import json
@@ -28,7 +30,16 @@ class Coder(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        text = "```python\ndef add(a, b):\n    return a + b\n```"
+        prompt = body["messages"][-1]["content"]
+        if "You write test cases" in prompt:
+            # Asked to propose checks: two example calls, the second one wrong (the user fixes it).
+            text = "```python\nassert tag('ab') == '[BA]'\nassert tag('x') == '[Y]'\n```"
+        elif "tag(" in prompt and body["model"] == "wrong-1":
+            text = "```python\ndef tag(s):\n    return s\n```"
+        elif "tag(" in prompt:
+            text = "```python\ndef tag(s):\n    return '[' + s[::-1].upper() + ']'\n```"
+        else:
+            text = "```python\ndef add(a, b):\n    return a + b\n```"
         out = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
                           "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
                           "usage": {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42}}).encode()
@@ -169,3 +180,65 @@ def test_an_answer_that_fails_its_tests_is_marked_and_claims_no_savings(driver):
     driver.find_element(By.XPATH, "//button[text()='Export Markdown']").click()
     exported = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat-export textarea"), what="the export")[0]
     assert "FAILED its tests" in exported.get_attribute("value")
+
+
+def test_a_prompt_with_prose_examples_shows_its_checks_and_climbs_when_an_answer_fails_them(driver):
+    from selenium.webdriver.common.keys import Keys
+    # The local tier answers wrongly here (a loopback model), so the climb is certain.
+    cli("tiers", "set", "local", "--provider", "coder", "--model", "wrong-1")
+    try:
+        driver.find_element(By.ID, "nav-chat").click()
+        driver.find_element(By.ID, "chat-new").click()
+        box = wait(driver, lambda d: d.find_elements(By.ID, "chat-input"), what="the chat box")[0]
+        box.send_keys("Write tag(s): the string reversed and upper-cased, in brackets.")
+        box.send_keys(Keys.SHIFT, Keys.ENTER)
+        box.send_keys("For example: tag('ab') ➞ '[BA]'")
+        summary = wait(driver, lambda d: d.find_elements(By.ID, "chat-checks-summary"), what="the checks")[0]
+        assert summary.text.startswith("1 check from the prompt's examples"), summary.text
+        before = len(driver.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-message]"))
+        driver.find_element(By.ID, "chat-send").click()
+        answer = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-message]")[before:] or None,
+                      timeout=120, what="the verified answer")[0]
+        steps = [li.text for li in answer.find_elements(By.CSS_SELECTOR, "ol.cascade li")]
+        assert steps[0].startswith("local") and "failed" in steps[0], steps
+        assert steps[1].startswith("mid") and "passed" in steps[1], steps
+        assert answer.get_attribute("data-verified") == "true"
+        checks = answer.find_element(By.CSS_SELECTOR, ".answer-checks").get_attribute("textContent")
+        assert "assert tag('ab') == '[BA]'" in checks, checks
+    finally:
+        cli("tiers", "set", "local", "--provider", "local", "--model", "smollm2")
+
+
+def test_add_checks_proposes_the_user_edits_and_accepts_and_the_answer_is_verified_against_the_edit(driver):
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+    driver.find_element(By.ID, "nav-chat").click()
+    driver.find_element(By.ID, "chat-new").click()
+    box = wait(driver, lambda d: d.find_elements(By.ID, "chat-input"), what="the chat box")[0]
+    box.send_keys("Write tag(s) that returns s reversed, upper-cased and in square brackets.")
+    wait(driver, lambda d: d.find_elements(By.ID, "chat-checks-none"), what="no checks in the prompt")
+    Select(driver.find_element(By.ID, "chat-checks-tier")).select_by_value("mid")
+    driver.find_element(By.ID, "chat-checks-add").click()
+    second = wait(driver, lambda d: d.find_elements(By.ID, "chat-proposed-1"), what="the proposed checks")[0]
+    assert second.get_attribute("value") == "assert tag('x') == '[Y]'"
+    # The user fixes the wrong one, then accepts.
+    second.send_keys(Keys.CONTROL, "a")
+    second.send_keys("assert tag('x') == '[X]'")
+    wait(driver, lambda d: d.find_element(By.ID, "chat-proposed-1").get_attribute("value") == "assert tag('x') == '[X]'",
+         what="the edit")
+    driver.find_element(By.ID, "chat-checks-accept").click()
+    summary = wait(driver, lambda d: d.find_elements(By.ID, "chat-checks-summary"), what="the accepted checks")[0]
+    assert summary.text.startswith("2 checks you settled on"), summary.text
+    # Straight to mid: with the unedited check its answer would fail (and top has no key), so a pass proves the
+    # edited checks were the ones run.
+    Select(driver.find_element(By.ID, "chat-tier")).select_by_value("mid")
+    before = len(driver.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-message]"))
+    driver.find_element(By.ID, "chat-send").click()
+    answer = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".msg.assistant[data-message]")[before:] or None,
+                  timeout=120, what="the verified answer")[0]
+    Select(driver.find_element(By.ID, "chat-tier")).select_by_value("")
+    steps = [li.text for li in answer.find_elements(By.CSS_SELECTOR, "ol.cascade li")]
+    assert steps and steps[0].startswith("mid") and "passed" in steps[0], steps
+    assert answer.get_attribute("data-verified") == "true"
+    checks = answer.find_element(By.CSS_SELECTOR, ".answer-checks").get_attribute("textContent")
+    assert "assert tag('x') == '[X]'" in checks and "[Y]" not in checks, checks

@@ -25,8 +25,9 @@ pub struct AskArgs {
     /// A system message
     #[arg(long)]
     pub system: Option<String>,
-    /// Ask one tier as if the prompt carried no tests (by default, a prompt with `assert` lines or doctest
-    /// examples is answered by the verified cascade: each answer run against them, climbing while it fails)
+    /// Ask one tier as if the prompt showed no examples (by default, a prompt with checks — `assert` lines,
+    /// doctests, calls with their results, Input/Output examples — is answered by the verified cascade: each
+    /// answer run against them, climbing while it fails)
     #[arg(long)]
     pub no_verify: bool,
     /// The highest tier to use (routing and the cascade stay at or below it), e.g. mid for "never the top tier"
@@ -61,8 +62,8 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
         messages.push(Message::system(s));
     }
     messages.push(Message::user(&args.prompt));
-    let tests = match (&args.dataset, &args.task) {
-        (Some(ds), Some(task)) => Some(app.task_tests(ds, task)?),
+    let checks = match (&args.dataset, &args.task) {
+        (Some(ds), Some(task)) => Some(app.task_checks(ds, task)?),
         _ => None,
     };
     let req = AskRequest {
@@ -73,13 +74,19 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
         params,
         stream: true,
         route: RouteOverrides { max_tier: args.max_tier.clone(), ..Default::default() },
-        tests,
+        checks,
         verify: !args.no_verify,
     };
     let json = ctx.json;
     let on_event = move |e: AskEvent| match e {
         AskEvent::Routed { decision: d } if !json => {
             eprintln!("[level {} → {} · {} · {}]", d.level, d.tier, d.model, d.reason)
+        }
+        AskEvent::Checks { summary, checks } if !json => {
+            eprintln!("[checks] {summary}");
+            for c in checks {
+                eprintln!("  {}", c.code.replace('\n', "\n  "));
+            }
         }
         AskEvent::FellThrough { from, to, error } => {
             eprintln!("{from} failed ({error}); falling through to {to}")
@@ -111,8 +118,8 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
     } else {
         super::out("\n");
         let verified = match &o.verification {
-            Some(v) if v.passed => format!(" · passed its {} test(s)", v.tests),
-            Some(v) => format!(" · FAILED its {} test(s) on every tier tried: no savings claimed", v.tests),
+            Some(v) if v.passed => format!(" · passed its {} check(s)", v.tests),
+            Some(v) => format!(" · FAILED its {} check(s) on every tier tried: no savings claimed", v.tests),
             None => String::new(),
         };
         eprintln!(

@@ -5,8 +5,6 @@ use clap::Args;
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::AppError;
 use complexitynet_engine::route::{Decision, PolicyKind, RouteSettings};
-use serde::Deserialize;
-use std::io::BufRead;
 use std::path::PathBuf;
 
 use super::Ctx;
@@ -115,12 +113,6 @@ fn describe(d: &Decision) -> String {
     s
 }
 
-#[derive(Deserialize)]
-struct Line {
-    id: serde_json::Value,
-    prompt: String,
-}
-
 /// `route`: the decision, even when the chosen tier cannot answer now (then flagged with the fix; exit 0). With
 /// `--file`, one JSON line per prompt, in order; a bad line is an error naming the file and line, before any
 /// prompt is routed.
@@ -133,27 +125,7 @@ pub fn route(args: RouteArgs, ctx: &Ctx) -> Result<(), AppError> {
         ctx.emit(&d, || describe(&d));
         return Ok(());
     };
-    let unreadable = |e: std::io::Error| {
-        AppError::new(
-            complexitynet_engine::ErrorCode::DatasetUnreadable,
-            format!("cannot read {}: {e}", file.display()),
-        )
-    };
-    let reader = std::io::BufReader::new(std::fs::File::open(file).map_err(unreadable)?);
-    let mut lines = Vec::new();
-    for (i, l) in reader.lines().enumerate() {
-        let l = l.map_err(unreadable)?;
-        if l.trim().is_empty() {
-            continue;
-        }
-        let line: Line = serde_json::from_str(&l).map_err(|e| {
-            AppError::new(
-                complexitynet_engine::ErrorCode::DatasetMalformed,
-                format!("{}:{}: {e} (each line is {{\"id\": …, \"prompt\": \"…\"}})", file.display(), i + 1),
-            )
-        })?;
-        lines.push(line);
-    }
+    let lines = complexitynet_core::checks::read_prompts(file)?;
     for line in lines {
         let d = rt.block_on(ctx.app.decide(&line.prompt, &overrides, &[]))?;
         if ctx.json {
@@ -228,6 +200,29 @@ pub fn eval(args: EvalArgs, ctx: &Ctx) -> Result<(), AppError> {
                 pct(p.pass_rate),
                 pct(p.relative_cost)
             ));
+        }
+        if let Some(h) = &report.honest {
+            s.push_str(&format!(
+                "cascade verified by the prompt's checks, scored by the dataset's tests ({} of tasks show checks):\n",
+                pct(h.checked_share).trim()
+            ));
+            for p in &h.cascades {
+                s.push_str(&format!(
+                    "  {:<56} pass {}  cost {} of top\n",
+                    p.name,
+                    pct(p.pass_rate),
+                    pct(p.relative_cost)
+                ));
+            }
+            for j in &h.judge {
+                s.push_str(&format!(
+                    "  the checks as a judge of {:<32} precision {}  recall {}  ({} answers)\n",
+                    j.tier,
+                    pct(j.precision),
+                    pct(j.recall),
+                    j.answers
+                ));
+            }
         }
         s.push_str(&format!(
             "saved policy — {}: pass {} at {} of top\nreport: {}\n",

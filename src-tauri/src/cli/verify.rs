@@ -3,7 +3,7 @@
 //! script can never mistake "not checked" for "failed".
 
 use clap::Args;
-use complexitynet_core::verify::Against;
+use complexitynet_core::verify::{Against, TestsFrom};
 use complexitynet_core::AppError;
 use complexitynet_engine::verify::sandbox::default_parallelism;
 use complexitynet_engine::verify::{read_tests, Limits};
@@ -17,9 +17,10 @@ pub struct VerifyArgs {
     /// A Python file to check (used as is; model answers given with --answers are extracted first)
     #[arg(long, value_name = "FILE")]
     pub code: Option<PathBuf>,
-    /// A file with one `assert` statement per line
-    #[arg(long, value_name = "FILE", conflicts_with = "task")]
-    pub tests: Option<PathBuf>,
+    /// With --code: a file with one `assert` statement per line. With --answers: `dataset` (each task's own
+    /// tests, the default) or `prompt` (the checks each task's prompt shows; `unchecked` where it shows none)
+    #[arg(long, value_name = "FILE|prompt|dataset", conflicts_with = "task")]
+    pub tests: Option<String>,
     /// Take the asserts (and setup) from this dataset's task, or check the whole dataset
     #[arg(long)]
     pub dataset: Option<String>,
@@ -56,7 +57,9 @@ pub fn run(args: VerifyArgs, ctx: &Ctx) -> Result<(), AppError> {
         let code = read(code_file)?;
         let setup = args.setup.as_deref().map(read).transpose()?;
         let against = match (&args.tests, &args.dataset, &args.task) {
-            (Some(tests), _, _) => Against::Tests { asserts: read_tests(tests)?, setup: setup.unwrap_or_default() },
+            (Some(tests), _, _) => {
+                Against::Tests { asserts: read_tests(Path::new(tests))?, setup: setup.unwrap_or_default() }
+            }
             (None, Some(dataset), Some(task)) => Against::Task { dataset, task, setup },
             _ => return Err(AppError::invalid("--code needs --tests FILE, or --dataset NAME --task ID")),
         };
@@ -89,14 +92,30 @@ pub fn run(args: VerifyArgs, ctx: &Ctx) -> Result<(), AppError> {
         return Ok(());
     }
     if let Some(file) = &args.answers {
+        let from = match args.tests.as_deref() {
+            None | Some("dataset") => TestsFrom::Dataset,
+            Some("prompt") => TestsFrom::Prompt,
+            Some(other) => {
+                return Err(AppError::invalid(format!(
+                    "with --answers, --tests is `dataset` or `prompt`, not {other:?}"
+                )))
+            }
+        };
         bar.set_message("verifying answers");
-        let r = app.verify_answers(ds, file, limits, jobs, &tick);
+        let r = app.verify_answers(ds, file, from, limits, jobs, &tick);
         bar.finish_and_clear();
         let r = r?;
         ctx.emit(&r, || {
-            let mut s = format!("{:<28} {:>7} {:>7} {:>8}\n", "MODEL", "PASSED", "TOTAL", "RATE");
+            let mut s = format!("{:<28} {:>7} {:>7} {:>7} {:>8}\n", "MODEL", "PASSED", "CHECKED", "TOTAL", "RATE");
             for m in &r.models {
-                s.push_str(&format!("{:<28} {:>7} {:>7} {:>7.1}%\n", m.model, m.passed, m.total, m.pass_rate * 100.0));
+                s.push_str(&format!(
+                    "{:<28} {:>7} {:>7} {:>7} {:>7.1}%\n",
+                    m.model,
+                    m.passed,
+                    m.checked,
+                    m.total,
+                    m.pass_rate * 100.0
+                ));
             }
             s.push_str(&format!("\n{:>8} {:<28} {:>5}  VERDICT\n", "TASK", "MODEL", "TRIAL"));
             for a in &r.answers {

@@ -5,6 +5,7 @@
 use complexitynet_core::ask::AskEvent;
 use complexitynet_core::chat::{ChatTotals, ExportFormat};
 use complexitynet_engine::chat::{ChatMessage, Conversation};
+use complexitynet_engine::verify::checks::{CheckItem, Checks};
 use tauri::ipc::Channel;
 
 use super::{forward, AppError, AppState};
@@ -40,8 +41,9 @@ pub async fn chat_export(app: AppState<'_>, conversation: i64, format: ExportFor
     app.blocking(move |a| a.export_conversation(conversation, format)).await
 }
 
-/// Sends a prompt: streams the decision, each hand-over or cascade step, then the pieces; resolves with the
-/// stored answer. `max_tier`: the highest tier this chat may use.
+/// Sends a prompt: streams the decision, the checks, each hand-over or cascade step, then the pieces; resolves
+/// with the stored answer. `max_tier`: the highest tier this chat may use; `checks`: the ones the user settled on
+/// (replacing the prompt's own; an empty list turns verification off).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn chat_send(
     app: AppState<'_>,
@@ -49,7 +51,24 @@ pub async fn chat_send(
     prompt: String,
     tier: Option<String>,
     max_tier: Option<String>,
+    checks: Option<Vec<CheckItem>>,
     on_event: Channel<AskEvent>,
 ) -> Result<ChatMessage, AppError> {
-    app.chat_send(conversation, &prompt, tier, max_tier, &forward(on_event)).await
+    app.chat_send(conversation, &prompt, tier, max_tier, checks, &forward(on_event)).await
+}
+
+/// The checks a prompt shows (the message box shows them as the user types).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn prompt_checks(app: AppState<'_>, prompt: String) -> Result<Checks, AppError> {
+    app.blocking(move |a| Ok(a.prompt_checks(&prompt))).await
+}
+
+/// Checks a tier proposes from the prompt alone ("Add checks"), for the user to edit and accept.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn propose_checks(
+    app: AppState<'_>,
+    prompt: String,
+    tier: Option<String>,
+) -> Result<Vec<CheckItem>, AppError> {
+    app.propose_checks(&prompt, tier.as_deref()).await
 }

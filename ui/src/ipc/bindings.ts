@@ -8,7 +8,7 @@ export type AppInfo = { version: string, data_dir: string, database: string, log
 /**
  * What a front end hears while an answer is made.
  */
-export type AskEvent = { "event": "routed", decision: Decision, } | { "event": "started", tier: string, provider: string, model: string, } | { "event": "piece", text: string, } | { "event": "fell_through", from: string, to: string, error: string, } | { "event": "step", tier: string, model: string, verdict: string, passed: boolean, };
+export type AskEvent = { "event": "routed", decision: Decision, } | { "event": "checks", summary: string, checks: Array<CheckItem>, } | { "event": "started", tier: string, provider: string, model: string, } | { "event": "piece", text: string, } | { "event": "fell_through", from: string, to: string, error: string, } | { "event": "step", tier: string, model: string, verdict: string, passed: boolean, };
 
 /**
  * The answer and how it came about.
@@ -37,7 +37,7 @@ cost_usd: number,
  */
 saved_usd: number, 
 /**
- * The tests' verdicts, when the prompt carried tests.
+ * The checks' verdicts, when the prompt carried checks.
  */
 verification: Verification | null, };
 
@@ -79,9 +79,9 @@ export type ChatMessage = { id: number, conversation_id: number,
  */
 role: string, content: string, tier: string | null, model: string | null, level: number | null, 
 /**
- * The routing decision (probabilities, reason, …) as the router reported it.
+ * How the answer came about (None for a user message, or an answer stored without a readable route).
  */
-route: JsonValue | null, prompt_tokens: number, completion_tokens: number, cost_usd: number, saved_usd: number, 
+route: ChatRoute | null, prompt_tokens: number, completion_tokens: number, cost_usd: number, saved_usd: number, 
 /**
  * `up`, `down`, `worked` or `failed`.
  */
@@ -92,9 +92,57 @@ feedback: string | null,
 verified: boolean | null, created_at: string, };
 
 /**
+ * How an answer came about: where the router sent the prompt, and for a prompt with checks, the verified
+ * cascade (the checks and each tier's verdict).
+ */
+export type ChatRoute = { decision: Decision, verification: Verification | null, };
+
+/**
  * Today's and this month's spend and savings.
  */
 export type ChatTotals = { today: Totals, month: Totals, };
+
+/**
+ * One check.
+ */
+export type CheckItem = { kind: CheckKind, 
+/**
+ * The text it came from (the prompt's line or lines, the dataset's assert, what the user typed).
+ */
+source: string, 
+/**
+ * Python run after the answer: an `assert …`, or statements ending in one.
+ */
+code: string, };
+
+/**
+ * Where a check came from.
+ */
+export type CheckKind = "assert" | "doctest" | "example" | "input_output" | "stdio" | "pytest" | "dataset" | "user" | "proposed";
+
+/**
+ * Everything an answer is judged against.
+ */
+export type Checks = { 
+/**
+ * The function the checks call (guides the extraction of the code from the answer); None for a program
+ * judged by its output.
+ */
+entry_point: string | null, 
+/**
+ * Code the prompt itself gives (its imports, helper functions and classes), run before the answer: an
+ * answer may use `List` or a given helper without repeating them, as it could in the prompt's file.
+ */
+prelude: string, 
+/**
+ * Code run after the answer and before the checks (a dataset task's setup).
+ */
+setup: string, 
+/**
+ * A prompt that is code ending in the entry point's unwritten body (HumanEval's form): an answer that is only
+ * that body (a completion) is judged as the prompt followed by it, as HumanEval does.
+ */
+stub: string, items: Array<CheckItem>, };
 
 export type ClassifierMeta = { id: string, method: Method, 
 /**
@@ -279,7 +327,11 @@ hull: Array<[number, number]>, random: Point, oracle: Point, curves: Array<Curve
 /**
  * The saved policy at its setting.
  */
-routed: Point, cascades: Array<Point>, cascade_caveat: string, };
+routed: Point, cascades: Array<Point>, cascade_caveat: string, 
+/**
+ * The cascade verified by the prompt's checks and scored by the dataset's tests, when asked for.
+ */
+honest: HonestCascade | null, };
 
 /**
  * The Evaluate tab's report: the numbers, the plot and the Markdown.
@@ -319,6 +371,19 @@ export type HeldOut = { task_id: string, probabilities: Array<number>,
  */
 tier_pass: Array<number>, };
 
+/**
+ * The honest cascade: verified by what the prompt shows, scored by the dataset's held-out tests.
+ */
+export type HonestCascade = { 
+/**
+ * How verification saw each task, and how it was scored.
+ */
+protocol: string, 
+/**
+ * The share of tasks whose prompt shows checks (the rest go to the top tier unverified).
+ */
+checked_share: number, cascades: Array<Point>, judge: Array<JudgeMetrics>, };
+
 export type ImportOutcome = { name: string, format: Format, tasks: number, status: ImportStatus, content_sha256: string, };
 
 /**
@@ -343,6 +408,23 @@ export type JobKind = "chat" | "ask" | "dataset_download" | "model_download" | "
 export type JobUpdate = { "kind": "status", job: string, status: string, } | { "kind": "event", job: string, event: JobEvent, };
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+/**
+ * The shown checks as a judge of one tier's answers (the dataset's tests being the truth).
+ */
+export type JudgeMetrics = { tier: string, 
+/**
+ * Answers judged (of tasks whose prompt shows checks).
+ */
+answers: number, 
+/**
+ * Of the answers the checks accepted, the share the dataset's tests pass.
+ */
+precision: number, 
+/**
+ * Of the answers the dataset's tests pass, the share the checks accepted.
+ */
+recall: number, };
 
 /**
  * A provider as `keys list` shows it.
@@ -771,23 +853,27 @@ extraction: Extraction | null, cost_usd: number, };
 export type Usage = { prompt_tokens: number, completion_tokens: number, };
 
 /**
- * What the sandbox said of an answer whose prompt carried tests.
+ * What the sandbox said of an answer whose prompt carried checks.
  */
 export type Verification = { 
 /**
- * The answer passed the tests. False: no tier's answer did, and the last one is returned, marked failing.
+ * The answer passed its checks. False: no tier's answer did, and the last one is returned, marked failing.
  */
 passed: boolean, 
 /**
- * How many asserts the answer ran against.
+ * How many checks the answer ran against.
  */
-tests: number, steps: Array<VerifiedStep>, };
+tests: number, 
+/**
+ * The checks, with where each came from.
+ */
+checks: Array<CheckItem>, steps: Array<VerifiedStep>, };
 
 /**
- * One verified step, as the answer's record shows it.
+ * One tier's verified answer, as an answer's record shows it (the chat, `ask --json`, the server).
  */
 export type VerifiedStep = { tier: string, model: string, 
 /**
- * The sandbox's verdict in words (`passed (3/3 asserts passed)`, `failed at assert 2 …`).
+ * The verdict in words (`passed (3/3 asserts passed)`, `failed at assert 2 …`).
  */
 verdict: string, passed: boolean, cost_usd: number, };

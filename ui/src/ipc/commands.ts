@@ -10,6 +10,8 @@ import type {
   CatalogModel,
   ChatEvent,
   ChatMessage,
+  CheckItem,
+  Checks,
   ChatTotals,
   DialCurve,
   ServerSettings,
@@ -203,19 +205,27 @@ export const chatTotals = () => call<ChatTotals>("chat_totals");
 
 export const chatExport = (conversation: number, format: ExportFormat) => call<string>("chat_export", { conversation, format });
 
-/** Sends a prompt (routed unless `tier` is given, never above `maxTier`); `onEvent` gets the routing decision,
- * each verified step, then the pieces. Stop with jobCancel("chat"). */
+/** Sends a prompt (routed unless `tier` is given, never above `maxTier`), verified against `checks` when given
+ * (the ones the user edited or accepted; null: the prompt's own; an empty list: none); `onEvent` gets the routing
+ * decision, the checks, each verified step, then the pieces. Stop with jobCancel("chat"). */
 export function chatSend(
   conversation: number | null,
   prompt: string,
   tier: string | null,
   maxTier: string | null,
+  checks: CheckItem[] | null,
   onEvent: (e: ChatEvent) => void,
 ) {
   const channel = new Channel<ChatEvent>();
   channel.onmessage = onEvent;
-  return call<ChatMessage>("chat_send", { conversation, prompt, tier, max_tier: maxTier, on_event: channel });
+  return call<ChatMessage>("chat_send", { conversation, prompt, tier, max_tier: maxTier, checks, on_event: channel });
 }
+
+/** The checks a prompt shows (its examples read as asserts). */
+export const promptChecks = (prompt: string) => call<Checks>("prompt_checks", { prompt });
+
+/** Checks a tier proposes from the prompt alone, for the user to edit and accept (null tier: the first tier). */
+export const proposeChecks = (prompt: string, tier: string | null) => call<CheckItem[]>("propose_checks", { prompt, tier });
 
 /** The cost dial's curve with the saved setting's operating point (Settings). */
 export const dialCurve = () => call<DialCurve>("dial_curve");

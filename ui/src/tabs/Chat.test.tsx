@@ -32,13 +32,15 @@ function backend() {
         ch.onmessage({ event: "routed", decision });
         ch.onmessage({ event: "piece", text: "```python\ndef add(a, b):\n" });
         ch.onmessage({ event: "piece", text: "    return a + b\n```" });
-        const answer: ChatMessage = { id: 2, conversation_id: 1, role: "assistant", content: "```python\ndef add(a, b):\n    return a + b\n```", tier: "local", model: "smollm2", level: 0, route: decision, prompt_tokens: 12, completion_tokens: 9, cost_usd: 0.000004, saved_usd: 0.0006, feedback: null, verified: null, created_at: "" };
+        const answer: ChatMessage = { id: 2, conversation_id: 1, role: "assistant", content: "```python\ndef add(a, b):\n    return a + b\n```", tier: "local", model: "smollm2", level: 0, route: { decision, verification: null }, prompt_tokens: 12, completion_tokens: 9, cost_usd: 0.000004, saved_usd: 0.0006, feedback: null, verified: null, created_at: "" };
         stored = [{ ...answer, id: 1, role: "user", content: a.prompt as string, route: null, tier: null, model: null, level: null }, answer];
         return answer;
       }
       case "chat_feedback":
         stored = stored.map((m) => (m.id === a.message ? { ...m, feedback: a.feedback as string } : m));
         return null;
+      case "prompt_checks":
+        return { entry_point: null, prelude: "", setup: "", stub: "", items: [] };
       default:
         throw { code: "internal", message: `unexpected ${cmd}` };
     }
@@ -94,9 +96,11 @@ describe("Chat tab: the verified cascade", () => {
       if (cmd === "chat_totals") return { today: { answers: 0, cost_usd: 0, saved_usd: 0, failing: 0 }, month: { answers: 0, cost_usd: 0, saved_usd: 0, failing: 0 } };
       if (cmd === "tiers_list") return { cost_mode: "usd", tiers: [{ name: "local" }, { name: "mid" }], providers: [] };
       if (cmd === "chat_messages") return [];
+      if (cmd === "prompt_checks") return { entry_point: "add", prelude: "", setup: "", stub: "", items: [{ kind: "assert", source: "assert add(1, 2) == 3", code: "assert add(1, 2) == 3" }] };
       if (cmd === "chat_send") {
         const ch = a.on_event as Channel<ChatEvent>;
         ch.onmessage({ event: "routed", decision });
+        ch.onmessage({ event: "checks", summary: "1 check (assert) from the prompt's examples", checks: [] });
         ch.onmessage({ event: "step", tier: "local", model: "smollm2", verdict: "failed at assert 0 (0/1 asserts passed)", passed: false });
         // Hold the answer back so the live view can be inspected.
         return new Promise(() => undefined);
@@ -107,6 +111,7 @@ describe("Chat tab: the verified cascade", () => {
     fireEvent.change(await screen.findByLabelText("Message"), { target: { value: "add\nassert add(1, 2) == 3" } });
     fireEvent.click(screen.getByRole("button", { name: "Send" }));
     await waitFor(() => expect(document.querySelector("#chat-live ol.cascade li.failed")?.textContent).toContain("failed at assert 0"));
+    expect(document.querySelector("#chat-live-checks")?.textContent).toBe("1 check (assert) from the prompt's examples");
   });
 });
 
@@ -122,12 +127,13 @@ describe("Chat tab: the honest ledger", () => {
         return { today: { answers: 1, cost_usd: 0.01, saved_usd: 0, failing: 1 }, month: { answers: 1, cost_usd: 0.01, saved_usd: 0, failing: 1 } };
       if (cmd === "tiers_list") return { cost_mode: "usd", tiers: [{ name: "local" }, { name: "mid" }, { name: "top" }], providers: [] };
       if (cmd === "chat_messages") return stored;
+      if (cmd === "prompt_checks") return { entry_point: "add", prelude: "", setup: "", stub: "", items: [] };
       if (cmd === "chat_send") {
         const cascade = [
           { tier: "local", model: "smollm2", verdict: "failed at assert 0 (0/1 asserts passed)", passed: false, cost_usd: 0.000004 },
           { tier: "mid", model: "gpt", verdict: "failed at assert 0 (0/1 asserts passed)", passed: false, cost_usd: 0.0003 },
         ];
-        const answer: ChatMessage = { id: 2, conversation_id: 1, role: "assistant", content: "def add(a, b): return a - b", tier: "mid", model: "gpt", level: 0, route: { ...decision, cascade }, prompt_tokens: 12, completion_tokens: 9, cost_usd: 0.000304, saved_usd: 0, feedback: null, verified: false, created_at: "" };
+        const answer: ChatMessage = { id: 2, conversation_id: 1, role: "assistant", content: "def add(a, b): return a - b", tier: "mid", model: "gpt", level: 0, route: { decision, verification: { passed: false, tests: 1, checks: [{ kind: "assert", source: "assert add(1, 2) == 3", code: "assert add(1, 2) == 3" }], steps: cascade } }, prompt_tokens: 12, completion_tokens: 9, cost_usd: 0.000304, saved_usd: 0, feedback: null, verified: false, created_at: "" };
         stored = [{ ...answer, id: 1, role: "user", content: a.prompt as string, route: null, tier: null, model: null, level: null, verified: null }, answer];
         return answer;
       }
@@ -148,5 +154,50 @@ describe("Chat tab: the honest ledger", () => {
     expect(msg.querySelectorAll("ol.cascade li.failed").length).toBe(2);
     expect(document.querySelector("#chat-totals")?.textContent).toContain("1 failing answer this month claims no savings");
     expect(calls.find((c) => c.cmd === "chat_send")?.args).toMatchObject({ max_tier: "mid", tier: null });
+  });
+});
+
+describe("Chat tab: checks before the answer", () => {
+  function checksBackend(derived: { kind: string; source: string; code: string }[]) {
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    mockIPC((cmd, args) => {
+      const a = (args ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args: a });
+      if (cmd === "chat_conversations") return [];
+      if (cmd === "chat_totals") return { today: { answers: 0, cost_usd: 0, saved_usd: 0, failing: 0 }, month: { answers: 0, cost_usd: 0, saved_usd: 0, failing: 0 } };
+      if (cmd === "tiers_list") return { cost_mode: "usd", tiers: [{ name: "local" }, { name: "mid" }], providers: [] };
+      if (cmd === "chat_messages") return [];
+      if (cmd === "prompt_checks") return { entry_point: "add", prelude: "", setup: "", stub: "", items: derived };
+      if (cmd === "propose_checks") return [{ kind: "proposed", source: "assert add(1, 2) == 3", code: "assert add(1, 2) == 3" }];
+      if (cmd === "chat_send") return new Promise(() => undefined);
+      throw { code: "internal", message: `unexpected ${cmd}` };
+    });
+    return calls;
+  }
+
+  it("shows the checks the prompt's examples give, and sends the user's edit of them", async () => {
+    const calls = checksBackend([{ kind: "example", source: "add(1, 2) ➞ 3", code: "assert add(1, 2) == 3" }]);
+    render(<ChatTab />);
+    fireEvent.change(await screen.findByLabelText("Message"), { target: { value: "Write add.\nadd(1, 2) ➞ 3" } });
+    await waitFor(() => expect(document.querySelector("#chat-checks-summary")?.textContent).toContain("1 check from the prompt's examples"));
+    fireEvent.change(screen.getByLabelText("Check 1"), { target: { value: "assert add(2, 2) == 4" } });
+    expect(document.querySelector("#chat-checks-summary")?.textContent).toContain("1 check you settled on");
+    fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "chat_send")).toBe(true));
+    expect(calls.find((c) => c.cmd === "chat_send")?.args.checks).toEqual([{ kind: "user", source: "add(1, 2) ➞ 3", code: "assert add(2, 2) == 4" }]);
+  });
+
+  it("offers Add checks when there are none: a tier proposes, the user accepts, the answer is verified by them", async () => {
+    const calls = checksBackend([]);
+    render(<ChatTab />);
+    fireEvent.change(await screen.findByLabelText("Message"), { target: { value: "Write add(a, b) returning the sum." } });
+    fireEvent.click(await screen.findByRole("button", { name: "Add checks" }));
+    await waitFor(() => expect(screen.getByLabelText("Check 1")).toBeTruthy());
+    expect(calls.find((c) => c.cmd === "propose_checks")?.args).toEqual({ prompt: "Write add(a, b) returning the sum.", tier: null });
+    fireEvent.click(screen.getByRole("button", { name: "Accept 1 check" }));
+    await waitFor(() => expect(document.querySelector("#chat-checks-summary")?.textContent).toContain("1 check you settled on"));
+    fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === "chat_send")).toBe(true));
+    expect(calls.find((c) => c.cmd === "chat_send")?.args.checks).toEqual([{ kind: "proposed", source: "assert add(1, 2) == 3", code: "assert add(1, 2) == 3" }]);
   });
 });

@@ -1,7 +1,7 @@
 import { Fragment, useCallback, useEffect, useRef, useState, type ReactNode } from "react";
-import { chatConversations, chatExport, chatFeedback, chatMessages, chatSend, chatTotals, jobCancel, tiersList } from "../ipc/commands";
+import { chatConversations, chatExport, chatFeedback, chatMessages, chatSend, chatTotals, jobCancel, promptChecks, proposeChecks, tiersList } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { CascadeStep, ChatMessage, ChatRoute, ChatTotals, Conversation, Decision } from "../ipc/types";
+import type { ChatMessage, ChatTotals, CheckItem, CheckKind, Checks, Conversation, Decision, VerifiedStep } from "../ipc/types";
 import { usd } from "../money";
 import { ErrorBanner } from "./ErrorBanner";
 
@@ -68,7 +68,10 @@ function Answer({ text }: { text: string }) {
   );
 }
 
-function Cascade({ steps }: { steps: CascadeStep[] }) {
+/** A verified step as the live view hears it (its cost arrives with the stored answer). */
+type LiveStep = Pick<VerifiedStep, "tier" | "model" | "verdict" | "passed"> & { cost_usd?: number };
+
+function Cascade({ steps }: { steps: LiveStep[] }) {
   return (
     <ol className="cascade small">
       {steps.map((s, i) => (
@@ -78,6 +81,63 @@ function Cascade({ steps }: { steps: CascadeStep[] }) {
         </li>
       ))}
     </ol>
+  );
+}
+
+const KIND_LABEL: Record<CheckKind, string> = {
+  assert: "assert",
+  doctest: "doctest",
+  example: "example",
+  input_output: "input/output",
+  stdio: "stdin/stdout",
+  pytest: "pytest",
+  dataset: "dataset test",
+  user: "yours",
+  proposed: "proposed",
+};
+
+/** The checks an answer was verified against, folded under it. */
+function AnswerChecks({ checks }: { checks: CheckItem[] }) {
+  if (checks.length === 0) return null;
+  return (
+    <details className="answer-checks small">
+      <summary>
+        verified against {checks.length} check{checks.length === 1 ? "" : "s"}
+      </summary>
+      <ul>
+        {checks.map((c, i) => (
+          <li key={i} data-kind={c.kind}>
+            <span className="check-kind">{KIND_LABEL[c.kind]}</span> <code>{c.code}</code>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+/** Editable checks: each one's code in a box that grows with it, with where it came from. */
+function CheckList({ items, onChange, idPrefix }: { items: CheckItem[]; onChange: (items: CheckItem[]) => void; idPrefix: string }) {
+  return (
+    <ul className="check-list">
+      {items.map((c, i) => (
+        <li key={i} className="check-item" data-kind={c.kind}>
+          <span className="check-kind" title={c.source}>
+            {KIND_LABEL[c.kind]}
+          </span>
+          <textarea
+            aria-label={`Check ${i + 1}`}
+            id={`${idPrefix}-${i}`}
+            className="check-code"
+            rows={Math.min(8, c.code.split("\n").length)}
+            value={c.code}
+            onChange={(e) => onChange(items.map((x, j) => (j === i ? { ...x, code: e.target.value, kind: x.kind === "proposed" ? "proposed" : "user" } : x)))}
+          />
+          <button className="icon" aria-label={`Remove check ${i + 1}`} onClick={() => onChange(items.filter((_, j) => j !== i))}>
+            ✕
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -104,6 +164,13 @@ function RouteLine({ d }: { d: Decision }) {
   );
 }
 
+const FEEDBACK: [string, string][] = [
+  ["up", "Good answer"],
+  ["down", "Bad answer"],
+  ["worked", "✓ Code worked"],
+  ["failed", "✗ Code failed"],
+];
+
 export function ChatTab() {
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [current, setCurrent] = useState<number | null>(null);
@@ -115,11 +182,19 @@ export function ChatTab() {
   const cap = caps[String(current)] ?? "";
   const setCap = (t: string) => setCaps((c) => ({ ...c, [String(current)]: t }));
   const [prompt, setPrompt] = useState("");
-  const [live, setLive] = useState<{ prompt: string; decision: Decision | null; text: string; steps: CascadeStep[] } | null>(null);
+  // The checks the prompt shows (read as it is typed); the ones the user settled on (edited, added, accepted)
+  // replace them when set; checks a tier proposed wait for the user's edits and acceptance.
+  const [derived, setDerived] = useState<Checks | null>(null);
+  const [chosen, setChosen] = useState<CheckItem[] | null>(null);
+  const [proposed, setProposed] = useState<CheckItem[] | null>(null);
+  const [proposer, setProposer] = useState("");
+  const [proposing, setProposing] = useState(false);
+  const [live, setLive] = useState<{ prompt: string; decision: Decision | null; text: string; steps: LiveStep[]; checks: string | null } | null>(null);
   const [totals, setTotals] = useState<ChatTotals | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [exported, setExported] = useState<string | null>(null);
   const end = useRef<HTMLDivElement>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
 
   const refresh = useCallback(async (conv: number | null) => {
     try {
@@ -134,18 +209,47 @@ export function ChatTab() {
   }, []);
   useEffect(() => {
     void refresh(current);
+    setExported(null);
   }, [refresh, current]);
   useEffect(() => end.current?.scrollIntoView?.({ block: "end" }), [messages, live]);
+  // The message box grows with its text, up to a third of the window.
+  useEffect(() => {
+    const el = input.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight + 2, Math.max(120, window.innerHeight / 3))}px`;
+  }, [prompt]);
+  // The checks the prompt shows, read a moment after the typing stops.
+  useEffect(() => {
+    if (!prompt.trim()) {
+      setDerived(null);
+      return;
+    }
+    let stale = false;
+    const t = setTimeout(() => {
+      promptChecks(prompt)
+        .then((c) => !stale && setDerived(c))
+        .catch(() => !stale && setDerived(null));
+    }, 250);
+    return () => {
+      stale = true;
+      clearTimeout(t);
+    };
+  }, [prompt]);
 
-  const send = async (text: string, tier: string | null) => {
+  const checks = chosen ?? derived?.items ?? [];
+  const send = async (text: string, tier: string | null, withChecks: CheckItem[] | null) => {
     if (!text.trim() || live) return;
-    setLive({ prompt: text, decision: null, text: "", steps: [] });
+    setLive({ prompt: text, decision: null, text: "", steps: [], checks: null });
     setPrompt("");
+    setChosen(null);
+    setProposed(null);
     try {
-      const answer = await chatSend(current, text, tier, cap || null, (e) =>
+      const answer = await chatSend(current, text, tier, cap || null, withChecks, (e) =>
         setLive((l) => {
           if (!l) return l;
           if (e.event === "routed") return { ...l, decision: e.decision };
+          if (e.event === "checks") return { ...l, checks: e.summary };
           if (e.event === "step") return { ...l, steps: [...l.steps, { tier: e.tier, model: e.model, verdict: e.verdict, passed: e.passed }] };
           if (e.event === "piece") return { ...l, text: l.text + e.text };
           return l;
@@ -159,6 +263,18 @@ export function ChatTab() {
       await refresh(current);
     } finally {
       setLive(null);
+    }
+  };
+  const sendPrompt = () => void send(prompt, override || null, chosen);
+
+  const propose = async () => {
+    setProposing(true);
+    try {
+      setProposed(await proposeChecks(prompt, proposer || null));
+    } catch (e) {
+      setError(e as AppError);
+    } finally {
+      setProposing(false);
     }
   };
 
@@ -179,6 +295,11 @@ export function ChatTab() {
       setError(e as AppError);
     }
   };
+
+  const summary =
+    chosen !== null
+      ? `${chosen.length} check${chosen.length === 1 ? "" : "s"} you settled on`
+      : `${checks.length} check${checks.length === 1 ? "" : "s"} from the prompt's examples`;
 
   return (
     <section className="chat">
@@ -210,8 +331,14 @@ export function ChatTab() {
         </aside>
         <div className="panel chat-main">
           <div id="chat-messages">
+            {messages.length === 0 && !live && (
+              <p className="muted chat-empty">
+                Ask for code: each prompt goes to the cheapest tier that can answer it. A prompt that shows examples (asserts, <code>&gt;&gt;&gt;</code> doctests,{" "}
+                <code>f(x) == y</code>, Input/Output) has each answer checked against them, climbing the tiers until one passes.
+              </p>
+            )}
             {messages.map((m) => {
-              const route = m.route as ChatRoute | null;
+              const route = m.route;
               return m.role === "user" ? (
                 <div key={m.id} className="msg user">
                   {m.content}
@@ -223,18 +350,14 @@ export function ChatTab() {
                   data-message={m.id}
                   data-verified={m.verified === null ? "none" : String(m.verified)}
                 >
-                  {route && <RouteLine d={route} />}
-                  {route?.cascade && <Cascade steps={route.cascade} />}
+                  {route && <RouteLine d={route.decision} />}
+                  {route?.verification && <AnswerChecks checks={route.verification.checks} />}
+                  {route?.verification && <Cascade steps={route.verification.steps} />}
                   <Answer text={m.content} />
                   <Meta m={m} />
-                  <div className="feedback">
-                    {[
-                      ["up", "good answer"],
-                      ["down", "bad answer"],
-                      ["worked", "this code worked"],
-                      ["failed", "this code failed"],
-                    ].map(([f, label]) => (
-                      <button key={f} className={m.feedback === f ? "link chosen" : "link"} data-feedback={f} onClick={() => feedback(m, f)}>
+                  <div className="feedback" role="group" aria-label="Feedback">
+                    {FEEDBACK.map(([f, label]) => (
+                      <button key={f} className={m.feedback === f ? "fb chosen" : "fb"} aria-pressed={m.feedback === f} data-feedback={f} onClick={() => feedback(m, f)}>
                         {label}
                       </button>
                     ))}
@@ -247,6 +370,11 @@ export function ChatTab() {
                 <div className="msg user">{live.prompt}</div>
                 <div className="msg assistant" id="chat-live">
                   {live.decision ? <RouteLine d={live.decision} /> : <div className="muted small">classifying…</div>}
+                  {live.checks && (
+                    <div className="small live-checks" id="chat-live-checks">
+                      {live.checks}
+                    </div>
+                  )}
                   {live.steps.length > 0 && <Cascade steps={live.steps} />}
                   <Answer text={live.text} />
                 </div>
@@ -254,50 +382,11 @@ export function ChatTab() {
             )}
             <div ref={end} />
           </div>
-          <div className="row">
-            <textarea
-              aria-label="Message"
-              id="chat-input"
-              rows={2}
-              value={prompt}
-              onChange={(e) => setPrompt(e.target.value)}
-              onKeyDown={(e) => {
-                // Enter sends; Shift+Enter starts a new line (for code and assert lines).
-                if (e.key === "Enter" && !e.shiftKey) {
-                  e.preventDefault();
-                  void send(prompt, override || null);
-                }
-              }}
-              placeholder="Ask for code; it goes to the cheapest tier that can answer. Add assert lines (or >>> examples) to have each answer verified, climbing the tiers until one passes."
-            />
-            <select aria-label="Tier" id="chat-tier" value={override} onChange={(e) => setOverride(e.target.value)}>
-              <option value="">auto (routed)</option>
-              {tiers.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
-            </select>
-            <select aria-label="Highest tier" id="chat-max-tier" value={cap} onChange={(e) => setCap(e.target.value)}>
-              <option value="">up to any tier</option>
-              {tiers.slice(0, -1).map((t) => (
-                <option key={t} value={t}>
-                  never above {t}
-                </option>
-              ))}
-            </select>
-            <button id="chat-send" onClick={() => void send(prompt, override || null)} disabled={!prompt.trim() || live !== null}>
-              Send
-            </button>
-            <button id="chat-stop" onClick={() => void jobCancel("chat")} disabled={live === null}>
-              Stop
-            </button>
-          </div>
           {current !== null && lastPrompt && (
             <div className="row small">
               Regenerate on
               {tiers.map((t) => (
-                <button key={t} className="regen" disabled={live !== null} onClick={() => void send(lastPrompt, t)}>
+                <button key={t} className="regen" disabled={live !== null} onClick={() => void send(lastPrompt, t, null)}>
                   {t}
                 </button>
               ))}
@@ -312,6 +401,106 @@ export function ChatTab() {
               <textarea readOnly value={exported} rows={8} />
             </details>
           )}
+          <div className="composer">
+            {prompt.trim() !== "" && (
+              <div id="chat-checks" className="checks-bar small">
+                {checks.length > 0 || chosen !== null ? (
+                  <details id="chat-checks-details">
+                    <summary id="chat-checks-summary">
+                      {summary}: each answer is run against {checks.length === 1 ? "it" : "them"}, climbing the tiers until one passes
+                    </summary>
+                    <CheckList items={checks} onChange={setChosen} idPrefix="chat-check" />
+                    <div className="row">
+                      <button id="chat-checks-new" onClick={() => setChosen([...checks, { kind: "user", source: "", code: "assert " }])}>
+                        Add a check
+                      </button>
+                      {chosen !== null && (
+                        <button id="chat-checks-reset" onClick={() => setChosen(null)}>
+                          Use the prompt's own
+                        </button>
+                      )}
+                    </div>
+                  </details>
+                ) : (
+                  proposed === null && (
+                    <div className="row" id="chat-checks-none">
+                      <span className="muted">No checks in this prompt: its answer is routed, unverified.</span>
+                      <span className="spacer" />
+                      <select aria-label="Tier that proposes checks" id="chat-checks-tier" value={proposer} onChange={(e) => setProposer(e.target.value)}>
+                        {tiers.map((t, i) => (
+                          <option key={t} value={i === 0 ? "" : t}>
+                            proposed by {t}
+                          </option>
+                        ))}
+                      </select>
+                      <button id="chat-checks-add" disabled={proposing} onClick={() => void propose()}>
+                        {proposing ? "Proposing…" : "Add checks"}
+                      </button>
+                    </div>
+                  )
+                )}
+                {proposed !== null && (
+                  <div id="chat-checks-proposed">
+                    <p className="muted">
+                      {proposed.length === 0
+                        ? "The tier proposed no usable checks. Write your own, or send without."
+                        : "Proposed from the prompt alone (never from an answer): edit them, then accept the ones to verify with."}
+                    </p>
+                    <CheckList items={proposed} onChange={setProposed} idPrefix="chat-proposed" />
+                    <div className="row">
+                      <button id="chat-checks-accept" disabled={proposed.length === 0} onClick={() => (setChosen(proposed), setProposed(null))}>
+                        Accept {proposed.length} check{proposed.length === 1 ? "" : "s"}
+                      </button>
+                      <button id="chat-checks-discard" onClick={() => setProposed(null)}>
+                        Discard
+                      </button>
+                    </div>
+                  </div>
+                )}
+              </div>
+            )}
+            <textarea
+              aria-label="Message"
+              id="chat-input"
+              ref={input}
+              rows={1}
+              value={prompt}
+              onChange={(e) => setPrompt(e.target.value)}
+              onKeyDown={(e) => {
+                // Enter sends; Shift+Enter starts a new line (for code and assert lines).
+                if (e.key === "Enter" && !e.shiftKey) {
+                  e.preventDefault();
+                  sendPrompt();
+                }
+              }}
+              placeholder="Ask for code (Shift+Enter for a new line)"
+            />
+            <div className="row composer-actions">
+              <select aria-label="Tier" id="chat-tier" value={override} onChange={(e) => setOverride(e.target.value)}>
+                <option value="">auto (routed)</option>
+                {tiers.map((t) => (
+                  <option key={t} value={t}>
+                    {t}
+                  </option>
+                ))}
+              </select>
+              <select aria-label="Highest tier" id="chat-max-tier" value={cap} onChange={(e) => setCap(e.target.value)}>
+                <option value="">up to any tier</option>
+                {tiers.slice(0, -1).map((t) => (
+                  <option key={t} value={t}>
+                    never above {t}
+                  </option>
+                ))}
+              </select>
+              <span className="spacer" />
+              <button id="chat-stop" onClick={() => void jobCancel("chat")} disabled={live === null}>
+                Stop
+              </button>
+              <button id="chat-send" className="primary" onClick={sendPrompt} disabled={!prompt.trim() || live !== null}>
+                Send
+              </button>
+            </div>
+          </div>
         </div>
       </div>
     </section>

@@ -25,6 +25,12 @@ function report(routed: string) {
     routed: point(routed, 0.8, 0.1),
     cascades: [point("cascade L1→L2", 0.87, 0.063), point("cascade L1→L2→L3", 1, 0.19)],
     cascade_caveat: "an upper bound on MBPP",
+    honest: {
+      protocol: "verified by what the prompt shows, scored by all of the dataset's tests",
+      checked_share: 1,
+      cascades: [point("cascade L1→L2→L3 verified by the prompt's checks", 0.964, 0.171)],
+      judge: [{ tier: "a", answers: 687, precision: 0.956, recall: 1 }],
+    },
   };
 }
 
@@ -60,6 +66,9 @@ describe("Evaluate tab", () => {
     expect(document.querySelector("#ev-table")?.textContent).toContain("(always-mid)");
     expect(document.querySelector("#ev-table")?.textContent).toContain("cascade L1→L2→L3 (upper bound)");
     expect(document.querySelector("#ev-caveat")?.textContent).toContain("upper bound");
+    // The honest cascade beside it, with the shown checks' precision and recall as a judge.
+    expect(document.querySelector("#ev-table")?.textContent).toContain("cascade L1→L2→L3 verified by the prompt's checks96.4%");
+    expect(document.querySelector("#ev-judge")?.textContent).toContain("95.6%");
     fireEvent.change(document.querySelector("#ev-share")!, { target: { value: "0.05" } });
     await waitFor(() => expect(document.querySelector("#ev-summary")?.textContent).toContain("dial at 5.0%"));
     fireEvent.change(document.querySelector("#ev-policy")!, { target: { value: "threshold" } });

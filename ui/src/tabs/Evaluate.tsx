@@ -164,7 +164,7 @@ export function EvaluateTab() {
               </tr>
             </thead>
             <tbody>
-              {[...r.fixed, r.random, r.oracle, ...r.cascades, r.routed].map((s, i) => (
+              {[...r.fixed, r.random, r.oracle, ...r.cascades, ...(r.honest?.cascades ?? []), r.routed].map((s, i) => (
                 <tr key={`${s.name}-${i}`} className={s === r.routed ? "selected" : undefined}>
                   <td>
                     {s.name}
@@ -181,6 +181,33 @@ export function EvaluateTab() {
           <p className="small muted" id="ev-caveat">
             The cascade: {r.cascade_caveat}.
           </p>
+          {r.honest && (
+            <div id="ev-honest">
+              <p className="small muted">
+                Verified by the prompt's checks, scored by the dataset's tests: {r.honest.protocol}. {pct(r.honest.checked_share)} of the tasks show checks.
+              </p>
+              <table className="grid small" id="ev-judge">
+                <thead>
+                  <tr>
+                    <th>the prompt's checks as a judge of</th>
+                    <th>answers</th>
+                    <th>precision</th>
+                    <th>recall</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {r.honest.judge.map((j) => (
+                    <tr key={j.tier}>
+                      <td>{j.tier}</td>
+                      <td>{j.answers}</td>
+                      <td>{pct(j.precision)}</td>
+                      <td>{pct(j.recall)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
           {r.tier_metrics.length > 0 && (
             <table className="grid small" id="ev-tiers">
               <thead>

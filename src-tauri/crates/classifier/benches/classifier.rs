@@ -159,6 +159,7 @@ fn main() {
             seed: 0,
             tier_pass,
             tier_metrics: r.tier_metrics.clone(),
+            shown: None,
         };
         let e = eval::evaluate_routing(&set, &predictions, &opts).unwrap();
         let dial = e.comparisons.iter().find(|c| c.policy == "dial").unwrap();

@@ -87,56 +87,28 @@ impl LabeledSet {
         })
     }
 
-    /// The personal dataset, from the user's own chat outcomes: every verified step of a chat answer (each tier
-    /// the cascade tried, passed or failed in the sandbox), and answers the user marked (`worked`/`up` or
-    /// `failed`/`down`, which override the verdict for the tier that answered). Each prompt is labeled with the
-    /// cheapest tier known to have answered it well (single3 levels over the first three tiers: 0 local, 1 mid,
-    /// 2 top); prompts no tier answered well carry no level and are left out. A tier that never tried a prompt
-    /// is unknown for it, not failed.
-    pub fn from_feedback(store: &Store) -> Result<LabeledSet> {
-        let tiers: Vec<String> = complexitynet_engine::tiers::table::tiers(store)
-            .map_err(|e| ClassifierError::Invalid(e.to_string()))?
-            .into_iter()
-            .map(|t| t.name)
-            .collect();
-        let mut stmt = store.conn().prepare(
-            "SELECT a.id, a.tier, a.feedback, a.route,
-                    (SELECT u.content FROM messages u WHERE u.conversation_id = a.conversation_id AND u.id < a.id
-                       AND u.role = 'user' ORDER BY u.id DESC LIMIT 1)
-             FROM messages a WHERE a.role = 'assistant' AND (a.feedback IS NOT NULL OR a.verified IS NOT NULL)
-             ORDER BY a.id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        })?;
+    /// The personal dataset, from the user's own chat outcomes (read by the core, [`chat::outcomes`]): every
+    /// verified step of a chat answer (each tier the cascade tried, passed or failed in the sandbox), and answers
+    /// the user marked (`worked`/`up` or `failed`/`down`, which override the verdict for the tier that answered).
+    /// Each prompt is labeled with the cheapest tier known to have answered it well (single3 levels over the
+    /// first three tiers: 0 local, 1 mid, 2 top); prompts no tier answered well carry no level and are left out.
+    /// A tier that never tried a prompt is unknown for it, not failed.
+    ///
+    /// [`chat::outcomes`]: complexitynet_engine::chat::outcomes
+    pub fn from_outcomes(tiers: &[String], outcomes: &[complexitynet_engine::chat::ChatOutcome]) -> LabeledSet {
         let k = tiers.len().min(3);
-        let mut by_prompt: std::collections::BTreeMap<String, (i64, Vec<u32>, Vec<u32>)> = Default::default();
-        for row in rows {
-            let (id, tier, feedback, route, prompt) = row?;
-            let Some(prompt) = prompt else { continue };
-            let e = by_prompt.entry(prompt).or_insert_with(|| (id, vec![0; k], vec![0; k]));
+        let mut by_prompt: std::collections::BTreeMap<&str, (i64, Vec<u32>, Vec<u32>)> = Default::default();
+        for o in outcomes {
+            let e = by_prompt.entry(o.prompt.as_str()).or_insert_with(|| (o.id, vec![0; k], vec![0; k]));
             // The sandbox's verdicts, tier by tier (a later answer to the same prompt adds to them).
-            let steps = route
-                .and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
-                .and_then(|r| r.get("cascade").and_then(|c| c.as_array().cloned()))
-                .unwrap_or_default();
-            for s in steps {
-                let Some(t) = s["tier"].as_str().and_then(|n| tiers.iter().position(|x| x == n)).filter(|&t| t < k)
-                else {
-                    continue;
-                };
+            for s in &o.steps {
+                let Some(t) = tiers.iter().position(|x| *x == s.tier).filter(|&t| t < k) else { continue };
                 e.2[t] += 1;
-                e.1[t] += (s["passed"] == true) as u32;
+                e.1[t] += s.passed as u32;
             }
             // The user's word on the answer replaces the verdict for the tier that gave it.
-            let (Some(tier), Some(feedback)) = (tier, feedback) else { continue };
-            let Some(t) = tiers.iter().position(|x| *x == tier).filter(|&t| t < k) else { continue };
+            let (Some(tier), Some(feedback)) = (&o.tier, &o.feedback) else { continue };
+            let Some(t) = tiers.iter().position(|x| x == tier).filter(|&t| t < k) else { continue };
             e.2[t] = 1;
             e.1[t] = matches!(feedback.as_str(), "worked" | "up") as u32;
         }
@@ -144,16 +116,23 @@ impl LabeledSet {
             .into_iter()
             .filter_map(|(prompt, (id, counts, trials))| {
                 let level = counts.iter().position(|&c| c > 0)? as u32;
-                Some(Example { task_id: format!("chat-{id}"), prompt, level, counts, trials, asserts: Vec::new() })
+                Some(Example {
+                    task_id: format!("chat-{id}"),
+                    prompt: prompt.to_owned(),
+                    level,
+                    counts,
+                    trials,
+                    asserts: Vec::new(),
+                })
             })
             .collect();
-        Ok(LabeledSet {
+        LabeledSet {
             source: "personal".into(),
             rule: Rule::Single3,
             levels: vec![0, 1, 2],
             examples,
-            tiers: tiers.into_iter().take(k).collect(),
-        })
+            tiers: tiers.iter().take(k).cloned().collect(),
+        }
     }
 
     /// Class index of each example (its level's position in `levels`).
@@ -304,7 +283,13 @@ mod tests {
 
     #[test]
     fn chat_feedback_becomes_a_personal_labeled_set() {
-        use complexitynet_engine::chat::{self, ChatMessage};
+        use complexitynet_engine::chat::{self, ChatMessage, ChatRoute};
+        use complexitynet_engine::verify::judge::{Verification, VerifiedStep};
+        let personal = |store: &Store| {
+            let tiers: Vec<String> =
+                complexitynet_engine::tiers::table::tiers(store).unwrap().into_iter().map(|t| t.name).collect();
+            LabeledSet::from_outcomes(&tiers, &chat::outcomes(store).unwrap())
+        };
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
         let c = chat::create(&store, "x").unwrap();
@@ -331,7 +316,7 @@ mod tests {
         ask("edit distance", "local", "failed");
         ask("edit distance", "mid", "worked");
         ask("n-queens", "top", "down");
-        let set = LabeledSet::from_feedback(&store).unwrap();
+        let set = personal(&store);
         let got: Vec<(&str, u32)> = set.examples.iter().map(|e| (e.prompt.as_str(), e.level)).collect();
         assert_eq!(got, vec![("edit distance", 1), ("reverse a string", 0)], "no positive evidence: no label");
         assert_eq!(set.examples[0].trials, vec![1, 1, 0]);
@@ -350,9 +335,27 @@ mod tests {
             },
         )
         .unwrap();
-        let route = serde_json::json!({"level": 0, "cascade": [
-            {"tier": "local", "model": "m", "verdict": "failed at assert 0", "passed": false, "cost_usd": 0.0},
-            {"tier": "mid", "model": "m", "verdict": "passed", "passed": true, "cost_usd": 0.001}]});
+        let step = |tier: &str, passed: bool| VerifiedStep {
+            tier: tier.into(),
+            model: "m".into(),
+            verdict: if passed { "passed".into() } else { "failed at assert 0".into() },
+            passed,
+            cost_usd: 0.0,
+        };
+        let decision = serde_json::from_value(serde_json::json!({
+            "level": 0, "tier": "mid", "model": "m", "probabilities": [1.0], "levels": [0], "reason": "r",
+            "classifier": "c", "expected": [], "chosen": "local", "flagged": false, "available": true, "tiers": []
+        }))
+        .unwrap();
+        let route = ChatRoute {
+            decision,
+            verification: Some(Verification {
+                passed: true,
+                tests: 1,
+                checks: Vec::new(),
+                steps: vec![step("local", false), step("mid", true)],
+            }),
+        };
         chat::add(
             &store,
             &ChatMessage {
@@ -366,7 +369,7 @@ mod tests {
             },
         )
         .unwrap();
-        let set = LabeledSet::from_feedback(&store).unwrap();
+        let set = personal(&store);
         let verified = set.examples.iter().find(|e| e.prompt.starts_with("add")).unwrap();
         assert_eq!(
             (verified.level, verified.counts.clone(), verified.trials.clone()),

@@ -107,6 +107,8 @@ pub struct EvalReport {
     pub routed: Point,
     pub cascades: Vec<Point>,
     pub cascade_caveat: String,
+    /// The cascade verified by the prompt's checks and scored by the dataset's tests, when asked for.
+    pub honest: Option<HonestCascade>,
 }
 
 pub struct EvalOptions {
@@ -123,6 +125,49 @@ pub struct EvalOptions {
     /// Held-out tier pass probabilities by task (the `pass` method); empty: derived from the levels.
     pub tier_pass: HashMap<String, Vec<f32>>,
     pub tier_metrics: Vec<TierMetrics>,
+    /// Each task's answers judged by the checks its prompt shows (the honest cascade); None: not reported.
+    pub shown: Option<HashMap<String, Shown>>,
+}
+
+/// A task's answers, tier by tier, judged by the checks its prompt shows and scored by the dataset's tests.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shown {
+    /// The prompt shows no checks: the answer cannot be verified.
+    pub unchecked: bool,
+    pub tiers: Vec<Judged>,
+}
+
+/// One tier's answers to a task: how many, how many the shown checks accepted, and how those split by the
+/// dataset's tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Judged {
+    pub trials: u32,
+    pub accepted: u32,
+    pub accepted_correct: u32,
+    pub rejected_correct: u32,
+}
+
+/// The shown checks as a judge of one tier's answers (the dataset's tests being the truth).
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct JudgeMetrics {
+    pub tier: String,
+    /// Answers judged (of tasks whose prompt shows checks).
+    pub answers: u32,
+    /// Of the answers the checks accepted, the share the dataset's tests pass.
+    pub precision: f64,
+    /// Of the answers the dataset's tests pass, the share the checks accepted.
+    pub recall: f64,
+}
+
+/// The honest cascade: verified by what the prompt shows, scored by the dataset's held-out tests.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct HonestCascade {
+    /// How verification saw each task, and how it was scored.
+    pub protocol: String,
+    /// The share of tasks whose prompt shows checks (the rest go to the top tier unverified).
+    pub checked_share: f64,
+    pub cascades: Vec<Point>,
+    pub judge: Vec<JudgeMetrics>,
 }
 
 fn pass_rates(set: &LabeledSet) -> Vec<Vec<f64>> {
@@ -477,6 +522,7 @@ pub fn evaluate_routing(
     }
 
     let routed = point(&opts.policy_name, None, &route_all(&opts.policy), &pass, costs);
+    let honest = opts.shown.as_ref().map(|shown| honest_cascades(set, shown, costs));
     Ok(EvalReport {
         labels: set.source.clone(),
         classifier: opts.classifier.clone(),
@@ -501,7 +547,99 @@ pub fn evaluate_routing(
         cascade_caveat: "the cascade verifies each answer with the task's own asserts, which are also what score it; \
                          on MBPP these figures are an upper bound (a prompt's own tests are usually fewer and weaker)"
             .into(),
+        honest,
     })
+}
+
+/// The cascades verified by the checks each prompt shows and scored by the dataset's tests: at each tier an
+/// answer the checks accept stops the climb (and counts as passing only if the dataset's tests pass it); the last
+/// tier's answer is returned either way. A prompt that shows no checks cannot be verified and goes to the top
+/// tier. With M trials per tier, each tier is one attempt drawn from its trials.
+fn honest_cascades(set: &LabeledSet, shown: &HashMap<String, Shown>, costs: &[f64]) -> HonestCascade {
+    let k = costs.len();
+    let n = set.examples.len().max(1) as f64;
+    let top_cost = costs[k - 1];
+    let fraction = |x: u32, of: u32| if of == 0 { 0.0 } else { f64::from(x) / f64::from(of) };
+    let checked = set.examples.iter().filter(|e| shown.get(&e.task_id).is_some_and(|s| !s.unchecked)).count();
+    let cascade = |last: usize| -> Point {
+        let (mut pass_rate, mut cost) = (0.0, 0.0);
+        let mut share = vec![0.0; k];
+        let mut choices = Vec::with_capacity(set.examples.len());
+        for e in &set.examples {
+            let s = shown.get(&e.task_id);
+            let tiers = s.map(|s| s.tiers.as_slice()).unwrap_or(&[]);
+            let judged = |t: usize| tiers.get(t).copied().unwrap_or_default();
+            if s.is_none_or(|s| s.unchecked) {
+                let j = judged(last);
+                pass_rate += fraction(j.accepted_correct + j.rejected_correct, j.trials);
+                cost += costs[last];
+                share[last] += 1.0 / n;
+                choices.push(last as u8);
+                continue;
+            }
+            let mut reach = 1.0;
+            let mut last_reached = 0;
+            for t in 0..=last {
+                let j = judged(t);
+                cost += reach * costs[t];
+                share[t] += reach / n;
+                if reach > 0.0 {
+                    last_reached = t;
+                }
+                if t == last {
+                    pass_rate += reach * fraction(j.accepted_correct + j.rejected_correct, j.trials);
+                } else {
+                    pass_rate += reach * fraction(j.accepted_correct, j.trials);
+                    reach *= 1.0 - fraction(j.accepted, j.trials);
+                }
+            }
+            choices.push(last_reached as u8);
+        }
+        let (pass_rate, cost) = (pass_rate / n, cost / n);
+        let name = format!(
+            "cascade {} verified by the prompt's checks",
+            (0..=last).map(|t| format!("L{}", t + 1)).collect::<Vec<_>>().join("→")
+        );
+        Point {
+            name,
+            setting: None,
+            pass_rate,
+            cost,
+            relative_cost: cost / top_cost,
+            savings_vs_top: 1.0 - cost / top_cost,
+            tier_share: share,
+            choices,
+        }
+    };
+    let judge = (0..k)
+        .map(|t| {
+            let (mut answers, mut accepted, mut tp, mut correct) = (0u32, 0u32, 0u32, 0u32);
+            for e in &set.examples {
+                let Some(s) = shown.get(&e.task_id).filter(|s| !s.unchecked) else { continue };
+                let j = s.tiers.get(t).copied().unwrap_or_default();
+                answers += j.trials;
+                accepted += j.accepted;
+                tp += j.accepted_correct;
+                correct += j.accepted_correct + j.rejected_correct;
+            }
+            JudgeMetrics {
+                tier: set.tiers.get(t).cloned().unwrap_or_default(),
+                answers,
+                precision: fraction(tp, accepted),
+                recall: fraction(tp, correct),
+            }
+        })
+        .collect();
+    HonestCascade {
+        protocol: "each answer is verified only by what its prompt shows (its own examples; a prompt that shows none \
+                   but has asserts, as MBPP's one-sentence prompts, shows its first assert, as MBPP's own prompt \
+                   format does) and scored by all of the dataset's tests; a prompt that shows nothing goes to the \
+                   top tier unverified"
+            .into(),
+        checked_share: checked as f64 / n,
+        cascades: (1..k).map(cascade).collect(),
+        judge,
+    }
 }
 
 fn pct(x: f64) -> String {
@@ -598,7 +736,23 @@ pub fn markdown(r: &EvalReport) -> String {
     for p in &r.cascades {
         s.push_str(&format!("| {} | {} | {} |\n", p.name, pct(p.pass_rate), pct(p.relative_cost)));
     }
-    s.push_str(&format!("\nCaveat: {}.\n\n![cost vs pass rate](plot.svg)\n", r.cascade_caveat));
+    s.push_str(&format!("\nCaveat: {}.\n", r.cascade_caveat));
+    if let Some(h) = &r.honest {
+        s.push_str(&format!(
+            "\n## The cascade verified by the prompt's checks, scored by the dataset's tests\n\n{}. {} of the tasks \
+             show checks.\n\n| cascade | pass rate | cost vs always-top |\n| --- | ---: | ---: |\n",
+            h.protocol,
+            pct(h.checked_share)
+        ));
+        for p in &h.cascades {
+            s.push_str(&format!("| {} | {} | {} |\n", p.name, pct(p.pass_rate), pct(p.relative_cost)));
+        }
+        s.push_str("\nThe shown checks as a judge (the dataset's tests are the truth):\n\n| tier | answers | precision | recall |\n| --- | ---: | ---: | ---: |\n");
+        for j in &h.judge {
+            s.push_str(&format!("| {} | {} | {} | {} |\n", j.tier, j.answers, pct(j.precision), pct(j.recall)));
+        }
+    }
+    s.push_str("\n![cost vs pass rate](plot.svg)\n");
     s
 }
 

@@ -1,8 +1,9 @@
 //! `ask`: the one path from a prompt to an answer, shared by `complexitynet ask`, the Chat tab and the server.
 //!
-//! A prompt with tests (its own `assert` lines or doctest examples, or tests given with the request) takes the
-//! verified cascade (see [`crate::cascade`]): from the cheapest tier up to the highest allowed, each answer run
-//! against the tests, stopping at the first that passes. Otherwise: route (unless a tier is named) → generate,
+//! A prompt with checks (the examples it shows — `assert` lines, doctests, calls with their results, `Input:`/
+//! `Output:` blocks — or checks given with the request) takes the verified cascade (see [`crate::cascade`]): from
+//! the cheapest tier up to the highest allowed, each answer judged against the checks, stopping at the first that
+//! passes. Otherwise: route (unless a tier is named) → generate,
 //! streaming → on a failure that another tier would not share (its rate limit, an outage, the network, a rejected
 //! key or an empty quota), and only if no text was streamed yet, fall through to the next tier that can answer.
 //! Either way every call, answered or failed, is recorded in the calls log, and the front end hears each step
@@ -11,11 +12,13 @@
 use complexitynet_engine::route::Decision;
 use complexitynet_engine::tiers::table::{self, CostMode, ProviderRow, TierRow};
 use complexitynet_engine::tiers::{CancellationToken, Completion, GenParams, Message, ProviderError, Request, Role};
-use serde::{Deserialize, Serialize};
+use complexitynet_engine::verify::checks::Checks;
+use complexitynet_engine::verify::judge::{Verification, VerifiedStep};
+use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tracing::Instrument;
 
-use crate::cascade::Tests;
+pub use crate::events::{AskEvent, Attempt};
 use crate::routing::RouteOverrides;
 use crate::{App, AppError, Result};
 
@@ -34,10 +37,11 @@ pub struct AskRequest {
     pub params: GenParams,
     pub stream: bool,
     pub route: RouteOverrides,
-    /// Tests the answer must pass, given with the request (the server's `complexitynet.tests`, a dataset task).
-    pub tests: Option<Tests>,
-    /// Verify against the tests the prompt itself carries (`assert` lines, doctest examples) when there are
-    /// some: the default; off asks one tier as if there were none.
+    /// Checks the answer must pass, given with the request (the server's `complexitynet.tests`, a dataset task,
+    /// the ones the user accepted in the chat); they replace the prompt's own.
+    pub checks: Option<Checks>,
+    /// Verify against the checks the prompt itself shows (its examples) when there are some: the default; off
+    /// asks one tier as if there were none.
     pub verify: bool,
 }
 
@@ -52,7 +56,7 @@ impl AskRequest {
             params,
             stream: true,
             route: RouteOverrides::default(),
-            tests: None,
+            checks: None,
             verify: true,
         }
     }
@@ -67,67 +71,26 @@ impl AskRequest {
             params,
             stream: true,
             route: RouteOverrides::default(),
-            tests: None,
+            checks: None,
             verify: true,
         }
     }
 
-    /// The tests this request's answer must pass, if any.
-    pub fn tests(&self) -> Option<Tests> {
-        self.tests.clone().or_else(|| if self.verify { Tests::from_prompt(self.prompt()) } else { None })
+    /// The checks this request's answer must pass, if any: the ones given, else (unless verification is off)
+    /// the ones the prompt shows.
+    pub fn checks(&self) -> Option<Checks> {
+        let checks = match &self.checks {
+            Some(c) => c.clone(),
+            None if self.verify => Checks::from_prompt(self.prompt()),
+            None => return None,
+        };
+        (!checks.is_empty()).then_some(checks)
     }
 
     /// The text the router classifies: the last user message.
     pub fn prompt(&self) -> &str {
         self.messages.iter().rev().find(|m| m.role == Role::User).map(|m| m.content.as_str()).unwrap_or_default()
     }
-}
-
-/// What a front end hears while an answer is made.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum AskEvent {
-    /// Where the prompt goes and why: before any text, and again after each hand-over.
-    Routed { decision: Decision },
-    /// A tier starts answering.
-    Started { tier: String, provider: String, model: String },
-    /// A piece of the answer as it streams.
-    Piece { text: String },
-    /// A tier failed before answering and the next one takes the prompt.
-    FellThrough { from: String, to: String, error: String },
-    /// The verified cascade ran one tier's answer against the prompt's tests (or the tier gave no answer).
-    Step { tier: String, model: String, verdict: String, passed: bool },
-}
-
-/// One call to a tier, as the answer's record shows it.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct Attempt {
-    pub tier: String,
-    pub model: String,
-    /// None when it answered; else the failure.
-    pub error: Option<String>,
-    pub cost_usd: f64,
-}
-
-/// One verified step, as the answer's record shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
-pub struct VerifiedStep {
-    pub tier: String,
-    pub model: String,
-    /// The sandbox's verdict in words (`passed (3/3 asserts passed)`, `failed at assert 2 …`).
-    pub verdict: String,
-    pub passed: bool,
-    pub cost_usd: f64,
-}
-
-/// What the sandbox said of an answer whose prompt carried tests.
-#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
-pub struct Verification {
-    /// The answer passed the tests. False: no tier's answer did, and the last one is returned, marked failing.
-    pub passed: bool,
-    /// How many asserts the answer ran against.
-    pub tests: usize,
-    pub steps: Vec<VerifiedStep>,
 }
 
 /// The answer and how it came about.
@@ -149,7 +112,7 @@ pub struct AskOutcome {
     /// What the answer's tokens would have cost on the top tier, minus what every attempt cost (never negative);
     /// zero for an answer that failed its tests: savings are claimed only for answers that can be kept.
     pub saved_usd: f64,
-    /// The tests' verdicts, when the prompt carried tests.
+    /// The checks' verdicts, when the prompt carried checks.
     pub verification: Option<Verification>,
 }
 
@@ -176,8 +139,8 @@ impl App {
         if prompt.trim().is_empty() {
             return Err(AppError::invalid("the prompt is empty"));
         }
-        if let Some(tests) = req.tests() {
-            return self.ask_verified(req, &tests, on_event, cancel).await;
+        if let Some(checks) = req.checks() {
+            return self.ask_verified(req, &checks, on_event, cancel).await;
         }
         let mut route = match (&req.tier, req.classify_named) {
             (None, _) | (Some(_), true) => Some(self.decide(&prompt, &req.route, &[]).await?),
@@ -294,14 +257,14 @@ impl App {
         }
     }
 
-    /// A prompt with tests: the verified cascade from the cheapest tier (or the named one) up to the highest
+    /// A prompt with checks: the verified cascade from the cheapest tier (or the named one) up to the highest
     /// allowed. It starts at the cheapest rather than at the router's pick because, measured on the paper's
     /// recorded answers, a failed cheap attempt costs little and a skipped one loses the tasks only it solves:
     /// from L1, 100% pass at 19.1% of always-top's cost; from the dial's pick, 97.1% at 28.5%.
     async fn ask_verified(
         &self,
         req: &AskRequest,
-        tests: &Tests,
+        checks: &Checks,
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<AskOutcome> {
@@ -331,18 +294,19 @@ impl App {
             )));
         }
         let names = |r: std::ops::RangeInclusive<usize>| tiers[r].iter().map(|t| t.name.as_str()).collect::<Vec<_>>();
-        let plan = format!(
-            "{} test{} in the prompt: verified cascade {}",
-            tests.asserts.len(),
-            if tests.asserts.len() == 1 { "" } else { "s" },
-            names(start..=cap).join(" → ")
-        );
+        let source = if req.checks.is_some() { "given with the prompt" } else { "from the prompt's examples" };
+        let summary = format!("{} {source}", checks.describe());
+        let plan = format!("{summary}: verified cascade {}", names(start..=cap).join(" → "));
         decision.reason = match &req.tier {
             Some(t) => format!("{plan}, from {t} as you chose (the router chose {})", decision.tier),
             None => format!("{plan} (the router alone would pick {}: {})", decision.tier, decision.reason),
         };
+        // Where the prompt goes first: the cascade's first tier (the reason says what the router alone would do).
+        decision.tier = tiers[start].name.clone();
+        decision.model = tiers[start].model.clone();
         on_event(AskEvent::Routed { decision: decision.clone() });
-        let run = self.cascade(&tiers[start..=cap], &req.messages, tests, &req.params, on_event, cancel).await?;
+        on_event(AskEvent::Checks { summary, checks: checks.items.clone() });
+        let run = self.cascade(&tiers[start..=cap], &req.messages, checks, &req.params, on_event, cancel).await?;
         let Some(last) = run.steps.last() else {
             let why: Vec<String> =
                 run.attempts.iter().map(|a| format!("{}: {}", a.tier, a.error.as_deref().unwrap_or("?"))).collect();
@@ -353,6 +317,11 @@ impl App {
         decision.tier = tier.name.clone();
         decision.model = tier.model.clone();
         decision.available = true;
+        decision.reason = if passed {
+            format!("{plan}: {}'s answer passed ({} tried)", tier.name, run.steps.len())
+        } else {
+            format!("{plan}: no answer passed; {}'s, the last, is returned marked as failing", tier.name)
+        };
         on_event(AskEvent::Routed { decision: decision.clone() });
         on_event(AskEvent::Piece { text: last.completion.text.clone() });
         let cost_usd: f64 = run.steps.iter().map(|s| s.completion.cost_usd).sum();
@@ -365,7 +334,8 @@ impl App {
         let top = tiers.last().map(|t| t.price().cost(last.completion.usage)).unwrap_or(0.0);
         let verification = Verification {
             passed,
-            tests: tests.asserts.len(),
+            tests: checks.len(),
+            checks: checks.items.clone(),
             steps: run
                 .steps
                 .iter()

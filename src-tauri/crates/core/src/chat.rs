@@ -1,8 +1,9 @@
 //! The Chat tab's use cases: send a prompt (through [`App::ask`]: routed, or the verified cascade when it carries
 //! tests), conversations, feedback, totals and exports.
 
-use complexitynet_engine::chat::{self, ChatMessage, Conversation, Totals};
+use complexitynet_engine::chat::{self, ChatMessage, ChatRoute, Conversation, Totals};
 use complexitynet_engine::tiers::{GenParams, Message, Role};
+use complexitynet_engine::verify::checks::{CheckItem, Checks};
 use serde::{Deserialize, Serialize};
 
 use crate::ask::{AskEvent, AskRequest};
@@ -72,12 +73,14 @@ impl App {
     /// names one, never above `max_tier` (the chat's "never the top tier"); a prompt with tests (`assert` lines,
     /// doctest examples) goes through the verified cascade. Streams events; resolves with the stored answer,
     /// which records whether it passed its tests. The job [`CHAT_JOB`] stops it (what arrived is kept).
+    #[allow(clippy::too_many_arguments)] // what the message box sends, each used once
     pub async fn chat_send(
         &self,
         conversation: Option<i64>,
         prompt: &str,
         tier: Option<String>,
         max_tier: Option<String>,
+        checks: Option<Vec<CheckItem>>,
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
     ) -> Result<ChatMessage> {
         if prompt.trim().is_empty() {
@@ -115,15 +118,12 @@ impl App {
             params: chat_params(),
             stream: true,
             route: RouteOverrides { max_tier, ..RouteOverrides::default() },
-            tests: None,
-            verify: true,
+            // Checks the user edited or accepted replace the prompt's own; an empty list turns verification off.
+            checks: checks.as_ref().filter(|c| !c.is_empty()).map(|c| Checks::with_items(prompt, c.clone())),
+            verify: checks.as_ref().is_none_or(|c| !c.is_empty()),
         };
         let out = self.ask(&req, on_event, job.token()).await?;
-        let mut route = out.route.as_ref().and_then(|d| serde_json::to_value(d).ok());
-        if let (Some(r), Some(v)) = (route.as_mut(), &out.verification) {
-            // The steps ride in the stored decision: the chat shows them under the answer.
-            r["cascade"] = serde_json::to_value(&v.steps).unwrap_or_default();
-        }
+        let route = out.route.clone().map(|decision| ChatRoute { decision, verification: out.verification.clone() });
         let answer = ChatMessage {
             conversation_id: conversation,
             role: "assistant".into(),

@@ -11,9 +11,11 @@
 pub mod ask;
 pub mod cascade;
 pub mod chat;
+pub mod checks;
 pub mod datasets;
 pub mod doctor;
 pub mod error;
+pub mod events;
 pub mod jobs;
 pub mod keys;
 pub mod label;

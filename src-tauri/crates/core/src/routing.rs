@@ -10,9 +10,13 @@ use std::time::{Duration, Instant};
 use complexitynet_classifier::artifact::{self, Classifier, Meta};
 use complexitynet_classifier::eval::{self, EvalOptions, EvalReport};
 use complexitynet_classifier::LabeledSet;
+use complexitynet_engine::label::run::TrialKey;
 use complexitynet_engine::route::{self, Decision, Policy, PolicyKind, RouteSettings};
 use complexitynet_engine::tiers::table::{self, CostMode, TierRow};
 use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_engine::verify::checks::Checks;
+use complexitynet_engine::verify::judge;
+use complexitynet_engine::verify::{Limits, Outcome};
 use complexitynet_engine::ErrorCode;
 use serde::{Deserialize, Serialize};
 
@@ -352,8 +356,66 @@ impl App {
             seed: meta.report.seed,
             tier_pass,
             tier_metrics: meta.report.tier_metrics.clone(),
+            shown: Some(self.shown_judgements(labels)?),
         };
         Ok(eval::evaluate_routing(&set, &predictions, &opts)?)
+    }
+
+    /// Each task's answers in a label run judged by the checks its prompt shows ([`Checks::shown`]), tier by tier,
+    /// for the honest cascade. Answers are judged once, in the sandbox, and the verdicts kept with the trials, so
+    /// later evaluations are immediate.
+    pub fn shown_judgements(&self, run: &str) -> Result<HashMap<String, eval::Shown>> {
+        let (trials, tasks, k) = self.with_store(|s| {
+            let summary = complexitynet_engine::label::run::summary(s, run)?;
+            let tasks = complexitynet_engine::dataset::all_tasks(s, &summary.dataset)?;
+            Ok((complexitynet_engine::label::run::trial_answers(s, run)?, tasks, summary.config.tiers.len()))
+        })?;
+        let checks: HashMap<&str, Checks> = tasks.iter().map(|t| (t.task_id.as_str(), Checks::shown(t))).collect();
+        let todo: Vec<&complexitynet_engine::label::run::TrialAnswer> =
+            trials.iter().filter(|t| t.shown.is_none() && checks.contains_key(t.key.task_id.as_str())).collect();
+        let mut shown: HashMap<TrialKey, i64> =
+            trials.iter().filter_map(|t| t.shown.map(|v| (t.key.clone(), v))).collect();
+        if !todo.is_empty() {
+            let _span = tracing::info_span!("judge_shown", run, answers = todo.len()).entered();
+            let pairs: Vec<(&str, &Checks)> =
+                todo.iter().map(|t| (t.answer.as_str(), &checks[t.key.task_id.as_str()])).collect();
+            let jobs = complexitynet_engine::verify::sandbox::default_parallelism();
+            let judged = judge::judge_all(&self.verifier(), &pairs, Limits::default(), jobs, &|_| {});
+            if let Some(j) = judged.iter().find(|j| matches!(j.verdict.outcome, Outcome::SandboxUnavailable { .. })) {
+                return Err(AppError::new(ErrorCode::SandboxUnavailable, j.verdict.summary()));
+            }
+            let verdicts: Vec<(TrialKey, i64)> = todo
+                .iter()
+                .zip(&judged)
+                .map(|(t, j)| {
+                    let v = match j.verdict.outcome {
+                        Outcome::Passed => 1,
+                        Outcome::Unchecked { .. } => -1,
+                        _ => 0,
+                    };
+                    (t.key.clone(), v)
+                })
+                .collect();
+            self.with_store(|s| Ok(complexitynet_engine::label::run::set_shown_verdicts(s, &verdicts)?))?;
+            shown.extend(verdicts);
+        }
+        let mut out: HashMap<String, eval::Shown> = HashMap::new();
+        for t in &trials {
+            let Some(&v) = shown.get(&t.key) else { continue };
+            let e = out
+                .entry(t.key.task_id.clone())
+                .or_insert_with(|| eval::Shown { unchecked: false, tiers: vec![eval::Judged::default(); k] });
+            let Some(j) = e.tiers.get_mut(t.key.tier_index as usize) else { continue };
+            j.trials += 1;
+            if v < 0 {
+                e.unchecked = true;
+            }
+            let accepted = v == 1;
+            j.accepted += u32::from(accepted);
+            j.accepted_correct += u32::from(accepted && t.passed);
+            j.rejected_correct += u32::from(!accepted && t.passed);
+        }
+        Ok(out)
     }
 
     /// [`App::evaluate`] with the plot and Markdown, for the Evaluate tab.

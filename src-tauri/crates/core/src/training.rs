@@ -202,6 +202,17 @@ impl App {
     }
 
     /// Trains, evaluates and stores a classifier (blocking for minutes: run it off any async worker).
+    /// The personal labels: what the user's own chat answers say about the tiers (each verified step, each
+    /// answer marked as working or failing).
+    pub fn personal_labels(&self) -> Result<LabeledSet> {
+        self.with_store(|s| {
+            let tiers: Vec<String> =
+                complexitynet_engine::tiers::table::tiers(s)?.into_iter().map(|t| t.name).collect();
+            let outcomes = complexitynet_engine::chat::outcomes(s)?;
+            Ok(LabeledSet::from_outcomes(&tiers, &outcomes))
+        })
+    }
+
     pub fn train(
         &self,
         req: &TrainRequest,
@@ -211,13 +222,11 @@ impl App {
         let method = Method::parse(&req.method)?;
         let _span = tracing::info_span!("train", method = method.name(), labels = %req.labels).entered();
         // `personal`: the chat answers the user marked as working or failing.
-        let set = self.with_store(|s| {
-            Ok(if req.labels == "personal" {
-                LabeledSet::from_feedback(s)
-            } else {
-                LabeledSet::from_run(s, &req.labels)
-            }?)
-        })?;
+        let set = if req.labels == "personal" {
+            self.personal_labels()?
+        } else {
+            self.with_store(|s| Ok(LabeledSet::from_run(s, &req.labels)?))?
+        };
         let mut opts = Options::new(method, self.encoder_dir(req.encoder.clone()));
         opts.folds = req.folds.unwrap_or(if method == Method::OpenAi { 0 } else { 5 });
         opts.seed = req.seed;

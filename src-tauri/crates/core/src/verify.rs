@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Instant;
 
-use complexitynet_engine::dataset::{self, Task};
-use complexitynet_engine::verify::extract::{extract_for_tests, Extraction};
+use complexitynet_engine::dataset;
+use complexitynet_engine::verify::checks::Checks;
+use complexitynet_engine::verify::extract::Extraction;
+use complexitynet_engine::verify::judge::{self, Judged};
 use complexitynet_engine::verify::{self, Check, Limits, Outcome, Verdict};
 use complexitynet_engine::ErrorCode;
 use serde::Serialize;
@@ -53,6 +55,9 @@ pub struct ModelStats {
     pub model: String,
     pub passed: usize,
     pub total: usize,
+    /// Answers that had checks to run against (all of them with the dataset's tests; with `--tests prompt`,
+    /// those whose prompt shows examples).
+    pub checked: usize,
     pub pass_rate: f64,
     pub verdicts: BTreeMap<&'static str, usize>,
 }
@@ -67,6 +72,15 @@ pub struct AnswersReport {
     /// Answers naming tasks the dataset does not have.
     pub unknown_tasks: Vec<String>,
     pub seconds: f64,
+}
+
+/// What recorded answers are judged against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestsFrom {
+    /// The dataset's own tests (asserts and setup).
+    Dataset,
+    /// The checks each task's prompt shows ([`Checks::from_prompt`]): what verification sees in the chat.
+    Prompt,
 }
 
 /// What a check needs besides the code: its asserts and setup.
@@ -141,64 +155,54 @@ impl App {
     }
 
     /// Checks a file of recorded answers (task_id, model, trial, output) against a dataset's tasks, each answer
-    /// reduced to its code first.
+    /// judged like a label run's ([`judge`]): against the task's own tests, or (`TestsFrom::Prompt`) against the
+    /// checks its prompt shows (`unchecked` where it shows none). One answer that trips a defect is that answer's
+    /// `error` verdict; the run goes on.
     pub fn verify_answers(
         &self,
         ds: &str,
         file: &Path,
+        from: TestsFrom,
         limits: Limits,
         jobs: usize,
         on_done: &(dyn Fn(usize) + Sync),
     ) -> Result<AnswersReport> {
         let tasks = self.with_store(|s| Ok(dataset::all_tasks(s, ds)?))?;
         let answers = verify::read_answers(file)?;
-        let by_id: HashMap<&str, &Task> = tasks.iter().map(|t| (t.task_id.as_str(), t)).collect();
+        let checks: HashMap<&str, Checks> = tasks
+            .iter()
+            .map(|t| {
+                let c = match from {
+                    TestsFrom::Dataset => Checks::from_task(t),
+                    TestsFrom::Prompt => Checks::from_prompt(&t.prompt),
+                };
+                (t.task_id.as_str(), c)
+            })
+            .collect();
         let (known, unknown): (Vec<_>, Vec<_>) =
-            answers.into_iter().partition(|a| by_id.contains_key(a.task_id.as_str()));
-        let extracted: Vec<_> = known
-            .iter()
-            .map(|a| {
-                let t = by_id[a.task_id.as_str()];
-                let tests: Vec<&str> =
-                    std::iter::once(t.setup.as_str()).chain(t.asserts.iter().map(String::as_str)).collect();
-                extract_for_tests(&a.output, Some(&t.entry_point.name), &tests)
-            })
-            .collect();
-        let checks: Vec<Check> = known
-            .iter()
-            .zip(&extracted)
-            .map(|(a, e)| {
-                let t = by_id[a.task_id.as_str()];
-                Check { code: e.code.clone(), setup: t.setup.clone(), asserts: t.asserts.clone(), limits }
-            })
-            .collect();
+            answers.into_iter().partition(|a| checks.contains_key(a.task_id.as_str()));
+        let pairs: Vec<(&str, &Checks)> =
+            known.iter().map(|a| (a.output.as_str(), &checks[a.task_id.as_str()])).collect();
         let started = Instant::now();
-        let total = checks.len();
-        let verdicts = self.verifier().verify_all(&checks, jobs, &|_, _| on_done(total));
+        let total = pairs.len();
+        let judged = judge::judge_all(&self.verifier(), &pairs, limits, jobs, &|_| on_done(total));
         let seconds = started.elapsed().as_secs_f64();
-        if let Some(v) = verdicts.first() {
-            unavailable(v)?;
+        if let Some(j) = judged.iter().find(|j| matches!(j.verdict.outcome, Outcome::SandboxUnavailable { .. })) {
+            unavailable(&j.verdict)?;
         }
         let mut models: BTreeMap<String, ModelStats> = BTreeMap::new();
         let rows: Vec<AnswerVerdict> = known
             .into_iter()
-            .zip(verdicts)
-            .zip(extracted)
-            .map(|((a, v), e)| {
+            .zip(judged)
+            .map(|(a, Judged { verdict: v, code, extraction })| {
                 let m = models
                     .entry(a.model.clone())
                     .or_insert_with(|| ModelStats { model: a.model.clone(), ..Default::default() });
                 m.total += 1;
                 m.passed += usize::from(v.passed());
+                m.checked += usize::from(!matches!(v.outcome, Outcome::Unchecked { .. }));
                 *m.verdicts.entry(v.name()).or_default() += 1;
-                AnswerVerdict {
-                    task_id: a.task_id,
-                    model: a.model,
-                    trial: a.trial,
-                    verdict: v,
-                    extraction: e.extraction,
-                    code: e.code,
-                }
+                AnswerVerdict { task_id: a.task_id, model: a.model, trial: a.trial, verdict: v, extraction, code }
             })
             .collect();
         let models = models

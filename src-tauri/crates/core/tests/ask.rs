@@ -81,6 +81,7 @@ fn a_routed_prompt_falls_through_a_rate_limited_tier_and_every_call_is_recorded(
             AskEvent::Piece { .. } => "piece",
             AskEvent::FellThrough { .. } => "fell_through",
             AskEvent::Step { .. } => "step",
+            AskEvent::Checks { .. } => "checks",
         })
         .collect();
     assert_eq!(&kinds[..5], ["routed", "started", "fell_through", "routed", "started"], "{kinds:?}");
@@ -163,7 +164,11 @@ fn a_prompt_with_tests_climbs_the_verified_cascade_and_claims_savings_only_when_
     assert_eq!(out.tier.name, "mid");
     assert!(out.completion.text.contains("a + b"));
     let d = out.route.as_ref().unwrap();
-    assert!(d.reason.contains("2 tests in the prompt: verified cascade local → mid → top"), "{}", d.reason);
+    assert!(
+        d.reason.contains("2 checks (assert) from the prompt's examples: verified cascade local → mid → top"),
+        "{}",
+        d.reason
+    );
     assert_eq!(d.tier, "mid", "the decision names the tier whose answer is returned");
     // Every attempt is paid; the savings are what top would have cost for the kept answer, minus all of it.
     let paid: f64 = v.steps.iter().map(|s| s.cost_usd).sum();
@@ -179,9 +184,10 @@ fn a_prompt_with_tests_climbs_the_verified_cascade_and_claims_savings_only_when_
             AskEvent::Piece { .. } => "piece",
             AskEvent::FellThrough { .. } => "fell_through",
             AskEvent::Step { .. } => "step",
+            AskEvent::Checks { .. } => "checks",
         })
         .collect();
-    assert_eq!(kinds, ["routed", "started", "step", "started", "step", "routed", "piece"]);
+    assert_eq!(kinds, ["routed", "checks", "started", "step", "started", "step", "routed", "piece"]);
     assert_eq!(server.requests().len(), 2, "the top tier was never asked");
     assert_eq!(app.calls().unwrap().len(), 2, "each step is in the calls log");
 
@@ -201,7 +207,10 @@ fn a_prompt_with_tests_climbs_the_verified_cascade_and_claims_savings_only_when_
     // verification off, the prompt's own asserts are just text and the router answers.
     let (_d, app, _s) = three_tier_app(vec![openai_json(RIGHT, 20, 10), sse(WRONG)]);
     let given = AskRequest {
-        tests: complexitynet_core::cascade::Tests::from_asserts(vec!["assert add(2, 2) == 4".into()]),
+        checks: Some(complexitynet_engine::verify::checks::Checks::from_asserts(
+            &["assert add(2, 2) == 4".to_owned()],
+            complexitynet_engine::verify::checks::CheckKind::User,
+        )),
         ..AskRequest::routed("Write add(a, b).", params())
     };
     let out = rt().block_on(app.ask(&given, &|_| {}, &CancellationToken::new())).unwrap();
@@ -219,14 +228,16 @@ fn the_chat_records_whether_an_answer_passed_and_its_totals_count_only_kept_savi
     let (_d, app, _s) =
         three_tier_app(vec![openai_json(RIGHT, 20, 10), openai_json(WRONG, 20, 10), openai_json(WRONG, 20, 10)]);
     let (seen, on_event) = events();
-    let ok = rt().block_on(app.chat_send(None, WITH_TESTS, None, None, &on_event)).unwrap();
+    let ok = rt().block_on(app.chat_send(None, WITH_TESTS, None, None, None, &on_event)).unwrap();
     assert_eq!((ok.verified, ok.tier.as_deref()), (Some(true), Some("local")));
     assert!(seen.lock().unwrap().iter().any(|e| matches!(e, AskEvent::Step { passed: true, .. })));
     let route = ok.route.as_ref().unwrap();
-    assert_eq!(route["cascade"][0]["tier"], "local", "the steps are stored with the answer: {route}");
+    let steps = &route.verification.as_ref().expect("the cascade is stored with the answer").steps;
+    assert_eq!(steps[0].tier, "local", "the steps are stored with the answer: {route:?}");
     // "Never the top tier in this chat": mid's wrong answer is the last; it is stored as failing.
-    let bad =
-        rt().block_on(app.chat_send(Some(ok.conversation_id), WITH_TESTS, None, Some("mid".into()), &|_| {})).unwrap();
+    let bad = rt()
+        .block_on(app.chat_send(Some(ok.conversation_id), WITH_TESTS, None, Some("mid".into()), None, &|_| {}))
+        .unwrap();
     assert_eq!((bad.verified, bad.tier.as_deref(), bad.saved_usd), (Some(false), Some("mid"), 0.0));
     assert!(bad.cost_usd > 0.0, "both attempts are paid");
     let totals = app.chat_totals().unwrap();

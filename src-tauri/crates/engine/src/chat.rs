@@ -1,10 +1,21 @@
-//! Chat conversations in SQLite: messages with how each answer was routed (level, tier, the decision as JSON),
-//! its tokens, cost and the amount saved against the top tier; feedback; running totals; Markdown/JSON export.
+//! Chat conversations in SQLite: messages with how each answer was routed (level, tier, the decision and the
+//! verified cascade, typed), its tokens, cost and the amount saved against the top tier; feedback; running totals;
+//! Markdown/JSON export; each answer's outcome for the personal labels.
 
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use crate::route::Decision;
 use crate::store::{Store, StoreError};
+use crate::verify::judge::{Verification, VerifiedStep};
+
+/// How an answer came about: where the router sent the prompt, and for a prompt with checks, the verified
+/// cascade (the checks and each tier's verdict).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
+pub struct ChatRoute {
+    pub decision: Decision,
+    pub verification: Option<Verification>,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct Conversation {
@@ -24,8 +35,8 @@ pub struct ChatMessage {
     pub tier: Option<String>,
     pub model: Option<String>,
     pub level: Option<u32>,
-    /// The routing decision (probabilities, reason, …) as the router reported it.
-    pub route: Option<serde_json::Value>,
+    /// How the answer came about (None for a user message, or an answer stored without a readable route).
+    pub route: Option<ChatRoute>,
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
     pub cost_usd: f64,
@@ -132,7 +143,7 @@ pub fn add(store: &Store, m: &ChatMessage) -> Result<ChatMessage, ChatError> {
             m.tier,
             m.model,
             m.level,
-            m.route.as_ref().map(|r| r.to_string()),
+            m.route.as_ref().and_then(|r| serde_json::to_string(r).ok()),
             m.prompt_tokens,
             m.completion_tokens,
             m.cost_usd,
@@ -180,12 +191,59 @@ fn select(store: &Store, filter: &str, param: i64) -> Result<Vec<ChatMessage>, C
 
 /// The routing decisions of the most recent routed answers (newest first), for calibrating the cost dial on the
 /// user's own prompts. Answers without a readable decision are skipped.
-pub fn recent_routes(store: &Store, limit: usize) -> Result<Vec<crate::route::Decision>, ChatError> {
+pub fn recent_routes(store: &Store, limit: usize) -> Result<Vec<Decision>, ChatError> {
     let mut stmt = store.conn().prepare(
         "SELECT route FROM messages WHERE role = 'assistant' AND route IS NOT NULL ORDER BY id DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit as i64], |r| r.get::<_, String>(0))?;
-    Ok(rows.filter_map(|r| r.ok()).filter_map(|j| serde_json::from_str(&j).ok()).collect())
+    Ok(rows
+        .filter_map(|r| r.ok())
+        .filter_map(|j| serde_json::from_str::<ChatRoute>(&j).ok())
+        .map(|r| r.decision)
+        .collect())
+}
+
+/// What one chat answer says about the tiers, for the personal labels: the prompt it answered, the tier that
+/// gave it, the user's word on it, and each verified step (every tier the cascade tried, passed or failed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatOutcome {
+    pub id: i64,
+    pub prompt: String,
+    pub tier: Option<String>,
+    pub feedback: Option<String>,
+    pub steps: Vec<VerifiedStep>,
+}
+
+/// Every answer that was verified or marked, oldest first, with the prompt it answered.
+pub fn outcomes(store: &Store) -> Result<Vec<ChatOutcome>, ChatError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT a.id, a.tier, a.feedback, a.route,
+                (SELECT u.content FROM messages u WHERE u.conversation_id = a.conversation_id AND u.id < a.id
+                   AND u.role = 'user' ORDER BY u.id DESC LIMIT 1)
+         FROM messages a WHERE a.role = 'assistant' AND (a.feedback IS NOT NULL OR a.verified IS NOT NULL)
+         ORDER BY a.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, tier, feedback, route, prompt) = row?;
+        let Some(prompt) = prompt else { continue };
+        let steps = route
+            .and_then(|r| serde_json::from_str::<ChatRoute>(&r).ok())
+            .and_then(|r| r.verification)
+            .map(|v| v.steps)
+            .unwrap_or_default();
+        out.push(ChatOutcome { id, prompt, tier, feedback, steps });
+    }
+    Ok(out)
 }
 
 pub fn set_feedback(store: &Store, message: i64, feedback: Option<&str>) -> Result<(), ChatError> {
@@ -281,6 +339,55 @@ pub fn markdown(store: &Store, conversation: i64) -> Result<String, ChatError> {
 mod tests {
     use super::*;
 
+    fn decision(reason: &str) -> Decision {
+        serde_json::from_value(serde_json::json!({
+            "level": 0, "tier": "local", "model": "m", "probabilities": [1.0], "levels": [0], "reason": reason,
+            "classifier": "c", "expected": [], "chosen": "local", "flagged": false, "available": true, "tiers": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn routes_stored_the_old_way_are_read_typed_after_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let store = Store::open(&path).unwrap();
+        let c = create(&store, "old").unwrap();
+        add(
+            &store,
+            &ChatMessage {
+                conversation_id: c,
+                role: "user".into(),
+                content: "add\nassert add(1, 2) == 3".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // What v9 stored: the decision with the cascade's steps spliced in.
+        let mut old = serde_json::to_value(decision("verified")).unwrap();
+        old["cascade"] =
+            serde_json::json!([{"tier": "local", "model": "m", "verdict": "passed", "passed": true, "cost_usd": 0.0}]);
+        store
+            .conn()
+            .execute(
+                "INSERT INTO messages(conversation_id, role, content, route, verified) VALUES (?1, 'assistant', 'x', ?2, 1)",
+                params![c, old.to_string()],
+            )
+            .unwrap();
+        // Back to what v9 had: no later columns either.
+        store.conn().execute_batch("ALTER TABLE trials DROP COLUMN shown_verdict").unwrap();
+        store.conn().pragma_update(None, "user_version", 9).unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let m = messages(&store, c).unwrap().remove(1);
+        let route = m.route.expect("the old route reads as a typed one");
+        assert_eq!(route.decision.reason, "verified");
+        let v = route.verification.expect("its cascade became the verification");
+        assert!(v.passed);
+        assert_eq!(v.steps[0].tier, "local");
+        assert_eq!(outcomes(&store).unwrap()[0].steps.len(), 1);
+    }
+
     #[test]
     fn a_conversation_stores_routed_answers_feedback_and_totals() {
         let dir = tempfile::tempdir().unwrap();
@@ -300,7 +407,7 @@ mod tests {
                 tier: Some("local".into()),
                 model: Some("smollm2".into()),
                 level: Some(0),
-                route: Some(serde_json::json!({"reason": "level 0 → L1"})),
+                route: Some(ChatRoute { decision: decision("level 0 → L1"), verification: None }),
                 prompt_tokens: 10,
                 completion_tokens: 5,
                 cost_usd: 0.000003,
@@ -314,7 +421,7 @@ mod tests {
         let ms = messages(&store, c).unwrap();
         assert_eq!(ms.len(), 2);
         assert_eq!(ms[1].feedback.as_deref(), Some("worked"));
-        assert_eq!(ms[1].route.as_ref().unwrap()["reason"], "level 0 → L1");
+        assert_eq!(ms[1].route.as_ref().unwrap().decision.reason, "level 0 → L1");
         let (today, month) = totals(&store).unwrap();
         assert_eq!(today.answers, 1);
         assert!((month.saved_usd - 0.000447).abs() < 1e-12);

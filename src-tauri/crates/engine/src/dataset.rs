@@ -4,7 +4,7 @@
 //! all-or-nothing: the whole file is parsed and validated first, then written in one transaction, so a malformed
 //! line (named by file and line) leaves the database exactly as it was. Re-importing the same content is a no-op.
 
-mod entry_point;
+pub(crate) mod entry_point;
 mod parse;
 
 use rusqlite::{params, OptionalExtension};

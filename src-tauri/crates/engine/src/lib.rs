@@ -16,6 +16,7 @@ pub mod label;
 pub mod models;
 pub mod money;
 pub mod paths;
+pub mod python;
 pub mod route;
 pub mod store;
 /// Test support shared with the app package's tests (a misbehaving loopback HTTP server). Not linked into the

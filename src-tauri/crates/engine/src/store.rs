@@ -188,6 +188,22 @@ const MIGRATIONS: &[&str] = &[
         cost  REAL NOT NULL DEFAULT 0
     );
     "#,
+    // v10: a chat answer's route is typed: `{"decision": …, "verification": {passed, tests, checks, steps}}`
+    // instead of the decision with its cascade steps spliced in under "cascade".
+    r#"
+    UPDATE messages SET route = json_object(
+        'decision', json_remove(json(route), '$.cascade'),
+        'verification', CASE WHEN json_type(route, '$.cascade') = 'array'
+            THEN json_object('passed', json(CASE verified WHEN 1 THEN 'true' ELSE 'false' END),
+                             'tests', 0, 'checks', json('[]'), 'steps', json_extract(route, '$.cascade'))
+            ELSE NULL END)
+    WHERE route IS NOT NULL AND json_valid(route) AND json_type(route, '$.decision') IS NULL;
+    "#,
+    // v11: each trial's answer judged again by the checks its task's prompt shows (1 accepted, 0 rejected, -1 the
+    // prompt shows none; NULL: not judged yet), for the honest cascade of `eval`.
+    r#"
+    ALTER TABLE trials ADD COLUMN shown_verdict INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

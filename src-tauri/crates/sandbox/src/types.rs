@@ -88,6 +88,11 @@ pub enum Outcome {
         reason: String,
         fix: String,
     },
+    /// There was nothing to check the answer against (a prompt that shows no examples): not run, neither
+    /// passed nor failed.
+    Unchecked {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +119,7 @@ impl Verdict {
             Outcome::MemoryExceeded => "memory_exceeded",
             Outcome::OutputLimit => "output_limit",
             Outcome::SandboxUnavailable { .. } => "sandbox_unavailable",
+            Outcome::Unchecked { .. } => "unchecked",
         }
     }
 
@@ -135,6 +141,7 @@ impl Verdict {
             Outcome::MemoryExceeded => format!("memory limit exceeded ({n})"),
             Outcome::OutputLimit => format!("output limit exceeded ({n})"),
             Outcome::SandboxUnavailable { reason, fix } => format!("sandbox unavailable: {reason}. Fix: {fix}"),
+            Outcome::Unchecked { reason } => format!("unchecked: {reason}"),
         }
     }
 }

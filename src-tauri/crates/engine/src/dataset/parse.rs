@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::entry_point::{derive_entry_point, named_entry_point};
 use super::{DatasetError, Format, Task};
+use crate::python;
 
 type Obj = Map<String, Value>;
 
@@ -225,9 +226,9 @@ fn humaneval(ctx: &Ctx, obj: &Obj) -> Result<Task, DatasetError> {
     }
     let entry_point = named_entry_point(entry.trim(), &prompt);
     let (setup, asserts) = match split_check(&test) {
-        Some((before, statements)) if statements.iter().all(|s| s.starts_with("assert")) => {
-            let asserts = statements.iter().map(|s| replace_word(s, "candidate", &entry_point.name)).collect();
-            (before, asserts)
+        Some(CheckBody { outside, statements, all_asserts: true }) => {
+            let asserts = statements.iter().map(|s| python::rename(s, "candidate", &entry_point.name)).collect();
+            (outside, asserts)
         }
         Some(_) => (test.clone(), vec![format!("assert check({}) is None", entry_point.name)]),
         None => return Err(ctx.err("field \"test\" has no `def check(candidate):` function")),
@@ -244,56 +245,37 @@ fn humaneval(ctx: &Ctx, obj: &Obj) -> Result<Task, DatasetError> {
     })
 }
 
-/// Splits HumanEval test code into (code outside `check`, the top-level statements of `check`'s body).
-fn split_check(test: &str) -> Option<(String, Vec<String>)> {
-    let lines: Vec<&str> = test.lines().collect();
-    let start = lines.iter().position(|l| l.starts_with("def check("))?;
-    let mut end = start + 1;
-    while end < lines.len() && (lines[end].trim().is_empty() || lines[end].starts_with([' ', '\t'])) {
-        end += 1;
-    }
-    let body = &lines[start + 1..end];
-    let indent = body.iter().find(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len())?;
-    let mut statements: Vec<String> = Vec::new();
-    let mut depth: i32 = 0;
-    for l in body {
-        if l.trim().is_empty() || l.trim_start().starts_with('#') && depth == 0 {
-            continue;
-        }
-        let this_indent = l.len() - l.trim_start().len();
-        if depth == 0 && this_indent == indent {
-            statements.push(l.trim().to_owned());
-        } else if let Some(last) = statements.last_mut() {
-            last.push('\n');
-            last.push_str(l.trim_end());
-        }
-        for c in l.chars() {
-            match c {
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => depth -= 1,
-                _ => {}
-            }
-        }
-    }
-    let mut outside: Vec<&str> = lines[..start].to_vec();
-    outside.extend_from_slice(&lines[end..]);
-    Some((outside.join("\n").trim().to_owned(), statements))
+/// HumanEval's test code split at its `check` function.
+struct CheckBody {
+    /// The code outside `check` (constants, helpers), run as setup.
+    outside: String,
+    /// The top-level statements of `check`'s body, each as written (a multi-line one keeps its lines).
+    statements: Vec<String>,
+    /// Every one of them is an `assert`.
+    all_asserts: bool,
 }
 
-/// Replaces whole-word occurrences of `word` (outside nothing clever: HumanEval asserts do not quote `candidate`).
-fn replace_word(s: &str, word: &str, with: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(pos) = rest.find(word) {
-        let before_ok = rest[..pos].chars().last().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        let after = &rest[pos + word.len()..];
-        let after_ok = after.chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        out.push_str(&rest[..pos]);
-        out.push_str(if before_ok && after_ok { with } else { word });
-        rest = after;
-    }
-    out.push_str(rest);
-    out
+/// Splits HumanEval test code at `def check(…)` with a Python parser: statements are what Python says they are,
+/// so a string literal holding unbalanced brackets (`assert not candidate("((()())))")`) is one statement, not
+/// the start of a longer one.
+fn split_check(test: &str) -> Option<CheckBody> {
+    let tree = python::parse(test);
+    let tops = python::top_level(&tree);
+    let check = tops.iter().find(|n| {
+        n.kind() == "function_definition"
+            && n.child_by_field_name("name").is_some_and(|name| python::text(name, test) == "check")
+    })?;
+    let body = check.child_by_field_name("body")?;
+    let mut cursor = body.walk();
+    let stmts: Vec<_> = body.named_children(&mut cursor).filter(|n| n.kind() != "comment").collect();
+    let statements: Vec<String> = stmts.iter().map(|n| python::text(*n, test).trim().to_owned()).collect();
+    let all_asserts = !stmts.is_empty() && stmts.iter().all(|n| n.kind() == "assert_statement" && !n.has_error());
+    let outside = format!(
+        "{}\n{}",
+        python::span(test, 0, check.start_byte()).trim(),
+        python::span(test, check.end_byte(), test.len()).trim()
+    );
+    Some(CheckBody { outside: outside.trim().to_owned(), statements, all_asserts })
 }
 
 fn parse_csv(file: &Path, text: &str) -> Result<Vec<(usize, Task)>, DatasetError> {
@@ -438,6 +420,25 @@ mod tests {
         assert_eq!(tasks[0].asserts, vec!["assert add(1, 2) == 3", "assert add(\n        0, 0) == 0"]);
         assert_eq!(tasks[0].setup, "METADATA = {}");
         assert_eq!(tasks[0].entry_point.signature, "add(a: int, b: int)");
+    }
+
+    #[test]
+    fn humaneval_asserts_holding_unbalanced_brackets_in_strings_stay_whole() {
+        // HumanEval/61, 119 and 132: counting brackets joined the next assert into this one.
+        let line = serde_json::json!({
+            "task_id": "HumanEval/61", "prompt": "def correct_bracketing(brackets: str):\n", "canonical_solution": "    return True\n",
+            "test": "\n\nMETADATA = {}\n\n\ndef check(candidate):\n    assert candidate(\"()\")\n    assert not candidate(\"((()())))\")\n    assert not candidate(\")(()\")\n\n",
+            "entry_point": "correct_bracketing"
+        });
+        let tasks = parse(&line.to_string(), Format::Humaneval).unwrap();
+        assert_eq!(
+            tasks[0].asserts,
+            vec![
+                "assert correct_bracketing(\"()\")",
+                "assert not correct_bracketing(\"((()())))\")",
+                "assert not correct_bracketing(\")(()\")"
+            ]
+        );
     }
 
     #[test]

@@ -17,8 +17,10 @@ use super::{Label, Rule};
 use crate::dataset::Task;
 use crate::store::{Store, StoreError};
 use crate::tiers::{CancellationToken, GenParams, Message, Price, Provider, Request};
-use crate::verify::extract::{extract_for_tests, Extraction};
-use crate::verify::{Answer, Check, Limits, Verifier};
+use crate::verify::checks::Checks;
+use crate::verify::extract::Extraction;
+use crate::verify::judge::{self, Prepared};
+use crate::verify::{Answer, Limits, Verifier};
 
 const CLOUD_SYSTEM: &str = include_str!("../../../../../resources/prompts/cloud-system.txt");
 const CLOUD_USER: &str = include_str!("../../../../../resources/prompts/cloud-user.txt");
@@ -369,7 +371,7 @@ pub async fn execute_cancellable(
     // Verification runs on plain threads pulling from one queue, like `Verifier::verify_all`: a hand-off through
     // the async runtime per check (semaphore + spawn_blocking) left the sandbox workers idle for a scheduling
     // round-trip after every check, which on 2 busy cores added ~5% to a run.
-    let (vtx, vrx) = std::sync::mpsc::channel::<(TrialRecord, Check)>();
+    let (vtx, vrx) = std::sync::mpsc::channel::<(TrialRecord, Prepared)>();
     let vrx = Arc::new(std::sync::Mutex::new(vrx));
     let verify_threads: Vec<_> = (0..verify_parallel.max(1))
         .map(|_| {
@@ -377,11 +379,15 @@ pub async fn execute_cancellable(
                 (vrx.clone(), tx.clone(), verifier.clone(), cancel.clone(), failed_v.clone());
             std::thread::spawn(move || loop {
                 let job = vrx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                let Ok((mut record, check)) = job else { break };
+                let Ok((mut record, prepared)) = job else { break };
                 if cancel.is_cancelled() {
                     continue; // paused: this answer is generated again on resume (replayed ones cost nothing)
                 }
-                let verdict = verifier.verify(&check);
+                let verdict = match prepared {
+                    Prepared::Run { check, .. } => verifier.verify(&check),
+                    // An answer that could not be read: its error verdict, and the run goes on.
+                    Prepared::Known(j) => j.verdict,
+                };
                 if matches!(verdict.outcome, crate::verify::Outcome::SandboxUnavailable { .. }) {
                     failed.fetch_add(1, Ordering::Relaxed);
                     continue; // not a verdict on the answer: never stored as one
@@ -481,11 +487,11 @@ pub async fn execute_cancellable(
                             }
                         }
                     };
-                    let tests: Vec<&str> =
-                        std::iter::once(task.setup.as_str()).chain(task.asserts.iter().map(String::as_str)).collect();
-                    let extracted = extract_for_tests(&answer, Some(&task.entry_point.name), &tests);
-                    let code = extracted.code;
-                    let check = Check { code: code.clone(), setup: task.setup.clone(), asserts: task.asserts.clone(), limits };
+                    let prepared = judge::prepare(&answer, &Checks::from_task(&task), limits);
+                    let (code, extraction) = match &prepared {
+                        Prepared::Run { code, extraction, .. } => (code.clone(), extraction.clone()),
+                        Prepared::Known(j) => (j.code.clone(), j.extraction.clone()),
+                    };
                     let record = TrialRecord {
                         task_id: task.task_id.clone(),
                         tier_index: ti as u32,
@@ -495,7 +501,7 @@ pub async fn execute_cancellable(
                         prompt: prompt_text,
                         answer,
                         code,
-                        extraction: extracted.extraction,
+                        extraction,
                         verdict: String::new(),
                         verdict_json: String::new(),
                         passed: false,
@@ -508,7 +514,7 @@ pub async fn execute_cancellable(
                         started_ms,
                         finished_ms: 0,
                     };
-                    let _ = vtx.send((record, check));
+                    let _ = vtx.send((record, prepared));
                 }));
             }
         }
@@ -785,6 +791,57 @@ pub fn estimate(
     }
     let cost = (pin as f64 * price.input_per_1k + pout as f64 * price.output_per_1k) / 1000.0;
     (tasks.len() as u64 * trials as u64, pin, pout, cost)
+}
+
+/// A stored trial's answer with its verdicts: by the task's own tests (`passed`) and by the checks its prompt
+/// shows (`shown`: 1 accepted, 0 rejected, -1 no checks; None until judged).
+#[derive(Debug, Clone)]
+pub struct TrialAnswer {
+    pub key: TrialKey,
+    pub answer: String,
+    pub passed: bool,
+    pub shown: Option<i64>,
+}
+
+/// A trial's primary key: run, task, tier index, trial.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TrialKey {
+    pub run_id: i64,
+    pub task_id: String,
+    pub tier_index: u32,
+    pub trial: u32,
+}
+
+/// Every stored trial of a run, with its answer and verdicts.
+pub fn trial_answers(store: &Store, name: &str) -> Result<Vec<TrialAnswer>, LabelError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT t.run_id, t.task_id, t.tier_index, t.trial, t.answer, t.passed, t.shown_verdict FROM trials t
+         JOIN label_runs r ON r.id = t.run_id WHERE r.name = ?1 ORDER BY t.task_id, t.tier_index, t.trial",
+    )?;
+    let rows = stmt.query_map([name], |r| {
+        Ok(TrialAnswer {
+            key: TrialKey { run_id: r.get(0)?, task_id: r.get(1)?, tier_index: r.get(2)?, trial: r.get(3)? },
+            answer: r.get(4)?,
+            passed: r.get(5)?,
+            shown: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Stores the verdicts of trials' answers by their prompts' checks, in one transaction.
+pub fn set_shown_verdicts(store: &mut Store, verdicts: &[(TrialKey, i64)]) -> Result<(), LabelError> {
+    let tx = store.conn_mut().transaction()?;
+    {
+        let mut stmt = tx.prepare(
+            "UPDATE trials SET shown_verdict = ?1 WHERE run_id = ?2 AND task_id = ?3 AND tier_index = ?4 AND trial = ?5",
+        )?;
+        for (k, v) in verdicts {
+            stmt.execute(params![v, k.run_id, k.task_id, k.tier_index, k.trial])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// A stored trial for the drill-down view.

@@ -28,7 +28,9 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Tree};
+
+use crate::python::{descendants, floor_boundary, parse, span};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Extracted {
@@ -112,22 +114,7 @@ struct Parsed {
     defines_function: bool,
 }
 
-thread_local! {
-    static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new({
-        let mut p = Parser::new();
-        p.set_language(&tree_sitter_python::LANGUAGE.into()).expect("the bundled Python grammar loads");
-        p
-    });
-}
-
-fn parse(code: &str) -> Tree {
-    PARSER.with(|p| p.borrow_mut().parse(code, None)).expect("tree-sitter parses any text (no timeout is set)")
-}
-
-/// Whether `code` is valid Python (no syntax error anywhere in it).
-pub fn is_valid_python(code: &str) -> bool {
-    !parse(code).root_node().has_error()
-}
+pub use crate::python::is_valid_python;
 
 /// Extracts runnable code from a model answer. `entry` is the task's function name, when known.
 pub fn extract_code(answer: &str, entry: Option<&str>) -> Extracted {
@@ -190,6 +177,33 @@ pub fn extract_for_tests(answer: &str, entry: Option<&str>, tests: &[&str]) -> E
     sanitize(best, entry, &needed)
 }
 
+/// Extracts a whole program from an answer (a task judged by its output): the reading that parses cleanly and is
+/// longest, run as it is — its `input()` calls and prints are the program, so nothing is dropped.
+pub fn extract_program(answer: &str) -> Extracted {
+    let text = answer.replace("\r\n", "\n");
+    let best = candidates(&text)
+        .into_iter()
+        .map(|c| repair(c, None))
+        .max_by_key(|p| (!p.tree.root_node().has_error(), p.dropped.is_empty(), p.code.trim().len()));
+    match best {
+        Some(p) => {
+            let code = p.code.trim_matches('\n').to_owned();
+            Extracted {
+                code: if code.is_empty() { code } else { code + "\n" },
+                extraction: Extraction {
+                    candidate: p.what,
+                    kept: vec!["the whole program".into()],
+                    dropped: p.dropped,
+                },
+            }
+        }
+        None => Extracted {
+            code: String::new(),
+            extraction: Extraction { candidate: "empty answer".into(), ..Default::default() },
+        },
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Candidates
 
@@ -205,11 +219,20 @@ fn fence_tag(line: &str) -> String {
 fn candidates(text: &str) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     let mut push = |what: String, body: String| {
-        // Each reading as a `>>>` transcript when it is one, dedented; the same code twice is one reading.
-        let body = if body.lines().any(|l| l.trim_start().starts_with(">>>")) { repl_to_code(&body) } else { body };
-        let body = dedent(&body);
-        if !body.trim().is_empty() && !out.iter().any(|c| c.text == body) {
-            out.push(Candidate { what, text: body });
+        // Each reading dedented; the same code twice is one reading. A reading with `>>>` lines is also read as
+        // a transcript, beside itself: a session pasted from a console is one, but a complete function whose
+        // docstring shows `>>>` examples is not (read as a transcript it would be only its example calls).
+        // The choice below prefers the reading that defines the entry point, so the function wins over its
+        // examples, and a real transcript wins over its own unparseable text.
+        let mut add = |what: String, body: &str| {
+            let body = dedent(body);
+            if !body.trim().is_empty() && !out.iter().any(|c| c.text == body) {
+                out.push(Candidate { what, text: body });
+            }
+        };
+        add(what.clone(), &body);
+        if body.lines().any(|l| l.trim_start().starts_with(">>>")) {
+            add(format!("{what}, as a >>> transcript"), &repl_to_code(&body));
         }
     };
     // [PYTHON] … [/PYTHON]
@@ -392,8 +415,10 @@ fn update_state<'a>(line: &'a str, in_string: &mut Option<&'a str>, depth: &mut 
     let b = line.as_bytes();
     let mut i = 0;
     while i < b.len() {
+        // Byte-wise throughout: a step can land inside a multi-byte character (`Σ` in a docstring), where a
+        // `str` slice would panic.
         if let Some(q) = *in_string {
-            if line[i..].starts_with(q) {
+            if b[i..].starts_with(q.as_bytes()) {
                 *in_string = None;
                 i += 3;
             } else if b[i] == b'\\' {
@@ -407,7 +432,7 @@ fn update_state<'a>(line: &'a str, in_string: &mut Option<&'a str>, depth: &mut 
             b'#' => return,
             b'"' | b'\'' => {
                 let triple = if b[i] == b'"' { "\"\"\"" } else { "'''" };
-                if line[i..].starts_with(triple) {
+                if b[i..].starts_with(triple.as_bytes()) {
                     *in_string = Some(triple);
                     i += 3;
                 } else {
@@ -444,7 +469,12 @@ fn dedent(block: &str) -> String {
     } else {
         block
             .lines()
-            .map(|l| if l.len() >= indent { &l[indent..] } else { l.trim_start() })
+            // Every line with text has `indent` ASCII blanks in front; a blank line may have fewer, or other
+            // (Unicode) blanks, so it is only cut where that is a character boundary.
+            .map(|l| match l.get(indent..) {
+                Some(rest) if l.as_bytes()[..indent].iter().all(|b| matches!(b, b' ' | b'\t')) => rest,
+                _ => l.trim_start(),
+            })
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -501,6 +531,7 @@ fn repair(c: Candidate, entry: Option<&str>) -> Parsed {
             }
             last.start_byte()
         };
+        let cut = floor_boundary(&code, cut);
         if code[..cut].trim().is_empty() {
             break;
         }
@@ -526,15 +557,10 @@ fn repair(c: Candidate, entry: Option<&str>) -> Parsed {
 
 /// Every identifier a subtree mentions.
 fn identifiers<'a>(node: Node, src: &'a str, out: &mut HashSet<&'a str>) {
-    if node.kind() == "identifier" {
-        if let Ok(t) = node.utf8_text(src.as_bytes()) {
+    for n in descendants(node).filter(|n| n.kind() == "identifier") {
+        if let Ok(t) = n.utf8_text(src.as_bytes()) {
             out.insert(t);
         }
-        return;
-    }
-    let mut cursor = node.walk();
-    for c in node.children(&mut cursor) {
-        identifiers(c, src, out);
     }
 }
 
@@ -562,19 +588,14 @@ fn called<'a>(node: Node, src: &'a str) -> Option<&'a str> {
 
 /// Whether a subtree calls one of `names` (or `print`/`input`).
 fn calls_any(node: Node, src: &str, names: &HashSet<&str>) -> bool {
-    if node.kind() == "call" {
-        if let Some(f) = node.child_by_field_name("function").and_then(|f| f.utf8_text(src.as_bytes()).ok()) {
-            if names.contains(f) || f == "print" || f == "input" {
-                return true;
-            }
-        }
-    }
-    if node.kind() == "print_statement" {
-        return true;
-    }
-    let mut cursor = node.walk();
-    let children: Vec<Node> = node.children(&mut cursor).collect();
-    children.into_iter().any(|c| calls_any(c, src, names))
+    descendants(node).any(|n| match n.kind() {
+        "print_statement" => true,
+        "call" => n
+            .child_by_field_name("function")
+            .and_then(|f| f.utf8_text(src.as_bytes()).ok())
+            .is_some_and(|f| names.contains(f) || f == "print" || f == "input"),
+        _ => false,
+    })
 }
 
 fn is_main_guard(node: Node, src: &str) -> bool {
@@ -670,12 +691,12 @@ fn sanitize(p: &Parsed, entry: Option<&str>, needed: &HashSet<String>) -> Extrac
     let mut kept = Vec::new();
     for (i, (comment, n)) in stmts.iter().enumerate() {
         let start = comment.map(|c| tops[c].start_byte()).unwrap_or(n.start_byte());
-        let text = &src[start..n.end_byte()];
+        let text = span(src, start, n.end_byte());
         // The blank lines the answer had after this statement (one line break at least).
         let next = tops.iter().map(|t| t.start_byte()).find(|&b| b >= n.end_byte()).unwrap_or(src.len());
-        let gap = &src[n.end_byte()..next];
+        let gap = span(src, n.end_byte(), next);
         let newlines = gap.matches('\n').count().clamp(1, 2);
-        let own = &src[n.start_byte()..n.end_byte()];
+        let own = span(src, n.start_byte(), n.end_byte());
         let why: Option<&str> = if repeated.contains(&i) {
             Some("a repeated definition (the first complete one is kept)")
         } else {

@@ -368,3 +368,45 @@ fn s53_an_explanation_that_reads_like_code_leaves_only_the_code_before_the_fence
     same(&a, ADD);
     assert_eq!(candidate(&a), "code before the first fence");
 }
+
+#[test]
+fn s54_a_complete_function_whose_docstring_shows_doctest_examples_is_the_function() {
+    // HumanEval answers keep the prompt's docstring; read as a `>>>` transcript they were only the example calls.
+    let a = "```python\nfrom typing import List\n\n\ndef add(a: int, b: int) -> int:\n    \"\"\" Add two numbers.\n    >>> add(1, 2)\n    3\n    >>> add(-1, 1)\n    0\n    \"\"\"\n    return a + b\n```\n";
+    let e = extract_code(a, Some("add"));
+    assert!(e.code.contains("def add(a: int, b: int) -> int:") && e.code.contains("return a + b"), "{}", e.code);
+    assert!(e.code.contains(">>> add(1, 2)"), "the docstring stays whole: {}", e.code);
+    assert_eq!(e.extraction.candidate, "the fenced block");
+}
+
+#[test]
+fn s55_a_docstring_with_example_blocks_and_arrows() {
+    let a = "def add(a, b):\n    '''Adds.\n\n    Example:\n        add(1, 2) ➞ 3\n\n    Examples:\n    >>> add(2, 2)\n    4\n    '''\n    return a + b\n";
+    same(a, a);
+}
+
+#[test]
+fn s56_a_full_module_with_imports_helpers_and_a_doctest_main() {
+    let a = "Here is a complete module:\n\n```python\nimport math\nfrom functools import lru_cache\n\n\n@lru_cache(maxsize=None)\ndef _square(x: int) -> int:\n    \"\"\"\n    >>> _square(3)\n    9\n    \"\"\"\n    return x * x\n\n\ndef add(a, b):\n    \"\"\"Sum, via squares.\n\n    >>> add(1, 2)\n    3\n    \"\"\"\n    return int(math.sqrt(_square(a + b)))\n\n\nif __name__ == \"__main__\":\n    import doctest\n    doctest.testmod()\n```\n";
+    let e = extract_code(a, Some("add"));
+    assert!(e.code.starts_with("import math\nfrom functools import lru_cache"), "{}", e.code);
+    assert!(
+        e.code.contains("@lru_cache(maxsize=None)\ndef _square") && e.code.contains("def add(a, b):"),
+        "{}",
+        e.code
+    );
+    assert!(!e.code.contains("__main__"), "{}", e.code);
+}
+
+#[test]
+fn s57_a_real_transcript_is_still_read_as_one() {
+    same(">>> def add(a, b):\n...     return a + b\n...\n>>> add(1, 2)\n3\n", "def add(a, b):\n    return a + b\n");
+}
+
+#[test]
+fn s58_an_extraction_without_the_entry_point_never_beats_one_with_it() {
+    // Every reading of this answer holds `>>>` lines; only the literal ones define `add`.
+    let a = "Usage:\n>>> add(2, 3)\n5\n\n```python\ndef add(a, b):\n    \"\"\"\n    >>> add(2, 3)\n    5\n    \"\"\"\n    return a + b\n```\n";
+    let e = extract_code(a, Some("add"));
+    assert!(e.code.contains("def add(a, b):"), "{}", e.code);
+}
