@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs whatever is missing (Debian/Ubuntu) and runs every test: formatting and lints, the UI's type check
-# and vitest suite, the Rust unit + integration tests (real SQLite files, the CLI binary, loopback HTTP), and
-# the end-to-end tests that drive the real app window over WebDriver under Xvfb.
-# One Rust profile (dev) serves the tests, the CLI tests and the e2e binary.
+# and vitest suite, the Rust unit + integration tests (real SQLite files, the CLI binary, loopback HTTP), the
+# end-to-end tests that drive the real app window over WebDriver under Xvfb, and the installed .deb (built in
+# release mode, installed with apt, run from another directory, removed).
+# One Rust profile (dev) serves the tests, the CLI tests and the e2e binary; the package is a release build.
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 cd "$ROOT"
@@ -51,4 +52,8 @@ step "e2e (WebDriver, Xvfb)"
 # The window gets a real keychain too (the keys test stores a key through the UI).
 E2E_PYTHON="$VENV/bin/python" E2E_ARTIFACTS="$TARGET/e2e" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
   xvfb-run -a -s "-screen 0 1280x800x24" tests/e2e/run.sh "$TARGET/debug/complexitynet"
+# The .deb as a user installs it: built in release mode, installed with apt, run from elsewhere, removed.
+step "installed package (.deb)"
+E2E_PYTHON="$VENV/bin/python" E2E_ARTIFACTS="$TARGET/e2e" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
+  xvfb-run -a -s "-screen 0 1280x800x24" "$ROOT/scripts/test-package.sh"
 step "done"

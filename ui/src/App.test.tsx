@@ -14,6 +14,8 @@ beforeEach(() => {
     if (cmd === "server_status") return { running: false, url: null, auth: false };
     if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null };
     if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
+    if (cmd === "local_status") return { model: "codellama-7b-instruct.Q4_K_M", installed: false, suggested: "qwen2.5-coder-1.5b-instruct.Q4_K_M" };
+    if (cmd === "models_list" || cmd === "models_catalog" || cmd === "keys_list") return cmd === "keys_list" ? { keychain: "test", providers: [] } : [];
     throw { code: "internal", message: `unexpected ${cmd}` };
   });
 });
@@ -30,6 +32,15 @@ describe("App navigation", () => {
     expect(await screen.findByRole("heading", { name: "Chat" })).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Datasets" }));
     expect(await screen.findByRole("heading", { name: "Datasets" })).toBeTruthy();
+  });
+
+  it("says on first launch that the local tier has no model, and where to get one", async () => {
+    render(<App />);
+    const notice = await screen.findByRole("status");
+    expect(notice.textContent).toContain("codellama-7b-instruct.Q4_K_M is not installed");
+    expect(notice.textContent).toContain("qwen2.5-coder-1.5b-instruct.Q4_K_M");
+    fireEvent.click(screen.getByRole("button", { name: "Open Models & Keys" }));
+    expect(await screen.findByRole("heading", { name: "Models & Keys" })).toBeTruthy();
   });
 
   it("shows the real data paths in Settings", async () => {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
-import { appReady } from "./ipc/commands";
+import { appReady, localStatus } from "./ipc/commands";
+import type { LocalStatus } from "./ipc/types";
 import { ChatTab } from "./tabs/Chat";
 import { DatasetsTab } from "./tabs/Datasets";
 import { EvaluateTab } from "./tabs/Evaluate";
@@ -28,6 +29,11 @@ export function App() {
     // After the first frame is on screen, not merely rendered to the DOM.
     requestAnimationFrame(() => setTimeout(() => void appReady().catch(() => undefined), 0));
   }, []);
+  // Weights are never bundled: until the local tier has a model, every tab says so and where to get one.
+  const [local, setLocal] = useState<LocalStatus | null>(null);
+  useEffect(() => {
+    localStatus().then(setLocal, () => setLocal(null));
+  }, [tab]);
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Main">
@@ -45,6 +51,23 @@ export function App() {
         ))}
       </nav>
       <main className="content">
+        {local && !local.installed && (
+          <div className="setup-notice" id="setup-notice" role="status">
+            The local tier has no model yet: <code>{local.model}</code> is not installed (model weights are never part of the app).
+            {local.suggested && (
+              <>
+                {" "}
+                Download one in Models &amp; Keys — <code>{local.suggested}</code> is a good start — or add a GGUF file you have.
+              </>
+            )}{" "}
+            Until then, prompts go to the cloud tiers you have keys for.
+            {tab !== "models" && (
+              <button id="setup-open-models" onClick={() => setTab("models")}>
+                Open Models &amp; Keys
+              </button>
+            )}
+          </div>
+        )}
         {tab === "chat" && <ChatTab />}
         {tab === "datasets" && <DatasetsTab />}
         {tab === "models" && <ModelsTab />}

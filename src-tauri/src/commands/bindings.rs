@@ -59,6 +59,7 @@ pub fn generate() -> String {
         engine::models::ModelRow,
         core::models::ModelView,
         core::models::CatalogModelView,
+        core::models::LocalStatus,
         engine::models::PublishedScore,
         core::ask::AskEvent,
         core::ask::Attempt,

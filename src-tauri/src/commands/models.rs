@@ -4,7 +4,7 @@
 use complexitynet_core::ask::{AskEvent, AskOutcome, AskRequest};
 use complexitynet_core::jobs::DownloadEvent;
 use complexitynet_core::keys::{KeyTable, ProviderUpdate, TierFields, TierTable};
-use complexitynet_core::models::{CatalogModelView, ModelView};
+use complexitynet_core::models::{CatalogModelView, LocalStatus, ModelView};
 use complexitynet_engine::models::ModelRow;
 use complexitynet_engine::tiers::table::{CostMode, ProviderRow, TierRow};
 use complexitynet_engine::tiers::{GenParams, Message};
@@ -97,4 +97,10 @@ pub async fn ask_tier(
     let params = GenParams { temperature: 0.2, max_tokens: 512, ..GenParams::default() };
     let req = AskRequest::to_tier(tier, vec![Message::user(prompt)], params);
     app.ask_job(&job, &req, &forward(on_event)).await
+}
+
+/// Whether the local tier has its model, and what to download when it has not (the first-launch notice).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn local_status(app: AppState<'_>) -> Result<LocalStatus, AppError> {
+    app.blocking(|a| a.local_status()).await
 }

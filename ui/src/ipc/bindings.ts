@@ -499,6 +499,19 @@ counts: Array<number>,
  */
 trials: Array<number>, level: number | null, dropped: boolean, };
 
+/**
+ * Whether the local tier has its model.
+ */
+export type LocalStatus = { 
+/**
+ * The local tier's model (a registered or catalog name).
+ */
+model: string, installed: boolean, 
+/**
+ * The catalog model to download when it is not installed.
+ */
+suggested: string | null, };
+
 export type Method = "zero-shot" | "tfidf" | "head" | "finetune" | "openai" | "pass";
 
 export type Metrics = { n: number, accuracy: number, macro_f1: number, within_one: number, 

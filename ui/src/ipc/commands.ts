@@ -12,6 +12,7 @@ import type {
   ChatMessage,
   CheckItem,
   Checks,
+  LocalStatus,
   ChatTotals,
   DialCurve,
   ServerSettings,
@@ -220,6 +221,9 @@ export function chatSend(
   channel.onmessage = onEvent;
   return call<ChatMessage>("chat_send", { conversation, prompt, tier, max_tier: maxTier, checks, on_event: channel });
 }
+
+/** Whether the local tier has its model, and which to download when not (the first-launch notice). */
+export const localStatus = () => call<LocalStatus>("local_status");
 
 /** The checks a prompt shows (its examples read as asserts). */
 export const promptChecks = (prompt: string) => call<Checks>("prompt_checks", { prompt });

@@ -15,8 +15,7 @@ import {
   pickModelFile,
   providerSet,
   tierSet,
-  tiersList,
-} from "../ipc/commands";
+  tiersList, localStatus } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
 import type { CatalogModel, Completion, CostMode, KeyTable, ModelView, TierRow, TierTable } from "../ipc/types";
 import { formatBytes, percent } from "./Datasets";
@@ -241,9 +240,11 @@ function LocalModelsPanel({ models, onChanged, onError }: { models: ModelView[];
   const [busy, setBusy] = useState<string | null>(null);
 
   useEffect(() => {
-    modelsCatalog().then((c) => {
+    // Preselected: the model the first-launch notice suggests, else the paper's local model.
+    Promise.all([modelsCatalog(), localStatus().catch(() => null)]).then(([c, local]) => {
       setCatalog(c);
-      setPick((p) => p || (c.find((m) => m.name === "codellama-7b-instruct.Q4_K_M") ?? c[0])?.name || "");
+      const want = local?.suggested ?? "codellama-7b-instruct.Q4_K_M";
+      setPick((p) => p || (c.find((m) => m.name === want) ?? c[0])?.name || "");
     }, onError);
   }, [onError]);
 

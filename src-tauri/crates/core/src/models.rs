@@ -27,6 +27,20 @@ pub struct ModelView {
     pub loaded: bool,
 }
 
+/// The small catalog model a fresh install is offered first (about 1 GB, far stronger than the paper's Code Llama
+/// 7B at code), then the paper's own.
+const SUGGESTED_LOCAL: &[&str] = &["qwen2.5-coder-1.5b-instruct.Q4_K_M", "codellama-7b-instruct.Q4_K_M"];
+
+/// Whether the local tier has its model.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct LocalStatus {
+    /// The local tier's model (a registered or catalog name).
+    pub model: String,
+    pub installed: bool,
+    /// The catalog model to download when it is not installed.
+    pub suggested: Option<String>,
+}
+
 /// A downloadable model.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[ts(rename = "CatalogModel")]
@@ -175,6 +189,21 @@ impl App {
     }
 
     /// `doctor`'s line about the local tier: the runtime built in, and whether the local tier's model is installed.
+    /// Whether the local tier can answer: its model and whether the file is here, and, when it is not, the
+    /// catalog model to suggest (weights are never bundled: a fresh install downloads one in Models & Keys).
+    pub fn local_status(&self) -> Result<LocalStatus> {
+        self.with_store(|s| {
+            let tier = table::tiers(s)?.into_iter().find(|t| t.name == "local");
+            let model = tier.map(|t| t.model).unwrap_or_default();
+            let installed = !model.is_empty() && models::get(s, &model).is_ok_and(|m| Path::new(&m.path).is_file());
+            let suggested = (!installed)
+                .then(|| SUGGESTED_LOCAL.iter().find(|n| models::catalog().contains_key(**n)))
+                .flatten()
+                .map(|n| n.to_string());
+            Ok(LocalStatus { model, installed, suggested })
+        })
+    }
+
     pub fn local_runtime_check(&self) -> Check {
         let backend = if cfg!(feature = "cuda") {
             "CUDA"
@@ -201,7 +230,13 @@ impl App {
             Some((model, false)) => Check {
                 name: "local tier",
                 status: CheckStatus::Missing,
-                detail: format!("{runtime}; model {model} not installed (complexitynet models download {model})"),
+                detail: match SUGGESTED_LOCAL.first().filter(|s| **s != model) {
+                    Some(small) => format!(
+                        "{runtime}; model {model} not installed: complexitynet models download {model}, or the \
+                         smaller {small} (about 1 GB) and tiers set local --model {small}; or Models & Keys"
+                    ),
+                    None => format!("{runtime}; model {model} not installed (complexitynet models download {model})"),
+                },
             },
             None => Check {
                 name: "local tier",
