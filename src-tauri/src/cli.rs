@@ -76,7 +76,8 @@ pub enum Command {
     Classifier(classifier::ClassifierCommand),
     /// Which tier a prompt would go to, and why (also when that tier cannot answer now)
     Route(route::RouteArgs),
-    /// Show or save the routing policy (paper map or threshold τ) used by chat, ask, route and serve
+    /// Show or save the routing policy used by chat, ask, route and serve: the cost dial at a share of always-top's
+    /// cost (the default), a paper map, or threshold τ
     RoutePolicy(route::PolicyFields),
     /// An OpenAI-compatible endpoint on 127.0.0.1 (model `auto` routes; tier names call a tier)
     Serve(serve::ServeArgs),

@@ -50,6 +50,7 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
             commands::labeling::label_start,
             commands::labeling::label_runs,
             commands::labeling::label_trials,
+            commands::labeling::calibrate_tiers,
             commands::classifier::classifier_list,
             commands::classifier::classifier_activate,
             commands::classifier::classifier_remove,
@@ -73,6 +74,7 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
             commands::server::route_policy_get,
             commands::server::route_policy_set,
             commands::server::dial_curve,
+            commands::server::budget_status,
             commands::server::server_settings_get,
             commands::server::server_settings_set,
         ])

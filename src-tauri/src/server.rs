@@ -375,6 +375,7 @@ fn headers(tier: &str, route: Option<&Decision>) -> HeaderMap {
 }
 
 /// What the generation task reports to the response.
+#[allow(clippy::large_enum_variant)] // one message at a time through a channel; matched by value below
 enum Msg {
     Event(AskEvent),
     Done(Result<Box<AskOutcome>, AppError>),
@@ -418,6 +419,7 @@ async fn chat(State(s): State<Arc<Served>>, body: Body) -> Response {
         route: RouteOverrides { max_tier: p.max_tier.clone(), ..s.config.route.clone() },
         checks: p.tests,
         verify: p.verify,
+        source: "serve",
     };
     // The daily spend cap: over it, the request keeps to the free tiers or is a 429 that says why.
     let cap = s.config.settings.daily_cap;
@@ -445,10 +447,8 @@ async fn chat(State(s): State<Arc<Served>>, body: Body) -> Response {
             let on_event = move |e: AskEvent| {
                 let _ = ev.send(Msg::Event(e));
             };
+            // Its calls land in the one ledger (source `serve`), which the daily cap reads.
             let r = app.ask(&req, &on_event, &cancel).await;
-            if let Ok(o) = &r {
-                app.record_server_spend(o.cost);
-            }
             let _ = tx.send(Msg::Done(r.map(Box::new)));
         });
     }

@@ -133,42 +133,88 @@ fn the_shipped_classifier_is_reproduced_by_its_documented_command_and_beats_the_
         .sum();
     assert_eq!(cm, 687, "every example is predicted once across the folds");
 
-    // The routing report of the shipped classifier on these labels: held-out predictions only, the paper's units.
+    // The difficulty model routing uses for models it has not seen (resources/classifier/difficulty.json) is
+    // reproduced by its documented command: the same tasks, abilities and weights.
+    let diff = dir.path().join("difficulty");
+    let fit = ok_json(&cn(
+        dir.path(),
+        &[
+            "classifier",
+            "fit-difficulty",
+            "--outcomes",
+            shared_data().join("outcomes/mbpp-plus-greedy.jsonl").to_str().unwrap(),
+            "--dataset",
+            "mbpp",
+            "--export",
+            diff.to_str().unwrap(),
+            "--json",
+        ],
+    ));
+    assert_eq!((fit["models"].as_u64(), fit["tasks"].as_u64()), (Some(49), Some(378)), "{fit}");
+    let read = |p: PathBuf| -> Value { serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap() };
+    let (got, shipped) = (read(diff.join("difficulty.json")), read("resources/classifier/difficulty.json".into()));
+    assert_eq!(got["source"], shipped["source"]);
+    assert_eq!(got["reference_tasks"], shipped["reference_tasks"]);
+    let close = |a: &Value, b: &Value| {
+        let (a, b) = (a.as_array().unwrap(), b.as_array().unwrap());
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-3)
+    };
+    assert!(close(&got["weights"], &shipped["weights"]) && close(&got["reference"], &shipped["reference"]));
+
+    // The routing report of the shipped classifier on these labels: held-out predictions only, the paper's units,
+    // every task counted — the 286 no tier solved too (the classifier never trained on them: they carry no label).
     let out = dir.path().join("eval");
     let report =
         ok_json(&cn(dir.path(), &["eval", "--labels", "paper-replay", "--out", out.to_str().unwrap(), "--json"]));
     assert_eq!(report["classifier"], "default");
-    assert_eq!(report["n"], 687);
+    assert_eq!((report["n"].as_u64(), report["labeled"].as_u64()), (Some(973), Some(687)), "every task counts");
     let pass = |p: &Value| p["pass_rate"].as_f64().unwrap();
     let cost = |p: &Value| p["relative_cost"].as_f64().unwrap();
     let fixed = report["fixed"].as_array().unwrap();
-    // Measured on the replayed answers: GPT-4 passes 621 of the 687 labeled tasks; the oracle passes them all.
-    assert_eq!(pass(&fixed[0]), 325.0 / 687.0);
-    assert!((pass(&fixed[2]) - 621.0 / 687.0).abs() < 1e-9);
-    assert_eq!(pass(&report["oracle"]), 1.0);
+    // Measured on the replayed answers: Code Llama passes 325 tasks, GPT-4 621; no tier solves 286 of the 973.
+    assert!((pass(&fixed[0]) - 325.0 / 973.0).abs() < 1e-9);
+    assert!((pass(&fixed[2]) - 621.0 / 973.0).abs() < 1e-9);
+    assert!((pass(&report["oracle"]) - 687.0 / 973.0).abs() < 1e-9);
     assert_eq!(report["always_mid"], 1);
-    // The bar: the dial at 5% of always-top's cost beats the hull of the fixed tiers by 6 points; at
-    // 10/20/50% the 95% interval of its gap to the hull reaches no lower than -1 point.
+    // The learned router against the hull of the fixed tiers, on the prompt form it routes (the description, no
+    // asserts): above the hull at 5% of always-top's cost (the interval's lower bound above 0); at 10/20/50% the
+    // 95% interval of its gap (λ refitted on every resample) reaches no lower than -1 point. The hull's own APGR
+    // is beside the policies'.
     let dial = report["comparisons"].as_array().unwrap().iter().find(|c| c["policy"] == "dial").unwrap().clone();
     for at in dial["at"].as_array().unwrap() {
         let (share, delta, low) =
             (at["cost_share"].as_f64().unwrap(), at["delta"].as_f64().unwrap(), at["ci"][0].as_f64().unwrap());
         if share < 0.06 {
-            assert!(delta >= 0.06, "dial at {share}: {at}");
+            // Measured: +3.6 [+2.0, +5.3] on all 973 tasks, routing the descriptions alone.
+            assert!(delta >= 0.03 && low > 0.0, "dial at {share}: {at}");
         } else {
             assert!(low >= -0.01, "dial at {share}: {at}");
         }
         assert!((at["achieved"].as_f64().unwrap() - share).abs() < 0.01, "the calibrated λ spends its share: {at}");
     }
-    // The verified cascades (an upper bound on MBPP: the same asserts verify and score).
-    let cascades = report["cascades"].as_array().unwrap();
-    assert!(pass(&cascades[0]) >= pass(&fixed[1]) && cost(&cascades[0]) <= 0.07, "{}", cascades[0]);
-    assert!(pass(&cascades[1]) >= pass(&fixed[2]) && cost(&cascades[1]) <= 0.25, "{}", cascades[1]);
-    assert!(report["cascade_caveat"].as_str().unwrap().contains("upper bound"));
-    // Each policy's held-out choice per task, so anyone can recompute pass and cost from the verdicts.
+    assert!((report["hull_apgr"].as_f64().unwrap() - 0.84).abs() < 0.01, "{}", report["hull_apgr"]);
+    // The saved policy, as the app routes these tiers (no verdict for the learned router on them): the hull mix at
+    // 10%, its budget kept by the controller.
     let routed = &report["routed"];
-    assert_eq!(routed["choices"].as_array().unwrap().len(), 687);
-    assert!(pass(routed) > pass(&fixed[0]) && cost(routed) < 0.5, "{routed}");
+    assert!(routed["name"].as_str().unwrap().contains("hull mix"), "{routed}");
+    assert!((cost(routed) - 0.10).abs() < 0.005, "{routed}");
+    assert_eq!(routed["choices"].as_array().unwrap().len(), 973);
+    // The verified cascades on all tasks: the tasks nobody solves climb to the top and pay for it.
+    let cascades = report["cascades"].as_array().unwrap();
+    assert!(pass(&cascades[1]) >= pass(&fixed[2]) && cost(&cascades[1]) <= 0.5, "{}", cascades[1]);
+    assert!(report["cascade_caveat"].as_str().unwrap().contains("upper bound"));
+    let honest = &report["honest"];
+    assert!(pass(&honest["cascades"][1]) >= pass(&fixed[2]), "{honest}");
+    // The cleaned view (labeled tasks only), labelled as such: the cascade's upper bound there.
+    let clean = ok_json(&cn(
+        dir.path(),
+        &["eval", "--labels", "paper-replay", "--labeled-only", "--out", out.to_str().unwrap(), "--json"],
+    ));
+    assert_eq!(clean["n"], 687);
+    let cascades = clean["cascades"].as_array().unwrap();
+    let cfixed = clean["fixed"].as_array().unwrap();
+    assert!(pass(&cascades[0]) >= pass(&cfixed[1]) && cost(&cascades[0]) <= 0.07, "{}", cascades[0]);
+    assert!(pass(&cascades[1]) >= pass(&cfixed[2]) && cost(&cascades[1]) <= 0.25, "{}", cascades[1]);
     let names: Vec<&str> = report["curves"].as_array().unwrap().iter().map(|c| c["policy"].as_str().unwrap()).collect();
     assert_eq!(names, ["dial", "threshold", "paper map"], "one row per policy");
     assert_eq!(report["curves"][1]["points"].as_array().unwrap().len(), 21);
@@ -180,6 +226,9 @@ fn the_shipped_classifier_is_reproduced_by_its_documented_command_and_beats_the_
     assert!(md.contains("| oracle | 100.0% |") && md.contains("hull") && md.contains("upper bound"), "{md}");
     let svg = std::fs::read_to_string(out.join("plot.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("class=\"hull\""), "the hull is drawn");
+    // The hull is drawn as itself (straight in cost, so curved on the log axis): densely sampled.
+    let hull_line = svg.lines().find(|l| l.contains("class=\"hull\"")).unwrap();
+    assert!(hull_line.matches(',').count() > 100, "{hull_line}");
     let t = ok_json(&cn(
         dir.path(),
         &[
@@ -260,6 +309,15 @@ fn routing_decisions_over_the_prompt_table_and_fallback_without_keys() {
     let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));
     ok_json(&cn(dir.path(), &["tiers", "set", "local", "--model", "smollm2", "--json"]));
+    // The shipped classifier's local figure was learned for Code Llama: SmolLM2 is not shown as passing it.
+    let d = ok_json(&cn(dir.path(), &["route", "Write a function to add two numbers.", "--json"]));
+    let local = &d["tiers"][0];
+    assert_eq!(local["calibrated"], false, "{local}");
+    assert!(local["expected"].is_null(), "{local}");
+    assert!(local["learned_for"].as_str().unwrap().contains("codellama"), "{local}");
+    assert!(local["source"].as_str().unwrap().starts_with("not learned for smollm2"), "{local}");
+    let text = cn(dir.path(), &["route", "Write a function to add two numbers."]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("not learned for smollm2"), "{}", stderr(&text));
     let table = std::fs::read_to_string("tests/cli/route_prompts.txt").unwrap();
     let mut rows = Vec::new();
     for prompt in table.lines().filter(|l| !l.trim().is_empty()) {
@@ -287,6 +345,13 @@ fn routing_decisions_over_the_prompt_table_and_fallback_without_keys() {
     let edited =
         ok_json(&cn(dir.path(), &["route", "Write a function to add two numbers.", "--map", "0-2:1", "--json"]));
     assert_eq!((edited["chosen"].as_str(), edited["flagged"].as_bool()), (Some("local"), Some(false)));
+    // A published rate gives the tier's model a figure of its own.
+    ok_json(&cn(dir.path(), &["tiers", "set", "local", "--published", "mbpp:0.05", "--json"]));
+    let d = ok_json(&cn(dir.path(), &["route", "Write a function to add two numbers.", "--json"]));
+    let local = &d["tiers"][0];
+    assert_eq!(local["calibrated"], true, "{local}");
+    assert!(local["expected"].as_f64().unwrap() < 0.3, "{local}");
+    assert!(local["source"].as_str().unwrap().contains("published"), "{local}");
 }
 
 /// `ask` without --tier routes; a rate-limited tier and one whose provider rejects the key hand the prompt down
@@ -529,4 +594,83 @@ fn a_cascade_escalates_a_failing_local_answer_until_an_answer_passes() {
     assert!(err.contains("[cascade] local") && err.contains("failed at assert 0"), "{err}");
     assert!(err.contains("[cascade] mid") && err.contains("passed its 1 check"), "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("return a + b"));
+}
+
+/// `route --file` keeps the user's budget for tiers it knows only by their published pass rates, whatever the
+/// prompts: HumanEval's 164 prompts (code with docstrings, not MBPP's sentences) routed in order, as if they arrived
+/// one by one, spend within ±25% of the share asked at every share, for two tier sets of newer models.
+#[test]
+fn route_file_keeps_the_budget_for_tiers_known_only_by_published_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompts = dir.path().join("he-prompts.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(complexitynet_engine::testing::humaneval())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            serde_json::json!({"id": v["task_id"], "prompt": v["prompt"]}).to_string()
+        })
+        .collect();
+    assert_eq!(lines.len(), 164);
+    std::fs::write(&prompts, lines.join("\n")).unwrap();
+    ok_json(&cn(
+        dir.path(),
+        &["providers", "set", "cloud", "--kind", "openai", "--base-url", "http://127.0.0.1:9/v1", "--json"],
+    ));
+    ok_json(&cn(dir.path(), &["tiers", "cost-mode", "paper-units", "--json"]));
+    // EvalPlus MBPP figures: DeepSeek-Coder-6.7B-instruct / Claude-3-Haiku / Claude-3-Opus, and a weak local tier.
+    for set in [
+        [("deepseek-coder-6.7b", "0.749"), ("claude-3-haiku", "0.802"), ("claude-3-opus", "0.894")],
+        [("tiny-local", "0.25"), ("gpt-4o-mini", "0.75"), ("gpt-4o", "0.87")],
+    ] {
+        for ((tier, units), (model, rate)) in [("local", "1"), ("mid", "10"), ("top", "100")].into_iter().zip(set) {
+            let published = format!("mbpp:{rate}");
+            ok_json(&cn(
+                dir.path(),
+                &[
+                    "tiers",
+                    "set",
+                    tier,
+                    "--provider",
+                    "cloud",
+                    "--model",
+                    model,
+                    "--units",
+                    units,
+                    "--published",
+                    &published,
+                    "--json",
+                ],
+            ));
+        }
+        for share in [0.05, 0.1, 0.2, 0.5] {
+            let out = cn(
+                dir.path(),
+                &[
+                    "route",
+                    "--file",
+                    prompts.to_str().unwrap(),
+                    "--policy",
+                    "dial",
+                    "--cost-share",
+                    &share.to_string(),
+                    "--json",
+                ],
+            );
+            assert!(out.status.success(), "{}", stderr(&out));
+            let decisions: Vec<Value> =
+                String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+            assert_eq!(decisions.len(), 164);
+            let units = |t: &Value| match t.as_str().unwrap() {
+                "local" => 1.0,
+                "mid" => 10.0,
+                _ => 100.0,
+            };
+            let spent: f64 = decisions.iter().map(|d| units(&d["chosen"])).sum::<f64>() / (100.0 * 164.0);
+            assert!((spent / share - 1.0).abs() <= 0.25, "{set:?} at {share}: spent {spent}");
+            let last = &decisions[163]["budget"];
+            assert_eq!(last["prompts"], 163, "{last}");
+            assert!(decisions[0]["tiers"].as_array().unwrap().iter().all(|t| t["calibrated"] == true));
+        }
+    }
 }

@@ -278,3 +278,95 @@ fn a_closed_stdout_ends_a_command_quietly() {
     quiet(&["dataset", "show", "mbpp", "--limit", "1000", "--json"], true);
     quiet(&["dataset", "show", "mbpp", "--limit", "1000"], true);
 }
+
+/// One spend ledger: what `ask`, the server, the chat and a label run spend lands in the same table, with where
+/// it came from; the chat's totals and the server's daily cap read it.
+#[test]
+fn ask_serve_the_chat_and_a_label_run_spend_into_one_ledger_that_totals_and_the_cap_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each mid answer: 40 + 12 tokens at $0.002/1K = $0.000104. In request order: the CLI and the chat stream,
+    // the server's client here and the label run do not.
+    let sse = || Reply::Sse { body: openai_sse(&[ANSWER], Some((40, 12)), true), chunk: 64, stall_after: None };
+    let replies: Vec<Reply> = vec![sse(), openai_json(ANSWER, 40, 12), sse()]
+        .into_iter()
+        .chain((0..5).map(|_| openai_json(ANSWER, 40, 12)))
+        .collect();
+    let _upstream = loopback_tiers(dir.path(), replies);
+    ok_json(&cn(dir.path(), &["dataset", "import", mbpp().to_str().unwrap(), "--json"]));
+    ok_json(&cn(dir.path(), &["ask", "--tier", "mid", PROMPT, "--json"]));
+    let (mut server, url) = serve(dir.path(), &[]);
+    let (status, body) = post(&url, &json!({"model": "mid", "messages": [{"role": "user", "content": PROMPT}]}));
+    let _ = server.kill();
+    assert_eq!(status, 200, "{body}");
+    let app = App::open(DataDir::at(dir.path()), Arc::new(Keychain::open()));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(app.chat_send(None, PROMPT, Some("mid".into()), None, None, &|_| {})).unwrap();
+    ok_json(&cn(
+        dir.path(),
+        &[
+            "label",
+            "run",
+            "--dataset",
+            "mbpp",
+            "--tiers",
+            "mid",
+            "--trials",
+            "1",
+            "--limit",
+            "2",
+            "--name",
+            "tiny",
+            "--json",
+        ],
+    ));
+    let sources: Vec<String> = app.calls().unwrap().into_iter().map(|c| c.source).collect();
+    assert_eq!(sources, ["ask", "serve", "chat", "label", "label"], "every call, with where it came from");
+    let each = (40.0 * 0.002 + 12.0 * 0.002) / 1000.0;
+    let totals = app.chat_totals().unwrap();
+    assert!((totals.today.cost_usd - 5.0 * each).abs() < 1e-12, "the chat's totals are every source's: {totals:?}");
+    assert!((app.spent_today().unwrap() - 5.0 * each).abs() < 1e-12);
+    // The server's daily cap reads the same ledger: under 5 answers' worth is already reached.
+    let (mut server, url) = serve(dir.path(), &["--daily-cap", &format!("{}", 4.0 * each)]);
+    let (status, body) = post(&url, &json!({"model": "mid", "messages": [{"role": "user", "content": PROMPT}]}));
+    let _ = server.kill();
+    assert_eq!((status, body["error"]["code"].as_str()), (429, Some("spend_cap_reached")), "{body}");
+}
+
+/// "Calibrate my tiers" from the CLI: the cost first, then a stratified MBPP sample answered once per tier and
+/// verified; what routing knows of each tier's model changes from its published figure to its own results, and
+/// every call lands in the ledger as a label call.
+#[test]
+fn calibrating_the_tiers_replaces_a_published_rate_with_the_models_own_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let replies: Vec<Reply> = (0..24).map(|_| openai_json(WRONG, 40, 12)).collect();
+    let upstream = loopback_tiers(dir.path(), replies);
+    ok_json(&cn(dir.path(), &["dataset", "import", mbpp().to_str().unwrap(), "--name", "mbpp", "--json"]));
+    ok_json(&cn(dir.path(), &["tiers", "set", "mid", "--published", "mbpp:0.7", "--json"]));
+    let known = |tier: &str| -> Value {
+        let t = ok_json(&cn(dir.path(), &["tiers", "list", "--json"]));
+        t["abilities"].as_array().unwrap().iter().find(|a| a["tier"] == tier).unwrap().clone()
+    };
+    assert_eq!(known("mid")["source"], "published");
+    assert!((known("mid")["rate"].as_f64().unwrap() - 0.7).abs() < 0.02, "{}", known("mid"));
+    let args = ["label", "calibrate", "--dataset", "mbpp", "--tiers", "mid,top", "--n", "12", "--json"];
+    let dry = ok_json(&cn(dir.path(), &[&args[..], &["--dry-run"]].concat()));
+    assert_eq!(dry["estimate"]["tasks"], 12);
+    assert!(dry["tiers"].as_array().unwrap().is_empty());
+    assert!(upstream.requests().is_empty(), "a dry run asks nothing");
+    let c = ok_json(&cn(dir.path(), &args));
+    assert_eq!(upstream.requests().len(), 24, "12 tasks, once per tier");
+    let tiers = c["tiers"].as_array().unwrap();
+    assert_eq!(tiers.len(), 2);
+    for t in tiers {
+        assert_eq!((t["passed"].as_u64(), t["tasks"].as_u64()), (Some(0), Some(12)), "{t}");
+        assert!(t["rate"].as_f64().unwrap() < 0.3, "no passes on tasks of every difficulty: {t}");
+    }
+    let mid = known("mid");
+    assert_eq!(mid["source"], "calibrated", "{mid}");
+    assert!(mid["detail"].as_str().unwrap().contains("0 of 12"), "{mid}");
+    assert!(mid["rate"].as_f64().unwrap() < 0.3);
+    let app = App::open(DataDir::at(dir.path()), Arc::new(Keychain::open()));
+    let calls = app.calls().unwrap();
+    assert_eq!(calls.len(), 24);
+    assert!(calls.iter().all(|c| c.source == "label"));
+}

@@ -76,6 +76,7 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
         route: RouteOverrides { max_tier: args.max_tier.clone(), ..Default::default() },
         checks,
         verify: !args.no_verify,
+        source: "ask",
     };
     let json = ctx.json;
     let on_event = move |e: AskEvent| match e {

@@ -17,7 +17,8 @@ pub struct TrainArgs {
     /// The label run whose labels to learn, or `personal` for the chat answers marked as working or failing
     #[arg(long, value_name = "RUN")]
     pub labels: String,
-    /// zero-shot, tfidf, head, finetune or openai
+    /// pass (a calibrated pass probability per tier: the shipped default), zero-shot, tfidf, head, finetune or
+    /// openai
     #[arg(long)]
     pub method: String,
     /// Cross-validation folds (0: the 80/20 split only) [default: 5; 0 for openai, where each fold is a paid job]
@@ -87,6 +88,18 @@ pub enum ClassifierCommand {
     Compare {
         #[arg(long, value_name = "RUN")]
         labels: String,
+    },
+    /// Fit prompt difficulty once from many models' outcomes (item response: an ability per model, a difficulty
+    /// per task, then task text → difficulty); writes difficulty.json to --export
+    FitDifficulty {
+        /// Outcomes, one `{"task_id", "model", "passed"}` per line (e.g. ../shared/data/outcomes/mbpp-plus-greedy.jsonl)
+        #[arg(long, value_name = "FILE.jsonl")]
+        outcomes: PathBuf,
+        /// The imported dataset whose tasks they are (their prompts are the text)
+        #[arg(long)]
+        dataset: String,
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
     },
     /// Install the sentence encoder (all-MiniLM-L6-v2): from its hub URL (or a mirror), or a local folder
     FetchEncoder {
@@ -240,6 +253,22 @@ pub fn classifier(cmd: ClassifierCommand, ctx: &Ctx) -> Result<(), AppError> {
                         cv.map(|c| format!("{:.3}", c.macro_f1)).unwrap_or_else(|| "-".into()),
                         if m.active { "  *active" } else { "" }
                     ));
+                }
+                s
+            });
+        }
+        ClassifierCommand::FitDifficulty { outcomes, dataset, export } => {
+            let r = app.fit_difficulty(&outcomes, &dataset, export.as_deref())?;
+            ctx.emit(&r, || {
+                let mut s = format!(
+                    "{} outcomes of {} models on {} tasks; text → difficulty residual {:.2} logits (5-fold)\n",
+                    r.outcomes, r.models, r.tasks, r.residual_sd
+                );
+                for (m, a, rate) in &r.abilities {
+                    s.push_str(&format!("  {m:<48} ability {a:>6.2}  passes {:>5.1}%\n", 100.0 * rate));
+                }
+                if let Some(p) = &r.exported {
+                    s.push_str(&format!("written: {}\n", p.display()));
                 }
                 s
             });

@@ -58,6 +58,10 @@ pub enum TiersCommand {
         /// The paper's unit cost of one call (1 / 10 / 100 by default)
         #[arg(long)]
         units: Option<f64>,
+        /// The model's published pass rate, e.g. mbpp:0.66 (what routing knows of it until your own verified
+        /// answers or `label calibrate` say more)
+        #[arg(long, value_name = "mbpp:RATE")]
+        published: Option<String>,
     },
     /// Count costs in dollars (usd) or in the paper's unit costs (paper-units)
     CostMode { mode: String },
@@ -143,13 +147,13 @@ pub fn tiers(cmd: TiersCommand, ctx: &Ctx) -> Result<(), AppError> {
             ctx.emit(&json!({"cost_mode": m}), || format!("Cost mode: {mode}\n"));
             return Ok(());
         }
-        TiersCommand::Set { name, provider, model, price_in, price_out, units } => {
-            app.set_tier(&name, &TierFields { provider, model, price_in, price_out, units })?;
+        TiersCommand::Set { name, provider, model, price_in, price_out, units, published } => {
+            app.set_tier(&name, &TierFields { provider, model, price_in, price_out, units, published })?;
         }
         TiersCommand::List => {}
     }
     let t = app.tier_table()?;
-    ctx.emit(&json!({"cost_mode": t.cost_mode, "tiers": t.tiers}), || {
+    ctx.emit(&json!({"cost_mode": t.cost_mode, "tiers": t.tiers, "abilities": t.abilities}), || {
         let mut s = format!(
             "{:<4} {:<8} {:<12} {:<32} {:>10} {:>10} {:>6}\n",
             "L", "TIER", "PROVIDER", "MODEL", "$/1K IN", "$/1K OUT", "UNITS"
@@ -161,6 +165,10 @@ pub fn tiers(cmd: TiersCommand, ctx: &Ctx) -> Result<(), AppError> {
             ));
         }
         s.push_str(&format!("cost mode: {:?}\n", t.cost_mode));
+        for a in &t.abilities {
+            let rate = a.rate.map(|r| format!("MBPP {:.0}%: ", 100.0 * r)).unwrap_or_default();
+            s.push_str(&format!("{:<8} {rate}{}\n", a.tier, a.detail));
+        }
         s
     });
     Ok(())

@@ -2,6 +2,7 @@
 //! tier, their status and exports.
 
 use clap::{Args, Subcommand};
+use complexitynet_core::calibrate::{CalibrateRequest, Calibration};
 use complexitynet_core::label::{ExportFormat, LabelEvent, LabelRequest, RuleResult};
 use complexitynet_core::money::usd;
 use complexitynet_core::AppError;
@@ -40,6 +41,25 @@ pub enum LabelCommand {
         name: String,
         #[arg(long, default_value = "paper5")]
         rule: String,
+    },
+    /// Calibrate my tiers: a sample of MBPP tasks spread over the difficulty scale learned from 49 models,
+    /// answered once by each tier and verified; each tier's model's pass rate is fitted to its results and
+    /// routing uses it from then on (`--dry-run` prints the cost first)
+    Calibrate {
+        /// The imported MBPP dataset
+        #[arg(long, default_value = "mbpp")]
+        dataset: String,
+        /// Tasks per tier
+        #[arg(long, default_value_t = 100)]
+        n: usize,
+        /// The tiers to calibrate [default: every tier]
+        #[arg(long, value_delimiter = ',')]
+        tiers: Vec<String>,
+        /// Stop issuing requests before the spend would pass this many dollars
+        #[arg(long)]
+        budget: Option<f64>,
+        #[arg(long)]
+        dry_run: bool,
     },
     /// A run's progress, per-tier pass rates, level histogram and spend (all runs without a name)
     Status { run: Option<String> },
@@ -118,6 +138,7 @@ impl From<RunArgs> for LabelRequest {
             replay: a.replay,
             jobs: a.jobs,
             timeout_ms: a.timeout_ms,
+            task_ids: None,
         }
     }
 }
@@ -179,6 +200,16 @@ pub fn run(cmd: LabelCommand, ctx: &Ctx) -> Result<(), AppError> {
             });
         }
         LabelCommand::Run(args) => label_run(LabelRequest::from(args), ctx)?,
+        LabelCommand::Calibrate { dataset, n, tiers, budget, dry_run } => {
+            let tiers =
+                if tiers.is_empty() { app.tier_table()?.tiers.into_iter().map(|t| t.name).collect() } else { tiers };
+            let req = CalibrateRequest { tiers, n, dataset, budget, dry_run };
+            let (on_event, bars) = progress(&req.tiers);
+            let c = complexitynet_core::runtime()?.block_on(app.calibrate(&req, on_event));
+            bars.iter().for_each(|b| b.finish_and_clear());
+            let c = c?;
+            ctx.emit(&c, || calibration_text(&c));
+        }
         LabelCommand::Status { run: Some(name) } => {
             let s = app.label_summary(&name)?;
             ctx.emit(&s, || status_text(&s));
@@ -213,11 +244,34 @@ pub fn run(cmd: LabelCommand, ctx: &Ctx) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A run with a progress bar per tier: trials stored (a resumed run's earlier ones count), pass rate, spend.
-fn label_run(req: LabelRequest, ctx: &Ctx) -> Result<(), AppError> {
+fn calibration_text(c: &Calibration) -> String {
+    let mut t = format!("{} tasks per tier, estimated {}", c.estimate.tasks, usd(c.estimate.cost_usd));
+    if c.tiers.is_empty() {
+        t.push_str(" (dry run: nothing was asked)\n");
+        return t;
+    }
+    t.push_str(&format!("; run {}\n", c.run));
+    for r in &c.tiers {
+        t.push_str(&format!(
+            "  {:<12} {:<36} passed {:>3}/{:<3} → MBPP pass rate {:.1}%{}\n",
+            r.tier,
+            r.model,
+            r.passed,
+            r.tasks,
+            100.0 * r.rate,
+            if r.on_hull { "" } else { "  (not worth routing to: a cheaper tier does as well)" }
+        ));
+    }
+    t.push_str(&format!("{}\n", c.budget));
+    t
+}
+
+/// A progress bar per tier: trials stored (a resumed run's earlier ones count), pass rate, spend.
+type OnEvent = Arc<dyn Fn(LabelEvent) + Send + Sync>;
+
+fn progress(tiers: &[String]) -> (OnEvent, Vec<indicatif::ProgressBar>) {
     let multi = indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
-    let bars: Vec<indicatif::ProgressBar> = req
-        .tiers
+    let bars: Vec<indicatif::ProgressBar> = tiers
         .iter()
         .map(|t| {
             let b = multi.add(super::bar("{prefix:<28} [{bar:25}] {pos}/{len} {msg} eta {eta}", None));
@@ -225,10 +279,10 @@ fn label_run(req: LabelRequest, ctx: &Ctx) -> Result<(), AppError> {
             b
         })
         .collect();
-    let passes: Arc<Vec<AtomicU64>> = Arc::new(req.tiers.iter().map(|_| AtomicU64::new(0)).collect());
+    let passes: Arc<Vec<AtomicU64>> = Arc::new(tiers.iter().map(|_| AtomicU64::new(0)).collect());
     let spent = Arc::new(Mutex::new(0.0f64));
     let (b, p, sp) = (bars.clone(), passes.clone(), spent.clone());
-    let on_event = Arc::new(move |e: LabelEvent| match e {
+    let on_event: OnEvent = Arc::new(move |e: LabelEvent| match e {
         LabelEvent::Started { per_tier, stored, passes, spent_usd, .. } => {
             for (i, bar) in b.iter().enumerate() {
                 bar.set_length(per_tier);
@@ -253,6 +307,12 @@ fn label_run(req: LabelRequest, ctx: &Ctx) -> Result<(), AppError> {
             ));
         }
     });
+    (on_event, bars)
+}
+
+/// A label run with its progress bars.
+fn label_run(req: LabelRequest, ctx: &Ctx) -> Result<(), AppError> {
+    let (on_event, bars) = progress(&req.tiers);
     let budget = req.budget;
     let r = complexitynet_core::runtime()?.block_on(ctx.app.label_run(&req, on_event));
     for b in &bars {

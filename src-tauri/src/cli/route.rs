@@ -90,22 +90,31 @@ pub struct EvalArgs {
     /// Where report.md, report.json and plot.svg go
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The cleaned view: only the tasks some tier solved (by default every task counts, unsolved ones too)
+    #[arg(long)]
+    pub labeled_only: bool,
 }
 
 fn describe(d: &Decision) -> String {
-    let probs: Vec<String> = d.levels.iter().zip(&d.probabilities).map(|(l, p)| format!("{l}: {p:.2}")).collect();
-    let mut s = format!(
-        "level {} → {} ({})\n  {}\n  level probabilities {}\n",
-        d.level,
-        d.tier,
-        d.model,
-        d.reason,
-        probs.join(", ")
-    );
+    let mut s = format!("→ {} ({}): {}\n", d.tier, d.model, d.reason);
+    if let Some(b) = &d.budget {
+        let realized = b.realized.map(|r| format!("{:.1}%", 100.0 * r)).unwrap_or_else(|| "nothing yet".into());
+        s.push_str(&format!(
+            "  budget: {:.1}% of always-top's cost; spent so far {realized} over {} routed prompts\n",
+            100.0 * b.target,
+            b.prompts
+        ));
+    }
     for t in &d.tiers {
-        let expected = t.expected.map(|e| format!("pass {:>3.0}%  ", 100.0 * e)).unwrap_or_default();
+        let known = match t.expected {
+            Some(e) if t.calibrated => format!("passes {:>3.0}% ({})", 100.0 * e, t.source),
+            _ => t.source.clone(),
+        };
         let mark = if t.tier == d.tier { "→" } else { " " };
-        s.push_str(&format!("  {mark} {:<8} {:<28} {expected}{}\n", t.tier, t.model, t.note));
+        s.push_str(&format!("  {mark} {:<8} {:<28} {known}\n", t.tier, t.model));
+        if !t.available {
+            s.push_str(&format!("    {:<8} cannot answer now: {}\n", "", t.note));
+        }
     }
     if !d.available {
         s.push_str("  no tier can answer now: `ask` would fail until one of the fixes above is applied\n");
@@ -126,8 +135,10 @@ pub fn route(args: RouteArgs, ctx: &Ctx) -> Result<(), AppError> {
         return Ok(());
     };
     let lines = complexitynet_core::checks::read_prompts(file)?;
-    for line in lines {
-        let d = rt.block_on(ctx.app.decide(&line.prompt, &overrides, &[]))?;
+    // In order, as if they arrived one by one: the dial keeps its budget over the file.
+    let prompts: Vec<String> = lines.iter().map(|l| l.prompt.clone()).collect();
+    let decisions = rt.block_on(ctx.app.decide_all(&prompts, &overrides))?;
+    for (line, d) in lines.into_iter().zip(decisions) {
         if ctx.json {
             let mut doc = serde_json::to_value(&d).map_err(|e| AppError::internal(e.to_string()))?;
             doc["id"] = line.id;
@@ -162,7 +173,8 @@ fn describe_policy(p: &RouteSettings) -> String {
 }
 
 pub fn eval(args: EvalArgs, ctx: &Ctx) -> Result<(), AppError> {
-    let report = ctx.app.evaluate(&args.labels, &RouteOverrides::from(&args.policy), args.costs.clone())?;
+    let report =
+        ctx.app.evaluate(&args.labels, &RouteOverrides::from(&args.policy), args.costs.clone(), args.labeled_only)?;
     ctx.app.write_evaluation(&report, &args.out)?;
     ctx.emit(&report, || {
         let pct = |x: f64| format!("{:>5.1}%", 100.0 * x);
@@ -186,10 +198,11 @@ pub fn eval(args: EvalArgs, ctx: &Ctx) -> Result<(), AppError> {
             }
             if let (Some(low), Some(all), Some(apgr)) = (c.area_low, c.area_all, c.apgr) {
                 s.push_str(&format!(
-                    "  {:<10} area vs hull 1–10% {:+.1}, whole range {:+.1}; APGR {apgr:.3}\n",
+                    "  {:<10} area vs hull 1–10% {:+.1}, whole range {:+.1}; APGR {apgr:.3} (the hull's own: {:.3})\n",
                     c.policy,
                     100.0 * low,
-                    100.0 * all
+                    100.0 * all,
+                    report.hull_apgr
                 ));
             }
         }

@@ -1,6 +1,7 @@
 //! Labeling tab: estimate, start (or resume), pause (`job_cancel("label:NAME")`) a label run with live
 //! progress; runs with their pass rates, histograms and labels; a task's trials.
 
+use complexitynet_core::calibrate::{CalibrateRequest, Calibration};
 use complexitynet_core::label::{Estimate, LabelEvent, LabelRequest};
 use complexitynet_engine::label::run::{RunSummary, TrialView};
 use std::sync::Arc;
@@ -32,4 +33,14 @@ pub async fn label_runs(app: AppState<'_>) -> Result<Vec<RunSummary>, AppError> 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn label_trials(app: AppState<'_>, name: String, task_id: String) -> Result<Vec<TrialView>, AppError> {
     app.blocking(move |a| a.label_trials(&name, &task_id)).await
+}
+
+/// Calibrates the tiers on a stratified MBPP sample (`dry_run`: only the estimate), streaming its trials.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn calibrate_tiers(
+    app: AppState<'_>,
+    request: CalibrateRequest,
+    on_event: Channel<LabelEvent>,
+) -> Result<Calibration, AppError> {
+    app.calibrate(&request, Arc::new(forward(on_event))).await
 }

@@ -1,7 +1,7 @@
 //! Settings → the local OpenAI-compatible server, started from the app (the same router as `complexitynet
 //! serve`, on 127.0.0.1, stopped by the switch or when the app quits), and the routing policy.
 
-use complexitynet_core::routing::DialCurve;
+use complexitynet_core::routing::{BudgetStatus, DialCurve};
 use complexitynet_core::serving::{new_key, ServerSettings};
 use complexitynet_core::AppError;
 use complexitynet_engine::route::RouteSettings;
@@ -92,4 +92,10 @@ pub async fn route_policy_set(app: AppState<'_>, policy: RouteSettings) -> Resul
 #[tauri::command(rename_all = "snake_case")]
 pub async fn dial_curve(app: AppState<'_>) -> Result<DialCurve, AppError> {
     app.blocking(|a| a.dial_curve()).await
+}
+
+/// The dial's budget: its target, what routed prompts realized, and which router decides and why.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn budget_status(app: AppState<'_>) -> Result<BudgetStatus, AppError> {
+    app.blocking(|a| a.budget_status()).await
 }

@@ -51,6 +51,85 @@ export type Attempt = { tier: string, model: string,
 error: string | null, cost_usd: number, };
 
 /**
+ * The dial's budget as a decision reports it.
+ */
+export type BudgetState = { 
+/**
+ * The share of always-top's cost to spend.
+ */
+target: number, 
+/**
+ * The share spent so far (before this prompt), once anything was routed.
+ */
+realized: number | null, 
+/**
+ * Routed prompts so far.
+ */
+prompts: number, };
+
+/**
+ * The dial's budget as Settings and the chat header show it: the target, what routed prompts realized, and
+ * which router decides and why.
+ */
+export type BudgetStatus = { target: number, 
+/**
+ * What the dial's routed prompts cost over the last 30 days, as a share of always-top's cost for them.
+ */
+realized: number | null, prompts: number, 
+/**
+ * `hull` (the mix of the fixed tiers the budget buys) or `learned` (the classifier's router).
+ */
+router: string, 
+/**
+ * Why, in words, with the figures.
+ */
+why: string, 
+/**
+ * What is known of each tier's model.
+ */
+tiers: Array<TierAbility>, };
+
+/**
+ * What to calibrate, and how much to spend on it.
+ */
+export type CalibrateRequest = { 
+/**
+ * The tiers to calibrate, by name (default: every tier).
+ */
+tiers: Array<string>, 
+/**
+ * Tasks per tier.
+ */
+n: number, 
+/**
+ * The imported MBPP dataset's name.
+ */
+dataset: string, budget?: number | null, dry_run: boolean, };
+
+/**
+ * One tier's calibration.
+ */
+export type CalibratedTier = { tier: string, model: string, passed: number, tasks: number, 
+/**
+ * The MBPP pass rate the fitted ability means (what routing now knows of this model).
+ */
+rate: number, 
+/**
+ * Whether the tier is on the hull of the fixed tiers (a tier that passes less than a cheaper one is not).
+ */
+on_hull: boolean, };
+
+export type Calibration = { run: string, estimate: Estimate, 
+/**
+ * Empty for a dry run.
+ */
+tiers: Array<CalibratedTier>, 
+/**
+ * What the saved budget buys now, in words.
+ */
+budget: string, };
+
+/**
  * A downloadable dataset.
  */
 export type CatalogEntry = { name: string, title: string, url: string, size: number, license: string, };
@@ -236,7 +315,11 @@ available: boolean,
 /**
  * Every tier with its expected pass rate and whether it can answer (and the fix when it cannot).
  */
-tiers: Array<TierStatus>, };
+tiers: Array<TierStatus>, 
+/**
+ * The dial's budget: the target and what has been spent (the hull policy only).
+ */
+budget: BudgetState | null, };
 
 /**
  * A policy against the hull at one cost share.
@@ -303,7 +386,15 @@ export type Estimate = { tasks: number, trials: number, tiers: Array<EstimateRow
  */
 export type EstimateRow = { tier: string, calls: number, prompt_tokens: number, completion_tokens: number, cost_usd: number, };
 
-export type EvalReport = { labels: string, classifier: string, rule: string, tiers: Array<string>, costs: Array<number>, cost_unit: string, n: number, folds: number, 
+export type EvalReport = { labels: string, classifier: string, rule: string, tiers: Array<string>, costs: Array<number>, cost_unit: string, 
+/**
+ * Every task routed and scored (unsolved ones included, unless the report is of the cleaned view).
+ */
+n: number, 
+/**
+ * Of those, the labeled ones (some tier solved them): the classifier's own metrics are over these.
+ */
+labeled: number, folds: number, 
 /**
  * The tasks, in the order of every point's `choices`.
  */
@@ -323,7 +414,12 @@ always_mid: number,
 /**
  * The upper hull of the fixed tiers, as (cost share, pass rate) vertices.
  */
-hull: Array<[number, number]>, random: Point, oracle: Point, curves: Array<Curve>, comparisons: Array<Comparison>, 
+hull: Array<[number, number]>, 
+/**
+ * The hull's own APGR over the same cost range (what mixing fixed tiers recovers): a policy's APGR means
+ * something only beside it.
+ */
+hull_apgr: number, random: Point, oracle: Point, curves: Array<Curve>, comparisons: Array<Comparison>, 
 /**
  * The saved policy at its setting.
  */
@@ -484,7 +580,11 @@ jobs?: number | null,
 /**
  * Wall-clock limit per check.
  */
-timeout_ms: number, };
+timeout_ms: number, 
+/**
+ * Exactly these tasks, in this order (a calibration run's stratified sample).
+ */
+task_ids?: Array<string> | null, };
 
 /**
  * A task's counts and label in a run.
@@ -744,6 +844,27 @@ export type TaskRow = { task_id: string, prompt: string, entry_point: string, as
 export type TaskView = { dataset: string, task_id: string, prompt: string, reference: string | null, setup: string, asserts: Array<string>, challenge_asserts: Array<string>, entry_point: string, signature: string, arity: number, };
 
 /**
+ * What is known of a tier's model.
+ */
+export type TierAbility = { tier: string, model: string, 
+/**
+ * Ability (logits on the difficulty scale); None: nothing is known of this model.
+ */
+ability: number | null, 
+/**
+ * The pass rate that ability means on the reference benchmark (MBPP).
+ */
+rate: number | null, 
+/**
+ * `outcomes`, `calibrated`, `published`, or `unknown`.
+ */
+source: string, 
+/**
+ * In words: "your 23 verified answers", "calibrated on 100 MBPP tasks", "published: MBPP 74.9% (…)".
+ */
+detail: string, };
+
+/**
  * A tier's fields; None keeps the current value.
  */
 export type TierFields = { provider?: string | null, model?: string | null, 
@@ -758,7 +879,12 @@ price_out?: number | null,
 /**
  * The paper's unit cost of one call.
  */
-units?: number | null, };
+units?: number | null, 
+/**
+ * The tier's model's published pass rate, `mbpp:0.66`: what the router knows of it until your own outcomes
+ * or a calibration say more.
+ */
+published?: string | null, };
 
 /**
  * How well a tier's pass probability is predicted, on held-out folds.
@@ -793,14 +919,31 @@ export type TierStats = { tier: string, passes: number, trials: number, pass_rat
  */
 export type TierStatus = { tier: string, model: string, 
 /**
- * The expected pass rate, when the classifier carries per-level pass rates.
+ * The probability that this tier's model passes the prompt, when something is known of that model.
  */
-expected: number | null, available: boolean, note: string, };
+expected: number | null, available: boolean, note: string, 
+/**
+ * The model the classifier's figure for this tier was learned for (None: the classifier has none).
+ */
+learned_for: string | null, 
+/**
+ * Whether `expected` is a figure for this tier's own model (learned for it, calibrated on it, or from its
+ * published pass rate); false: nothing is known of it, and `expected` is empty.
+ */
+calibrated: boolean, 
+/**
+ * Where `expected` comes from, in words.
+ */
+source: string, };
 
 /**
  * The tiers, the providers and the cost mode.
  */
-export type TierTable = { cost_mode: CostMode, tiers: Array<TierRow>, providers: Array<ProviderRow>, };
+export type TierTable = { cost_mode: CostMode, tiers: Array<TierRow>, providers: Array<ProviderRow>, 
+/**
+ * What is known of each tier's model, in tier order.
+ */
+abilities: Array<TierAbility>, };
 
 export type Totals = { answers: number, 
 /**

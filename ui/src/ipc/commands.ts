@@ -6,6 +6,9 @@ import { toAppError } from "./errors";
 import type {
   AppInfo,
   AskEvent,
+  BudgetStatus,
+  Calibration,
+  CalibrateRequest,
   CatalogEntry,
   CatalogModel,
   ChatEvent,
@@ -168,6 +171,12 @@ export function labelStart(args: LabelArgs, onEvent: (e: LabelEvent) => void) {
   return call<RunSummary>("label_start", { request: args, on_event: channel });
 }
 
+export function calibrateTiers(request: CalibrateRequest, onEvent: (e: LabelEvent) => void) {
+  const channel = new Channel<LabelEvent>();
+  channel.onmessage = onEvent;
+  return call<Calibration>("calibrate_tiers", { request, on_event: channel });
+}
+
 export const labelRuns = () => call<RunSummary[]>("label_runs");
 
 export const labelTrials = (name: string, taskId: string) => call<TrialView[]>("label_trials", { name, task_id: taskId });
@@ -230,6 +239,9 @@ export const promptChecks = (prompt: string) => call<Checks>("prompt_checks", { 
 
 /** Checks a tier proposes from the prompt alone, for the user to edit and accept (null tier: the first tier). */
 export const proposeChecks = (prompt: string, tier: string | null) => call<CheckItem[]>("propose_checks", { prompt, tier });
+
+/** The dial's budget: target, realized share, and which router decides and why (Settings, the chat header). */
+export const budgetStatus = () => call<BudgetStatus>("budget_status");
 
 /** The cost dial's curve with the saved setting's operating point (Settings). */
 export const dialCurve = () => call<DialCurve>("dial_curve");

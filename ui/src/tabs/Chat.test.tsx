@@ -10,7 +10,7 @@ afterEach(() => {
   clearMocks();
 });
 
-const decision = { level: 0, tier: "local", model: "smollm2", probabilities: [0.9, 0.05, 0.05], levels: [0, 1, 2], reason: "level 0 → L1 (paper map)", classifier: "default", expected: [], chosen: "local", flagged: false, available: true, tiers: [] };
+const decision = { level: 0, tier: "local", model: "smollm2", probabilities: [0.9, 0.05, 0.05], levels: [0, 1, 2], reason: "level 0 → L1 (paper map)", classifier: "default", expected: [], chosen: "local", flagged: false, available: true, tiers: [], budget: null };
 
 function backend() {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];

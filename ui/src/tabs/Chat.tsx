@@ -1,7 +1,7 @@
 import { Fragment, useCallback, useEffect, useRef, useState, type ReactNode } from "react";
-import { chatConversations, chatExport, chatFeedback, chatMessages, chatSend, chatTotals, jobCancel, promptChecks, proposeChecks, tiersList } from "../ipc/commands";
+import { budgetStatus, chatConversations, chatExport, chatFeedback, chatMessages, chatSend, chatTotals, jobCancel, promptChecks, proposeChecks, tiersList } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { ChatMessage, ChatTotals, CheckItem, CheckKind, Checks, Conversation, Decision, VerifiedStep } from "../ipc/types";
+import type { BudgetStatus, ChatMessage, ChatTotals, CheckItem, CheckKind, Checks, Conversation, Decision, VerifiedStep } from "../ipc/types";
 import { usd } from "../money";
 import { ErrorBanner } from "./ErrorBanner";
 
@@ -158,7 +158,7 @@ function RouteLine({ d }: { d: Decision }) {
   return (
     <div className="route" data-level={d.level} data-tier={d.tier}>
       <span className="level-badge">level {d.level}</span> → <strong className="route-tier">{d.tier}</strong> <span className="muted">{d.model}</span>
-      {d.flagged && <span className="flag"> answered below the predicted level</span>}
+      {d.flagged && <span className="flag"> answered by a cheaper tier than the one chosen</span>}
       <span className="muted small"> · {d.reason}</span>
     </div>
   );
@@ -191,6 +191,7 @@ export function ChatTab() {
   const [proposing, setProposing] = useState(false);
   const [live, setLive] = useState<{ prompt: string; decision: Decision | null; text: string; steps: LiveStep[]; checks: string | null } | null>(null);
   const [totals, setTotals] = useState<ChatTotals | null>(null);
+  const [budget, setBudget] = useState<BudgetStatus | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [exported, setExported] = useState<string | null>(null);
   const end = useRef<HTMLDivElement>(null);
@@ -203,6 +204,7 @@ export function ChatTab() {
       setTotals(t);
       setTiers(tt.tiers.map((x) => x.name));
       setMessages(conv === null ? [] : await chatMessages(conv));
+      setBudget(await budgetStatus().catch(() => null));
     } catch (e) {
       setError(e as AppError);
     }
@@ -310,6 +312,12 @@ export function ChatTab() {
             today {usd(totals.today.cost_usd)} spent, {usd(totals.today.saved_usd)} saved · this month {usd(totals.month.cost_usd)} spent,{" "}
             {usd(totals.month.saved_usd)} saved against always using the top tier
             {totals.month.failing > 0 && <> · {totals.month.failing === 1 ? "1 failing answer this month claims" : `${totals.month.failing} failing answers this month claim`} no savings</>}
+          </p>
+        )}
+        {budget && (
+          <p className="small muted" id="chat-budget">
+            routing budget {(100 * budget.target).toFixed(0)}% of always-top's cost · realized{" "}
+            {budget.realized === null ? "nothing yet" : `${(100 * budget.realized).toFixed(1)}%`} over {budget.prompts} routed prompts
           </p>
         )}
       </div>

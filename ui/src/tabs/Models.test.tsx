@@ -15,6 +15,7 @@ const KEY = "sk-ui-test-0123456789WXYZ";
 function backend() {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   let stored: string | null = null;
+  let calibrated = false;
   mockIPC((cmd, args) => {
     const a = (args ?? {}) as Record<string, unknown>;
     calls.push({ cmd, args: a });
@@ -30,7 +31,28 @@ function backend() {
             { name: "local", kind: "local", base_url: "", concurrency: 1, timeout_s: 120 },
             { name: "openai", kind: "openai", base_url: "https://api.openai.com/v1", concurrency: 8, timeout_s: 120 },
           ],
+          abilities: [
+            { tier: "local", model: "smollm2", ability: null, rate: null, source: "unknown", detail: "nothing known of smollm2 yet" },
+            { tier: "mid", model: "gpt-3.5-turbo", ability: calibrated ? 1.2 : 0.9, rate: calibrated ? 0.71 : 0.66, source: calibrated ? "calibrated" : "published", detail: calibrated ? "calibrated: passed 28 of 40 MBPP tasks" : "published: MBPP 66.0%" },
+          ],
         };
+      case "calibrate_tiers": {
+        const req = a.request as { n: number; dry_run: boolean };
+        const estimate = { tasks: req.n, trials: 1, tiers: [], cost_usd: 0.042, budget_usd: null };
+        if (req.dry_run) return { run: "calibrate-local-mid-40", estimate, tiers: [], budget: "" };
+        const ch = a.on_event as Channel<unknown>;
+        ch.onmessage({ event: "trial", tier_index: 1, passed: true, cost_usd: 0.001 });
+        calibrated = true;
+        return {
+          run: "calibrate-local-mid-40",
+          estimate,
+          tiers: [
+            { tier: "local", model: "smollm2", passed: 1, tasks: 40, rate: 0.08, on_hull: true },
+            { tier: "mid", model: "gpt-3.5-turbo", passed: 28, tasks: 40, rate: 0.71, on_hull: true },
+          ],
+          budget: "10% of always-top's cost buys mid for 12% of prompts",
+        };
+      }
       case "keys_list":
         return { keychain: "secret-service", providers: [{ provider: "openai", key: stored ? `…${stored.slice(-4)}` : null }] };
       case "key_set":
@@ -66,6 +88,22 @@ describe("Models & Keys tab", () => {
     render(<ModelsTab />);
     expect(await screen.findByLabelText("mid model")).toHaveProperty("value", "gpt-3.5-turbo");
     expect(screen.getByText("L2")).toBeTruthy();
+  });
+
+  it("shows what routing knows of each tier's model and calibrates the tiers after showing the cost", async () => {
+    const calls = backend();
+    render(<ModelsTab />);
+    await screen.findByText("published: MBPP 66.0%");
+    expect(screen.getByText("nothing yet")).toBeTruthy();
+    const run = screen.getByRole("button", { name: "Calibrate" }) as HTMLButtonElement;
+    expect(run.disabled).toBe(true);
+    fireEvent.click(screen.getByRole("button", { name: "Estimate cost" }));
+    expect((await screen.findByText(/about \$0\.04/)).id).toBe("calibrate-cost");
+    expect(calls.find((c) => c.cmd === "calibrate_tiers")?.args).toMatchObject({ request: { n: 100, dataset: "mbpp", dry_run: true, tiers: ["local", "mid"] } });
+    fireEvent.click(screen.getByRole("button", { name: "Calibrate" }));
+    await screen.findByText("calibrated: passed 28 of 40 MBPP tasks");
+    expect(document.querySelector("#calibrate-result")?.textContent).toContain("28/40");
+    expect(screen.getByText(/buys mid/)).toBeTruthy();
   });
 
   it("writes a key to the keychain and never shows it again, only its mask", async () => {

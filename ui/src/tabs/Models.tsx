@@ -15,12 +15,14 @@ import {
   pickModelFile,
   providerSet,
   tierSet,
-  tiersList, localStatus } from "../ipc/commands";
+  tiersList, localStatus, calibrateTiers } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { CatalogModel, Completion, CostMode, KeyTable, ModelView, TierRow, TierTable } from "../ipc/types";
+import type { Calibration, CatalogModel, Completion, CostMode, KeyTable, ModelView, TierAbility, TierRow, TierTable } from "../ipc/types";
 import { formatBytes, percent } from "./Datasets";
 import { usd } from "../money";
 import { ErrorBanner } from "./ErrorBanner";
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 let jobCounter = 0;
 const newJob = (kind: string) => `${kind}-${Date.now()}-${++jobCounter}`;
@@ -52,6 +54,7 @@ export function ModelsTab() {
       <p className="lede">The tiers prompts are routed between, their prices, the local models and the API keys (kept in the OS keychain only).</p>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
       {table && <TiersPanel table={table} onChanged={refresh} onError={setError} />}
+      {table && <CalibratePanel table={table} onChanged={refresh} onError={setError} />}
       {table && keys && <ProvidersPanel table={table} keys={keys} onChanged={refresh} onError={setError} />}
       <LocalModelsPanel models={models} onChanged={refresh} onError={setError} />
       {table && <AskPanel tiers={table.tiers} onError={setError} />}
@@ -90,12 +93,13 @@ function TiersPanel({ table, onChanged, onError }: { table: TierTable; onChanged
             <th>$ / 1K in</th>
             <th>$ / 1K out</th>
             <th>Units</th>
+            <th>What routing knows of the model</th>
             <th />
           </tr>
         </thead>
         <tbody>
           {table.tiers.map((t) => (
-            <TierEditor key={`${t.name}-${t.provider}-${t.model}-${t.input_per_1k}`} tier={t} providers={table.providers.map((p) => p.name)} onChanged={onChanged} onError={onError} />
+            <TierEditor key={`${t.name}-${t.provider}-${t.model}-${t.input_per_1k}`} tier={t} ability={table.abilities.find((a) => a.tier === t.name)} providers={table.providers.map((p) => p.name)} onChanged={onChanged} onError={onError} />
           ))}
         </tbody>
       </table>
@@ -103,7 +107,7 @@ function TiersPanel({ table, onChanged, onError }: { table: TierTable; onChanged
   );
 }
 
-function TierEditor({ tier, providers, onChanged, onError }: { tier: TierRow; providers: string[]; onChanged: () => void; onError: (e: AppError) => void }) {
+function TierEditor({ tier, ability, providers, onChanged, onError }: { tier: TierRow; ability?: TierAbility; providers: string[]; onChanged: () => void; onError: (e: AppError) => void }) {
   const [draft, setDraft] = useState(tier);
   const dirty = JSON.stringify(draft) !== JSON.stringify(tier);
   const save = async () => {
@@ -134,12 +138,89 @@ function TierEditor({ tier, providers, onChanged, onError }: { tier: TierRow; pr
       <td>{num("input_per_1k")}</td>
       <td>{num("output_per_1k")}</td>
       <td>{num("paper_units")}</td>
+      <td className="small ability" data-source={ability?.source ?? "unknown"}>
+        {ability?.rate != null ? <strong>{pct(ability.rate)} MBPP</strong> : <span className="muted">nothing yet</span>}{" "}
+        <span className="muted">{ability?.detail}</span>
+      </td>
       <td>
         <button disabled={!dirty} onClick={save}>
           Save
         </button>
       </td>
     </tr>
+  );
+}
+
+/** "Calibrate my tiers": each tier answers a sample of MBPP tasks spread over the difficulty scale; routing then
+ * knows each tier's model by its own results. The cost is shown before anything is asked. */
+function CalibratePanel({ table, onChanged, onError }: { table: TierTable; onChanged: () => void; onError: (e: AppError) => void }) {
+  const [n, setN] = useState(100);
+  const [budget, setBudget] = useState("");
+  const [estimate, setEstimate] = useState<Calibration | null>(null);
+  const [result, setResult] = useState<Calibration | null>(null);
+  const [done, setDone] = useState(0);
+  const [running, setRunning] = useState(false);
+  const request = (dry_run: boolean) => ({ tiers: table.tiers.map((t) => t.name), n, dataset: "mbpp", budget: budget === "" ? null : Number(budget), dry_run });
+  const go = async (dry: boolean) => {
+    setRunning(!dry);
+    setDone(0);
+    try {
+      const c = await calibrateTiers(request(dry), (e) => {
+        if (e.event === "trial") setDone((d) => d + 1);
+      });
+      if (dry) {
+        setEstimate(c);
+      } else {
+        setResult(c);
+        onChanged();
+      }
+    } catch (e) {
+      onError(e as AppError);
+    } finally {
+      setRunning(false);
+    }
+  };
+  return (
+    <div className="panel" id="calibrate">
+      <h2>Calibrate my tiers</h2>
+      <p className="muted small">
+        Each tier answers a sample of MBPP tasks (imported as <code>mbpp</code>) spread from easy to hard; every answer is run against its tests, and routing
+        then knows each tier's model by its own results instead of a published figure.
+      </p>
+      <div className="row">
+        <label>
+          Tasks per tier <input className="num" type="number" min="1" max="378" value={n} onChange={(e) => { setN(Number(e.target.value)); setEstimate(null); }} aria-label="calibration tasks" />
+        </label>
+        <label>
+          Budget ($) <input className="num" type="number" min="0" step="any" value={budget} placeholder="none" onChange={(e) => setBudget(e.target.value)} aria-label="calibration budget" />
+        </label>
+        <button id="calibrate-estimate" disabled={running} onClick={() => go(true)}>
+          Estimate cost
+        </button>
+        <button id="calibrate-run" disabled={running || estimate === null} onClick={() => go(false)}>
+          {running ? `Calibrating… ${done}/${n * table.tiers.length}` : "Calibrate"}
+        </button>
+      </div>
+      {estimate && <p id="calibrate-cost">{estimate.estimate.tasks} tasks × {table.tiers.length} tiers, about {usd(estimate.estimate.cost_usd)}.</p>}
+      {result && (
+        <table className="grid" id="calibrate-result">
+          <tbody>
+            {result.tiers.map((t) => (
+              <tr key={t.tier}>
+                <td>{t.tier}</td>
+                <td>{t.model}</td>
+                <td>
+                  {t.passed}/{t.tasks}
+                </td>
+                <td>{pct(t.rate)} MBPP</td>
+                <td className="muted small">{t.on_hull ? "" : "a cheaper tier does as well: not worth routing to"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {result && <p className="small">{result.budget}</p>}
+    </div>
   );
 }
 

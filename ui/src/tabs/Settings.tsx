@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
-import { appInfo, dialCurve, routePolicyGet, routePolicySet, serverSettingsGet, serverSettingsSet, serverStart, serverStatus, serverStop } from "../ipc/commands";
+import { appInfo, budgetStatus, dialCurve, routePolicyGet, routePolicySet, serverSettingsGet, serverSettingsSet, serverStart, serverStatus, serverStop } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { AppInfo, DialCurve, PolicyKind, RouteSettings, ServerSettings, ServerStatus } from "../ipc/types";
+import type { AppInfo, BudgetStatus, DialCurve, PolicyKind, RouteSettings, ServerSettings, ServerStatus } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
@@ -80,7 +80,9 @@ export function SettingsTab() {
   const [policy, setPolicy] = useState<RouteSettings | null>(null);
   const [saved, setSaved] = useState(false);
   const [curve, setCurve] = useState<DialCurve | null>(null);
+  const [budget, setBudget] = useState<BudgetStatus | null>(null);
   useEffect(() => {
+    budgetStatus().then(setBudget, () => setBudget(null));
     appInfo().then(setInfo, setError);
     serverStatus().then(setServer, setError);
     routePolicyGet().then(setPolicy, setError);
@@ -116,6 +118,7 @@ export function SettingsTab() {
       setPolicy(await routePolicySet({ ...policy, map: policy.map?.trim() || null }));
       setSaved(true);
       setCurve(await dialCurve());
+      setBudget(await budgetStatus().catch(() => null));
     } catch (e) {
       setError(e as AppError);
     }
@@ -157,10 +160,11 @@ export function SettingsTab() {
         <div className="panel" id="routing-policy">
           <h2>Routing</h2>
           <p className="small muted">
-            How the chat, <code>complexitynet ask</code> and the server pick a tier. The cost dial (the default) sets what share of always-top's cost to spend,
-            or the expected pass rate to reach, and sends each prompt to the tier with the best trade of predicted pass probability against cost; it is
-            calibrated on held-out predictions and, as you chat, on your own prompts. The paper's map sends a level to a fixed tier; the threshold policy picks
-            the cheapest tier whose pass probability reaches τ. A prompt with tests is verified whatever the policy: from the cheapest tier up.
+            How the chat, <code>complexitynet ask</code> and the server pick a tier for a prompt without checks. The cost dial (the default) keeps the share of
+            always-top's cost you set: it sends prompts to the mix of the two tiers your budget buys on the hull of the fixed tiers (never a tier weaker than a
+            cheaper one), deciding each prompt by what has been spent so far; the learned router replaces the mix only where it beat it on labels of your own
+            tiers' models. The paper's map sends a level to a fixed tier; the threshold policy picks the cheapest tier whose pass probability reaches τ. A
+            prompt with checks is verified whatever the policy: from the cheapest tier up.
           </p>
           <div className="row">
             <select
@@ -241,6 +245,25 @@ export function SettingsTab() {
             </button>
             {saved && <span className="small">saved</span>}
           </div>
+          {policy.policy === "dial" && budget && (
+            <div id="budget" className="small">
+              <p id="budget-realized">
+                Target {pct(budget.target)} of always-top's cost; realized{" "}
+                <strong>{budget.realized === null ? "nothing yet" : pct(budget.realized)}</strong> over your last {budget.prompts} routed prompts (30 days).
+              </p>
+              <p className="muted" id="budget-router">
+                Active: <strong>{budget.router === "learned" ? "the learned router" : "the hull mix"}</strong> — {budget.why}.
+              </p>
+              <ul className="muted" id="budget-tiers">
+                {budget.tiers.map((t) => (
+                  <li key={t.tier}>
+                    {t.tier} ({t.model}): {t.rate === null ? "" : `MBPP ${pct(t.rate)} — `}
+                    {t.detail}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
           {policy.policy === "dial" && curve && (
             <div id="dial">
               <DialPlot curve={curve} />

@@ -160,6 +160,7 @@ fn main() {
             tier_pass,
             tier_metrics: r.tier_metrics.clone(),
             shown: None,
+            unsolved: Vec::new(),
         };
         let e = eval::evaluate_routing(&set, &predictions, &opts).unwrap();
         let dial = e.comparisons.iter().find(|c| c.policy == "dial").unwrap();

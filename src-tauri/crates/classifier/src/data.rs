@@ -27,14 +27,11 @@ pub struct Example {
 }
 
 impl Example {
-    /// The prompt as the router sees it at routing time: the description and, when the task has them, its
-    /// asserts (what a user pastes into the chat or sends to the server).
+    /// The prompt as the router sees it at routing time: the task's description alone. A prompt that shows
+    /// tests takes the verified cascade, never the router, so the router learns and is scored on prompts without
+    /// them.
     pub fn routing_prompt(&self) -> String {
-        if self.asserts.is_empty() {
-            self.prompt.clone()
-        } else {
-            format!("{}\n{}", self.prompt, self.asserts.join("\n"))
-        }
+        self.prompt.clone()
     }
 }
 

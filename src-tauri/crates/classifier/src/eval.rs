@@ -86,7 +86,10 @@ pub struct EvalReport {
     pub tiers: Vec<String>,
     pub costs: Vec<f64>,
     pub cost_unit: String,
+    /// Every task routed and scored (unsolved ones included, unless the report is of the cleaned view).
     pub n: usize,
+    /// Of those, the labeled ones (some tier solved them): the classifier's own metrics are over these.
+    pub labeled: usize,
     pub folds: usize,
     /// The tasks, in the order of every point's `choices`.
     pub task_ids: Vec<String>,
@@ -99,6 +102,9 @@ pub struct EvalReport {
     pub always_mid: usize,
     /// The upper hull of the fixed tiers, as (cost share, pass rate) vertices.
     pub hull: Vec<[f64; 2]>,
+    /// The hull's own APGR over the same cost range (what mixing fixed tiers recovers): a policy's APGR means
+    /// something only beside it.
+    pub hull_apgr: f64,
     pub random: Point,
     pub oracle: Point,
     pub curves: Vec<Curve>,
@@ -127,6 +133,19 @@ pub struct EvalOptions {
     pub tier_metrics: Vec<TierMetrics>,
     /// Each task's answers judged by the checks its prompt shows (the honest cascade); None: not reported.
     pub shown: Option<HashMap<String, Shown>>,
+    /// The tasks no tier solved (no label: the classifier never trained on them), each with the prediction of the
+    /// classifier's final model: routed and scored with the rest, so every task counts (a failure for every
+    /// policy, at whatever it cost). Empty: the labeled tasks only (the cleaned view).
+    pub unsolved: Vec<Unsolved>,
+}
+
+/// A task no tier solved, as the eval routes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsolved {
+    pub task_id: String,
+    pub probabilities: Vec<f32>,
+    /// Each tier's pass probability (empty for the level-only methods: derived from the levels).
+    pub tier_pass: Vec<f32>,
 }
 
 /// A task's answers, tier by tier, judged by the checks its prompt shows and scored by the dataset's tests.
@@ -202,7 +221,7 @@ fn point(name: &str, setting: Option<f64>, choice: &[usize], pass: &[Vec<f64>], 
 }
 
 /// The upper concave envelope of points (cost share, pass), from the cheapest.
-fn upper_hull(mut pts: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
+pub fn upper_hull(mut pts: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
     pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(b[1].total_cmp(&a[1])));
     let mut h: Vec<[f64; 2]> = Vec::new();
     for p in pts {
@@ -328,8 +347,40 @@ pub fn evaluate_routing(
     if tier_pass.iter().any(|p| p.len() != k) {
         return Err(ClassifierError::Invalid("held-out pass probabilities do not cover every tier".into()));
     }
+    // Every task from here on: the labeled ones, then those no tier solved (each a failure for every tier).
+    let labeled = n;
+    let mut pass = pass;
+    let mut tier_pass = tier_pass;
+    let mut probs: Vec<Vec<f32>> = probs.into_iter().cloned().collect();
+    let mut task_ids: Vec<String> = set.examples.iter().map(|e| e.task_id.clone()).collect();
+    let success = set.tier_success();
+    for u in &opts.unsolved {
+        pass.push(vec![0.0; k]);
+        tier_pass.push(if u.tier_pass.len() == k {
+            u.tier_pass.iter().map(|&x| f64::from(x)).collect()
+        } else {
+            route::expected_success(&u.probabilities, &success, k)
+        });
+        probs.push(u.probabilities.clone());
+        task_ids.push(u.task_id.clone());
+    }
+    let n = pass.len();
     let route_all = |policy: &Policy| -> Vec<usize> {
-        (0..n).map(|i| route::choose(policy, &set.levels, probs[i], &tier_pass[i], k).tier).collect()
+        match policy {
+            // The hull mix runs under its controller: the tasks in order, as they would arrive.
+            Policy::Hull { costs: rel, .. } => {
+                let mut spend = route::Spend::default();
+                (0..n)
+                    .map(|i| {
+                        let budget = route::Budget { spend, top: 1.0 };
+                        let t = route::choose_within(policy, &set.levels, &probs[i], &tier_pass[i], k, &budget).tier;
+                        spend.add(rel.get(t).copied().unwrap_or(1.0), 1.0);
+                        t
+                    })
+                    .collect()
+            }
+            _ => (0..n).map(|i| route::choose(policy, &set.levels, &probs[i], &tier_pass[i], k).tier).collect(),
+        }
     };
 
     // The fixed tiers and their hull.
@@ -388,7 +439,10 @@ pub fn evaluate_routing(
     // Each policy against the hull.
     let fixed_pass: Vec<Vec<f64>> = (0..k).map(|t| pass.iter().map(|p| p[t]).collect()).collect();
     let rel_costs: Vec<f64> = costs.iter().map(|c| c / top_cost).collect();
-    let delta_at = |share: f64, choice: &[u8]| -> DeltaAt {
+    // `refit`: for the dial, its routing of a resample with λ calibrated again on that resample's prompts (what
+    // a different sample of prompts would have made the app do); the classifier and its calibration stay fixed.
+    type Refit<'a> = Option<&'a dyn Fn(&[usize]) -> Vec<usize>>;
+    let delta_at = |share: f64, choice: &[u8], refit: Refit| -> DeltaAt {
         let c: Vec<usize> = choice.iter().map(|&t| t as usize).collect();
         let p = point("", None, &c, &pass, costs);
         let d = p.pass_rate - hull_at(&hull, p.relative_cost);
@@ -398,8 +452,12 @@ pub fn evaluate_routing(
             .map(|_| {
                 let idx: Vec<usize> = (0..n).map(|_| rng.below(n)).collect();
                 let m = n as f64;
-                let pr = idx.iter().map(|&i| pass[i][c[i]]).sum::<f64>() / m;
-                let cr = idx.iter().map(|&i| rel_costs[c[i]]).sum::<f64>() / m;
+                let routed: Vec<usize> = match refit {
+                    Some(f) => f(&idx),
+                    None => idx.iter().map(|&i| c[i]).collect(),
+                };
+                let pr = idx.iter().zip(&routed).map(|(&i, &t)| pass[i][t]).sum::<f64>() / m;
+                let cr = routed.iter().map(|&t| rel_costs[t]).sum::<f64>() / m;
                 let h = upper_hull(
                     (0..k).map(|t| [rel_costs[t], idx.iter().map(|&i| fixed_pass[t][i]).sum::<f64>() / m]).collect(),
                 );
@@ -417,6 +475,11 @@ pub fn evaluate_routing(
         }
     };
     let low = [fixed[0].relative_cost, 1.0];
+    let hull_apgr = {
+        let (weak, strong) = (fixed[0].pass_rate, fixed[k - 1].pass_rate);
+        let xs = (0..=200).map(|i| low[0] + (low[1] - low[0]) * i as f64 / 200.0);
+        xs.map(|x| (hull_at(&hull, x) - weak) / (strong - weak).max(1e-12)).sum::<f64>() / 201.0
+    };
     let compare = |c: &Curve, at: Vec<DeltaAt>| -> Comparison {
         let pts: Vec<[f64; 2]> = c.points.iter().map(|p| [p.relative_cost, p.pass_rate]).collect();
         let curve = pts.len() > 1;
@@ -450,7 +513,12 @@ pub fn evaluate_routing(
             .iter()
             .map(|&s| {
                 let c: Vec<u8> = dial_at(s).into_iter().map(|t| t as u8).collect();
-                delta_at(s, &c)
+                let refit = |idx: &[usize]| -> Vec<usize> {
+                    let pool: Vec<(Vec<f64>, f64)> = idx.iter().map(|&i| (tier_pass[i].clone(), 1.0)).collect();
+                    let lambda = route::calibrate_for_cost(&pool, &rel_costs, s);
+                    idx.iter().map(|&i| route::dial_choice(&tier_pass[i], lambda, &rel_costs)).collect()
+                };
+                delta_at(s, &c, Some(&refit))
             })
             .collect(),
     ));
@@ -465,12 +533,12 @@ pub fn evaluate_routing(
                     .iter()
                     .filter(|p| p.relative_cost <= s + 1e-9)
                     .max_by(|a, b| a.relative_cost.total_cmp(&b.relative_cost))?;
-                Some(delta_at(s, &best.choices))
+                Some(delta_at(s, &best.choices, None))
             })
             .collect(),
     ));
     let paper_pt = &curves[2].points[0];
-    comparisons.push(compare(&curves[2], vec![delta_at(paper_pt.relative_cost, &paper_pt.choices)]));
+    comparisons.push(compare(&curves[2], vec![delta_at(paper_pt.relative_cost, &paper_pt.choices, None)]));
 
     // The verified cascades, every attempt paid: from L1 up to each tier, and from the tier the dial picks at the
     // default share up to the top (what the app does when a prompt carries tests).
@@ -522,7 +590,7 @@ pub fn evaluate_routing(
     }
 
     let routed = point(&opts.policy_name, None, &route_all(&opts.policy), &pass, costs);
-    let honest = opts.shown.as_ref().map(|shown| honest_cascades(set, shown, costs));
+    let honest = opts.shown.as_ref().map(|shown| honest_cascades(&task_ids, &set.tiers, shown, costs));
     Ok(EvalReport {
         labels: set.source.clone(),
         classifier: opts.classifier.clone(),
@@ -532,12 +600,14 @@ pub fn evaluate_routing(
         cost_unit: opts.cost_unit.clone(),
         n,
         folds: folds.len(),
-        task_ids: set.examples.iter().map(|e| e.task_id.clone()).collect(),
+        task_ids: task_ids.clone(),
+        labeled,
         classifier_metrics,
         tier_metrics: opts.tier_metrics.clone(),
         fixed,
         always_mid,
         hull: hull.clone(),
+        hull_apgr,
         random,
         oracle,
         curves,
@@ -555,18 +625,18 @@ pub fn evaluate_routing(
 /// answer the checks accept stops the climb (and counts as passing only if the dataset's tests pass it); the last
 /// tier's answer is returned either way. A prompt that shows no checks cannot be verified and goes to the top
 /// tier. With M trials per tier, each tier is one attempt drawn from its trials.
-fn honest_cascades(set: &LabeledSet, shown: &HashMap<String, Shown>, costs: &[f64]) -> HonestCascade {
+fn honest_cascades(tasks: &[String], tiers: &[String], shown: &HashMap<String, Shown>, costs: &[f64]) -> HonestCascade {
     let k = costs.len();
-    let n = set.examples.len().max(1) as f64;
+    let n = tasks.len().max(1) as f64;
     let top_cost = costs[k - 1];
     let fraction = |x: u32, of: u32| if of == 0 { 0.0 } else { f64::from(x) / f64::from(of) };
-    let checked = set.examples.iter().filter(|e| shown.get(&e.task_id).is_some_and(|s| !s.unchecked)).count();
+    let checked = tasks.iter().filter(|t| shown.get(*t).is_some_and(|s| !s.unchecked)).count();
     let cascade = |last: usize| -> Point {
         let (mut pass_rate, mut cost) = (0.0, 0.0);
         let mut share = vec![0.0; k];
-        let mut choices = Vec::with_capacity(set.examples.len());
-        for e in &set.examples {
-            let s = shown.get(&e.task_id);
+        let mut choices = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            let s = shown.get(t);
             let tiers = s.map(|s| s.tiers.as_slice()).unwrap_or(&[]);
             let judged = |t: usize| tiers.get(t).copied().unwrap_or_default();
             if s.is_none_or(|s| s.unchecked) {
@@ -614,8 +684,8 @@ fn honest_cascades(set: &LabeledSet, shown: &HashMap<String, Shown>, costs: &[f6
     let judge = (0..k)
         .map(|t| {
             let (mut answers, mut accepted, mut tp, mut correct) = (0u32, 0u32, 0u32, 0u32);
-            for e in &set.examples {
-                let Some(s) = shown.get(&e.task_id).filter(|s| !s.unchecked) else { continue };
+            for task in tasks {
+                let Some(s) = shown.get(task).filter(|s| !s.unchecked) else { continue };
                 let j = s.tiers.get(t).copied().unwrap_or_default();
                 answers += j.trials;
                 accepted += j.accepted;
@@ -623,7 +693,7 @@ fn honest_cascades(set: &LabeledSet, shown: &HashMap<String, Shown>, costs: &[f6
                 correct += j.accepted_correct + j.rejected_correct;
             }
             JudgeMetrics {
-                tier: set.tiers.get(t).cloned().unwrap_or_default(),
+                tier: tiers.get(t).cloned().unwrap_or_default(),
                 answers,
                 precision: fraction(tp, accepted),
                 recall: fraction(tp, correct),
@@ -725,6 +795,7 @@ pub fn markdown(r: &EvalReport) -> String {
             or_dash(c.apgr, &|a| format!("{a:.3}"))
         ));
     }
+    s.push_str(&format!("| the hull of the fixed tiers itself | 0 | 0 | {:.3} |\n", r.hull_apgr));
     s.push_str(&format!(
         "\n**Saved policy — {}**: pass rate {} at {} of always-top's cost ({} saved).\n\n## The verified cascade\n\n\
          | cascade | pass rate | cost vs always-top |\n| --- | ---: | ---: |\n",
@@ -763,7 +834,7 @@ fn esc(t: &str) -> String {
 /// The deferral curves as a standalone SVG: pass rate against cost share (log scale, 0.5%–100%), the fixed
 /// tiers' hull dashed, each policy's curve sorted by cost, the cascades and the saved policy's operating point.
 pub fn plot_svg(r: &EvalReport) -> String {
-    let (w, h, left, bottom, top, right) = (820.0, 480.0, 70.0, 50.0, 30.0, 250.0);
+    let (w, h, left, bottom, top, right) = (880.0, 480.0, 70.0, 50.0, 30.0, 300.0);
     let (pw, ph) = (w - left - right, h - top - bottom);
     let all_y = r
         .fixed
@@ -823,7 +894,15 @@ pub fn plot_svg(r: &EvalReport) -> String {
             p.join(" ")
         )
     };
-    s.push_str(&line(&r.hull, "#64748b", "6 4", "hull"));
+    // The hull is straight in cost, not in log cost: drawn as itself, sampled densely along the log axis.
+    let hull_pts: Vec<[f64; 2]> = (0..=240)
+        .map(|i| {
+            let c = (xlo + (xhi - xlo) * i as f64 / 240.0).exp();
+            [c, hull_at(&r.hull, c)]
+        })
+        .filter(|p| p[1] >= ymin)
+        .collect();
+    s.push_str(&line(&hull_pts, "#64748b", "6 4", "hull"));
     let colors = [("dial", "#2563eb"), ("threshold", "#9333ea"), ("paper map", "#f97316")];
     for c in &r.curves {
         let color = colors.iter().find(|(n, _)| *n == c.policy).map(|(_, c)| *c).unwrap_or("#000");
@@ -837,12 +916,15 @@ pub fn plot_svg(r: &EvalReport) -> String {
     }
     for (i, p) in r.fixed.iter().enumerate() {
         let label = if i == r.always_mid { format!("{} — always-mid", p.name) } else { p.name.clone() };
+        // Labels of points in the right half read leftwards, so none runs into the legend.
+        let right_half = x(p.relative_cost) > left + pw / 2.0;
         s.push_str(&format!(
-            "<rect class=\"fixed\" x=\"{:.1}\" y=\"{:.1}\" width=\"9\" height=\"9\" fill=\"#334155\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{}</text>\n",
+            "<rect class=\"fixed\" x=\"{:.1}\" y=\"{:.1}\" width=\"9\" height=\"9\" fill=\"#334155\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"{}\">{}</text>\n",
             x(p.relative_cost) - 4.5,
             y(p.pass_rate) - 4.5,
-            x(p.relative_cost) + 7.0,
+            if right_half { x(p.relative_cost) - 7.0 } else { x(p.relative_cost) + 7.0 },
             y(p.pass_rate) + 14.0,
+            if right_half { "end" } else { "start" },
             esc(&label)
         ));
     }
@@ -852,6 +934,15 @@ pub fn plot_svg(r: &EvalReport) -> String {
             x(p.relative_cost),
             y(p.pass_rate)
         ));
+    }
+    if let Some(h) = &r.honest {
+        for p in &h.cascades {
+            s.push_str(&format!(
+                "<circle class=\"honest-cascade\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"#16a34a\"/>\n",
+                x(p.relative_cost),
+                y(p.pass_rate)
+            ));
+        }
     }
     s.push_str(&format!(
         "<circle class=\"operating-point\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"7\" fill=\"#dc2626\" fill-opacity=\"0.7\"/>\n",
@@ -863,19 +954,35 @@ pub fn plot_svg(r: &EvalReport) -> String {
         ("#2563eb", "cost dial".to_owned()),
         ("#9333ea", "threshold τ".to_owned()),
         ("#f97316", "paper map".to_owned()),
-        ("#16a34a", "verified cascade (upper bound)".to_owned()),
+        ("#16a34a", "verified cascade, by the dataset's tests (ring: upper bound)".to_owned()),
+        ("#16a34a", "verified cascade, by the prompt's checks (dot)".to_owned()),
         ("#dc2626", format!("saved policy: {}", r.routed.name)),
     ];
-    for (i, (c, t)) in legend.iter().enumerate() {
-        let ly = top + 18.0 * i as f64 + 10.0;
+    // Outside the plotting area, wrapped to its width.
+    let mut ly = top + 10.0;
+    for (c, t) in &legend {
         s.push_str(&format!(
-            "<rect x=\"{}\" y=\"{:.1}\" width=\"12\" height=\"4\" fill=\"{c}\"/><text x=\"{}\" y=\"{:.1}\">{}</text>\n",
+            "<rect x=\"{}\" y=\"{:.1}\" width=\"12\" height=\"4\" fill=\"{c}\"/>\n",
             left + pw + 12.0,
-            ly - 2.0,
-            left + pw + 30.0,
-            ly + 4.0,
-            esc(t)
+            ly - 2.0
         ));
+        let mut line = String::new();
+        let mut lines = Vec::new();
+        for word in t.split(' ') {
+            if !line.is_empty() && line.chars().count() + word.chars().count() > 40 {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+        for l in lines {
+            s.push_str(&format!("<text x=\"{}\" y=\"{:.1}\">{}</text>\n", left + pw + 30.0, ly + 4.0, esc(&l)));
+            ly += 15.0;
+        }
+        ly += 4.0;
     }
     s.push_str("</svg>\n");
     s

@@ -4,6 +4,7 @@
 //! probability per level. [`train::run`] evaluates any method on the same seeded 80/20 split and stratified
 //! k folds, then fits the deployed model on all the data; [`artifact`] stores, lists and activates the results.
 
+pub mod ability;
 pub mod artifact;
 pub mod bert;
 pub mod data;

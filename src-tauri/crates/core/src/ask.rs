@@ -10,7 +10,7 @@
 //! (the decision before any text, each hand-over or verified step, each piece).
 
 use complexitynet_engine::route::Decision;
-use complexitynet_engine::tiers::table::{self, CostMode, ProviderRow, TierRow};
+use complexitynet_engine::tiers::table::{self, CostMode, Entry, ProviderRow, TierRow};
 use complexitynet_engine::tiers::{CancellationToken, Completion, GenParams, Message, ProviderError, Request, Role};
 use complexitynet_engine::verify::checks::Checks;
 use complexitynet_engine::verify::judge::{Verification, VerifiedStep};
@@ -43,6 +43,8 @@ pub struct AskRequest {
     /// Verify against the checks the prompt itself shows (its examples) when there are some: the default; off
     /// asks one tier as if there were none.
     pub verify: bool,
+    /// Where the request came from, for the ledger: `ask`, `chat` or `serve`.
+    pub source: &'static str,
 }
 
 impl AskRequest {
@@ -58,6 +60,7 @@ impl AskRequest {
             route: RouteOverrides::default(),
             checks: None,
             verify: true,
+            source: "ask",
         }
     }
 
@@ -73,6 +76,7 @@ impl AskRequest {
             route: RouteOverrides::default(),
             checks: None,
             verify: true,
+            source: "ask",
         }
     }
 
@@ -196,7 +200,14 @@ impl App {
                     Err(ProviderError::new(complexitynet_engine::tiers::ErrorKind::BadRequest, &prov.name, e.message))
                 }
             };
-            self.record(tier, prov, &result);
+            let top_price = tiers.last().map(|t| (t.price(), t.paper_units));
+            let entry = Entry {
+                source: req.source,
+                routed: req.tier.is_none(),
+                units: tier.paper_units,
+                top: result.as_ref().ok().zip(top_price).map(|(c, (p, u))| (p.cost(c.usage), u)),
+            };
+            self.record(tier, prov, &result, entry);
             match result {
                 Ok(completion) => {
                     attempts.push(Attempt {
@@ -306,7 +317,8 @@ impl App {
         decision.model = tiers[start].model.clone();
         on_event(AskEvent::Routed { decision: decision.clone() });
         on_event(AskEvent::Checks { summary, checks: checks.items.clone() });
-        let run = self.cascade(&tiers[start..=cap], &req.messages, checks, &req.params, on_event, cancel).await?;
+        let run =
+            self.cascade(&tiers[start..=cap], &req.messages, checks, &req.params, req.source, on_event, cancel).await?;
         let Some(last) = run.steps.last() else {
             let why: Vec<String> =
                 run.attempts.iter().map(|a| format!("{}: {}", a.tier, a.error.as_deref().unwrap_or("?"))).collect();
@@ -332,6 +344,13 @@ impl App {
             }
         };
         let top = tiers.last().map(|t| t.price().cost(last.completion.usage)).unwrap_or(0.0);
+        // The ledger: the answering call carries what always-top would have charged for the prompt.
+        if let (Some(call), Some(t)) = (last.call, tiers.last()) {
+            let r = self.with_store(|s| Ok(table::set_top_cost(s, call, top, t.paper_units)?));
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "could not record the prompt's always-top cost");
+            }
+        }
         let verification = Verification {
             passed,
             tests: checks.len(),
@@ -394,7 +413,7 @@ impl App {
             tier_pass: prev.tiers.iter().map(|t| t.expected.unwrap_or(0.0) as f32).collect(),
         };
         let skip = complexitynet_engine::route::Skip { failed: failed.to_vec(), cap: req.route.max_tier.clone() };
-        let mut d = self.decide_from(&policy, &p, &skip)?;
+        let mut d = self.decide_from(&policy, &p, &skip, self.live_budget(req.prompt())?)?;
         // A named tier that failed: the hand-over starts from it, not from the router's own choice.
         if req.tier.is_some() {
             let idx = tiers.iter().position(|t| t.name == from).unwrap_or(0);
@@ -414,17 +433,40 @@ impl App {
         Ok(Some(next))
     }
 
-    /// Records one call in the calls log (one policy for every front end). A failure to record is logged, not
-    /// returned: the user's answer matters more than its bookkeeping.
+    /// Records one call in the ledger (one policy for every front end); returns its row. A failure to record is
+    /// logged, not returned: the user's answer matters more than its bookkeeping.
     pub(crate) fn record(
         &self,
         tier: &TierRow,
         prov: &ProviderRow,
         result: &std::result::Result<Completion, ProviderError>,
-    ) {
-        let r = self.with_store(|s| Ok(table::record_result(s, &tier.name, &prov.name, &tier.model, result)?));
-        if let Err(e) = r {
-            tracing::warn!(error = %e, "could not record a call");
+        entry: Entry,
+    ) -> Option<i64> {
+        let r = self.with_store(|s| Ok(table::record_result(s, &tier.name, &prov.name, &tier.model, result, entry)?));
+        match r {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not record a call");
+                None
+            }
         }
+    }
+
+    /// The dial's budget for live traffic: what its routed prompts cost over the last 30 days against always-top,
+    /// and this prompt's expected cost on the top tier (its tokens, and a typical answer's).
+    pub fn live_budget(&self, prompt: &str) -> Result<complexitynet_engine::route::Budget> {
+        self.with_store(|s| {
+            let mode = table::cost_mode(s)?;
+            let spend = table::routed_spend(s, 30, mode)?;
+            let top = match (table::tiers(s)?.last(), mode) {
+                (Some(t), CostMode::Usd) => t.price().cost(complexitynet_engine::tiers::Usage {
+                    prompt_tokens: complexitynet_engine::tiers::http::estimate_tokens(prompt),
+                    completion_tokens: table::typical_completion_tokens(s)? as u32,
+                }),
+                (Some(t), CostMode::PaperUnits) => t.paper_units,
+                (None, _) => 1.0,
+            };
+            Ok(complexitynet_engine::route::Budget { spend, top: if top > 0.0 { top } else { 1.0 } })
+        })
     }
 }

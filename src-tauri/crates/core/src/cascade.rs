@@ -7,7 +7,7 @@
 //! the server alike.
 
 use complexitynet_engine::dataset;
-use complexitynet_engine::tiers::table::{self, TierRow};
+use complexitynet_engine::tiers::table::{self, Entry, TierRow};
 use complexitynet_engine::tiers::{CancellationToken, Completion, GenParams, Message, Request};
 use complexitynet_engine::verify::checks::Checks;
 use complexitynet_engine::verify::extract::Extraction;
@@ -29,6 +29,9 @@ pub struct Step {
     /// The code that ran, and which reading of the answer it came from.
     pub code: String,
     pub extraction: Extraction,
+    /// The call's row in the ledger.
+    #[serde(skip)]
+    pub call: Option<i64>,
 }
 
 /// A cascade's steps, in order.
@@ -56,25 +59,29 @@ impl App {
 
     /// Runs the cascade over `tiers` in order (the caller picks the range: from the start tier to the cap).
     /// `on_event` hears `Started` and `Step` for each tier tried.
+    #[allow(clippy::too_many_arguments)] // the cascade's inputs and where its calls are booked, each used once
     pub(crate) async fn cascade(
         &self,
         tiers: &[TierRow],
         messages: &[Message],
         checks: &Checks,
         params: &GenParams,
+        source: &'static str,
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<CascadeRun> {
         let span = tracing::info_span!("cascade", from = tiers.first().map(|t| t.name.as_str()).unwrap_or(""));
-        self.cascade_inner(tiers, messages, checks, params, on_event, cancel).instrument(span).await
+        self.cascade_inner(tiers, messages, checks, params, source, on_event, cancel).instrument(span).await
     }
 
+    #[allow(clippy::too_many_arguments)] // as `cascade`
     async fn cascade_inner(
         &self,
         tiers: &[TierRow],
         messages: &[Message],
         checks: &Checks,
         params: &GenParams,
+        source: &'static str,
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<CascadeRun> {
@@ -103,13 +110,14 @@ impl App {
                 skip(avail.note);
                 continue;
             }
-            let step = match self.cascade_step(tier, messages, checks, params, &verifier, on_event, cancel).await? {
-                Ok(step) => step,
-                Err(why) => {
-                    skip(why);
-                    continue;
-                }
-            };
+            let step =
+                match self.cascade_step(tier, messages, checks, params, source, &verifier, on_event, cancel).await? {
+                    Ok(step) => step,
+                    Err(why) => {
+                        skip(why);
+                        continue;
+                    }
+                };
             tracing::info!(tier = %step.tier, verdict = step.verdict.name(), "cascade step");
             on_event(AskEvent::Step {
                 tier: step.tier.clone(),
@@ -140,6 +148,7 @@ impl App {
         messages: &[Message],
         checks: &Checks,
         params: &GenParams,
+        source: &'static str,
         verifier: &std::sync::Arc<Verifier>,
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
         cancel: &CancellationToken,
@@ -159,7 +168,8 @@ impl App {
             price: tier.price(),
         };
         let result = provider.generate(&request, &|_| {}, cancel).await;
-        self.record(tier, &prov, &result);
+        let entry = Entry { source, routed: false, units: tier.paper_units, top: None };
+        let call = self.record(tier, &prov, &result, entry);
         let completion = match result {
             Ok(c) => c,
             // A tier that cannot answer is a skipped step, not the end of the cascade.
@@ -170,6 +180,6 @@ impl App {
             tokio::task::spawn_blocking(move || judge::judge(&v, &answer, &checks, Limits::default()))
                 .await
                 .map_err(|e| AppError::internal(format!("the sandbox check failed: {e}")))?;
-        Ok(Ok(Step { tier: tier.name.clone(), provider: prov.name, verdict, completion, code, extraction }))
+        Ok(Ok(Step { tier: tier.name.clone(), provider: prov.name, verdict, completion, code, extraction, call }))
     }
 }

@@ -121,6 +121,7 @@ impl App {
             // Checks the user edited or accepted replace the prompt's own; an empty list turns verification off.
             checks: checks.as_ref().filter(|c| !c.is_empty()).map(|c| Checks::with_items(prompt, c.clone())),
             verify: checks.as_ref().is_none_or(|c| !c.is_empty()),
+            source: "chat",
         };
         let out = self.ask(&req, on_event, job.token()).await?;
         let route = out.route.clone().map(|decision| ChatRoute { decision, verification: out.verification.clone() });

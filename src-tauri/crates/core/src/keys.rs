@@ -20,6 +20,8 @@ pub struct TierTable {
     pub cost_mode: CostMode,
     pub tiers: Vec<TierRow>,
     pub providers: Vec<ProviderRow>,
+    /// What is known of each tier's model, in tier order.
+    pub abilities: Vec<crate::abilities::TierAbility>,
 }
 
 /// A provider's fields; None keeps the current value.
@@ -53,6 +55,10 @@ pub struct TierFields {
     /// The paper's unit cost of one call.
     #[ts(optional = nullable)]
     pub units: Option<f64>,
+    /// The tier's model's published pass rate, `mbpp:0.66`: what the router knows of it until your own outcomes
+    /// or a calibration say more.
+    #[ts(optional = nullable)]
+    pub published: Option<String>,
 }
 
 impl App {
@@ -98,8 +104,14 @@ impl App {
     }
 
     pub fn tier_table(&self) -> Result<TierTable> {
+        let abilities = self.tier_abilities()?;
         self.with_store(|s| {
-            Ok(TierTable { cost_mode: table::cost_mode(s)?, tiers: table::tiers(s)?, providers: table::providers(s)? })
+            Ok(TierTable {
+                cost_mode: table::cost_mode(s)?,
+                tiers: table::tiers(s)?,
+                providers: table::providers(s)?,
+                abilities,
+            })
         })
     }
 
@@ -112,7 +124,15 @@ impl App {
             output_per_1k: f.price_out,
             paper_units: f.units,
         };
-        self.with_store(|s| Ok(table::set_tier(s, name, u)?))
+        if let Some(p) = &f.published {
+            table::parse_published(p)?; // checked before anything changes
+        }
+        let row = self.with_store(|s| Ok(table::set_tier(s, name, u)?))?;
+        if let Some(p) = &f.published {
+            self.set_published(name, p)?;
+        }
+        *crate::lock(&self.dial) = None;
+        Ok(row)
     }
 
     pub fn set_cost_mode(&self, mode: CostMode) -> Result<()> {

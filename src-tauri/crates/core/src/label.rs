@@ -56,6 +56,10 @@ pub struct LabelRequest {
     /// Wall-clock limit per check.
     #[ts(type = "number")]
     pub timeout_ms: u64,
+    /// Exactly these tasks, in this order (a calibration run's stratified sample).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub task_ids: Option<Vec<String>>,
 }
 
 impl Default for LabelRequest {
@@ -76,6 +80,7 @@ impl Default for LabelRequest {
             replay: None,
             jobs: None,
             timeout_ms: 10_000,
+            task_ids: None,
         }
     }
 }
@@ -185,6 +190,18 @@ pub struct CountsImported {
 /// The tasks of a run: all, the first `limit`, or a seeded sample of `sample`.
 fn select_tasks(store: &Store, req: &LabelRequest) -> Result<Vec<Task>> {
     let mut tasks = dataset::all_tasks(store, &req.dataset)?;
+    if let Some(ids) = &req.task_ids {
+        let by_id: std::collections::HashMap<&str, &Task> = tasks.iter().map(|t| (t.task_id.as_str(), t)).collect();
+        let missing: Vec<&str> = ids.iter().filter(|i| !by_id.contains_key(i.as_str())).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Err(AppError::invalid(format!(
+                "dataset {:?} has no task {} (import MBPP first: complexitynet dataset download mbpp)",
+                req.dataset,
+                missing.join(", ")
+            )));
+        }
+        return Ok(ids.iter().map(|i| by_id[i.as_str()].clone()).collect());
+    }
     if let Some(n) = req.limit {
         tasks.truncate(n);
     }

@@ -8,7 +8,9 @@
 //! Seams are injected once: the secret store (the OS keychain in the app, an in-memory one in tests) is chosen
 //! when the [`App`] is built, never probed per call.
 
+pub mod abilities;
 pub mod ask;
+pub mod calibrate;
 pub mod cascade;
 pub mod chat;
 pub mod checks;

@@ -105,6 +105,40 @@ pub struct DialCurve {
     pub user: usize,
 }
 
+/// Which router the dial uses, and why: recorded by `eval` when it scores the learned router on labels of the
+/// tiers' own models; read by every routed prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RouterVerdict {
+    /// The learned router beat the hull at this budget (the lower end of Δ's interval above 0).
+    pub learned: bool,
+    pub share: f64,
+    /// The models the labels are of, tier by tier.
+    pub models: Vec<String>,
+    pub labels: String,
+    pub classifier: String,
+    /// The learned router against the hull at `share`, in pass rate, with its 95% interval.
+    pub delta: f64,
+    pub ci: [f64; 2],
+}
+
+const VERDICT_KEY: &str = "router_verdict";
+
+/// The dial's budget as Settings and the chat header show it: the target, what routed prompts realized, and
+/// which router decides and why.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct BudgetStatus {
+    pub target: f64,
+    /// What the dial's routed prompts cost over the last 30 days, as a share of always-top's cost for them.
+    pub realized: Option<f64>,
+    pub prompts: u64,
+    /// `hull` (the mix of the fixed tiers the budget buys) or `learned` (the classifier's router).
+    pub router: String,
+    /// Why, in words, with the figures.
+    pub why: String,
+    /// What is known of each tier's model.
+    pub tiers: Vec<crate::abilities::TierAbility>,
+}
+
 /// Prompts' per-tier pass probabilities, each with its weight in the dial's calibration.
 type WeightedPool = Vec<(Vec<f64>, f64)>;
 
@@ -123,7 +157,7 @@ fn align(pass: &[f32], tiers: usize) -> Vec<f64> {
 
 /// Each tier's cost relative to the top tier's, in the cost mode in use (the paper's units, or the sum of the
 /// per-1K prices, which keeps the ratio of a typical call).
-fn relative_costs(tiers: &[TierRow], mode: CostMode) -> Vec<f64> {
+pub(crate) fn relative_costs(tiers: &[TierRow], mode: CostMode) -> Vec<f64> {
     let raw: Vec<f64> = tiers
         .iter()
         .map(|t| match mode {
@@ -225,14 +259,143 @@ impl App {
         let policy = match settings.policy {
             PolicyKind::Dial => {
                 let costs = relative_costs(&tiers, mode);
-                let lambda = self.dial_lambda(&c, &settings, &costs)?;
-                Policy::Dial { lambda, costs }
+                match self.learned_router(&settings, &tiers)? {
+                    true => {
+                        let lambda = self.dial_lambda(&c, &settings, &costs)?;
+                        Policy::Dial { lambda, costs }
+                    }
+                    false => self.hull_policy(&settings, costs)?,
+                }
             }
             _ => settings
                 .fixed_policy(c.meta.rule.name(), &c.meta.levels, tiers.len())
                 .map_err(|e| AppError::new(e.code(), format!("classifier {}: {e}", c.meta.id)))?,
         };
         Ok((c, policy))
+    }
+
+    /// The default dial: the hull of the fixed tiers at the budget, its neighbouring tiers known by their models'
+    /// abilities (a tier weaker than a cheaper one is never on it); with an expected pass rate as the target
+    /// instead, the cheapest point of the hull that reaches it.
+    fn hull_policy(&self, settings: &RouteSettings, costs: Vec<f64>) -> Result<Policy> {
+        let abilities = self.tier_abilities()?;
+        let profiles: Vec<route::TierProfile> = costs
+            .iter()
+            .zip(abilities.iter().map(|a| a.rate).chain(std::iter::repeat(None)))
+            .map(|(&cost, rate)| route::TierProfile { cost, rate })
+            .collect();
+        let share = match settings.min_pass {
+            Some(m) if profiles.iter().all(|p| p.rate.is_some()) => {
+                let h = route::hull_vertices(&profiles);
+                let rate = |k: usize| profiles[k].rate.unwrap_or(0.0);
+                let mut s = profiles.last().map(|p| p.cost).unwrap_or(1.0);
+                for w in h.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    if rate(a) >= m {
+                        s = profiles[a].cost;
+                        break;
+                    }
+                    if rate(b) >= m {
+                        let f = (m - rate(a)) / (rate(b) - rate(a)).max(1e-12);
+                        s = profiles[a].cost + f * (profiles[b].cost - profiles[a].cost);
+                        break;
+                    }
+                }
+                if h.len() == 1 {
+                    s = profiles[h[0]].cost;
+                }
+                s
+            }
+            _ => settings.cost_share,
+        };
+        let (lower, upper, _) = route::hull_mix(&profiles, share);
+        Ok(Policy::Hull { share, lower, upper, costs })
+    }
+
+    /// The dial's budget and router, for Settings and the chat header.
+    pub fn budget_status(&self) -> Result<BudgetStatus> {
+        let settings = self.route_settings()?;
+        let (tiers, mode) = self.with_store(|s| Ok((table::tiers(s)?, table::cost_mode(s)?)))?;
+        let spend = self.with_store(|s| Ok(table::routed_spend(s, 30, mode)?))?;
+        let abilities = self.tier_abilities()?;
+        let learned = self.learned_router(&settings, &tiers)?;
+        let verdict = self.router_verdict()?;
+        let pct = |x: f64| format!("{:+.1}", 100.0 * x);
+        let why = if learned {
+            let v = verdict.as_ref().expect("a learned router has a verdict");
+            format!(
+                "the learned router beat the hull of your tiers at {:.0}% by {} points [{}, {}] on {}'s held-out labels",
+                100.0 * v.share,
+                pct(v.delta),
+                pct(v.ci[0]),
+                pct(v.ci[1]),
+                v.labels
+            )
+        } else {
+            let costs = relative_costs(&tiers, mode);
+            let mix = match self.hull_policy(&settings, costs)? {
+                Policy::Hull { lower, upper, .. } if lower != upper => {
+                    format!("a mix of {} and {}", tiers[lower].name, tiers[upper].name)
+                }
+                Policy::Hull { lower, .. } => format!("{} for every prompt", tiers[lower].name),
+                _ => String::new(),
+            };
+            let unknown: Vec<&str> =
+                abilities.iter().filter(|a| a.ability.is_none()).map(|a| a.tier.as_str()).collect();
+            let mut why = format!("the hull of the fixed tiers: your budget buys {mix}, kept by the spend so far");
+            match &verdict {
+                Some(v) if !v.learned => why.push_str(&format!(
+                    "; the learned router did not beat it on {}'s labels ({} points [{}, {}])",
+                    v.labels,
+                    pct(v.delta),
+                    pct(v.ci[0]),
+                    pct(v.ci[1])
+                )),
+                _ => why
+                    .push_str("; no labels of your tiers' models have scored the learned router yet (label calibrate)"),
+            }
+            if !unknown.is_empty() {
+                why.push_str(&format!(
+                    "; nothing is known of {}'s model, so the tiers are taken to be as good as their prices",
+                    unknown.join(", ")
+                ));
+            }
+            why
+        };
+        Ok(BudgetStatus {
+            target: settings.cost_share,
+            realized: spend.share(),
+            prompts: spend.prompts,
+            router: if learned { "learned" } else { "hull" }.into(),
+            why,
+            tiers: abilities,
+        })
+    }
+
+    /// The recorded verdict on the learned router, if `eval` made one.
+    pub fn router_verdict(&self) -> Result<Option<RouterVerdict>> {
+        self.with_store(|s| Ok(s.setting(VERDICT_KEY)?.and_then(|v| serde_json::from_str(&v).ok())))
+    }
+
+    /// The models behind a classifier's per-tier figures: its label run's, where the run is here; else its tiers'
+    /// names (a replayed run's are the models).
+    pub(crate) fn learned_models(&self, meta: &Meta) -> Vec<String> {
+        let from_run =
+            self.with_store(|s| Ok(complexitynet_engine::label::run::run_models(s, &meta.labels)?)).unwrap_or_default();
+        if !from_run.is_empty() {
+            return from_run;
+        }
+        meta.report.tier_metrics.iter().map(|t| t.tier.trim_start_matches("replay:").to_owned()).collect()
+    }
+
+    /// Whether the learned router (the classifier's pass probabilities, `p_k − λ·c_k`) replaces the hull: only
+    /// where held-out evaluation on labels of these very tiers' models put it above the hull at this budget (the
+    /// lower end of the interval above 0), as `eval` records it.
+    fn learned_router(&self, settings: &RouteSettings, tiers: &[TierRow]) -> Result<bool> {
+        let Some(v) = self.router_verdict()? else { return Ok(false) };
+        let same_tiers = v.models.len() == tiers.len()
+            && v.models.iter().zip(tiers).all(|(m, t)| crate::abilities::same_model(m, &t.model));
+        Ok(v.learned && same_tiers && (v.share - settings.cost_share).abs() < 1e-9 && settings.min_pass.is_none())
     }
 
     /// The dial's expected curve and the saved operating point, for Settings.
@@ -266,14 +429,55 @@ impl App {
     /// the overrides' `max_tier`. Made even when no tier can answer: then `available` is false and each tier
     /// says what it lacks.
     pub async fn decide(&self, prompt: &str, overrides: &RouteOverrides, failed: &[String]) -> Result<Decision> {
+        let budget = self.live_budget(prompt)?;
+        self.decide_within(prompt, overrides, failed, budget).await
+    }
+
+    /// [`App::decide`] with a given spend so far (a file of prompts keeps its own).
+    pub async fn decide_within(
+        &self,
+        prompt: &str,
+        overrides: &RouteOverrides,
+        failed: &[String],
+        budget: route::Budget,
+    ) -> Result<Decision> {
         let (c, policy) = self.routing(overrides)?;
         let p = c.classify(prompt, &CancellationToken::new()).await?;
         let skip = route::Skip { failed: failed.to_vec(), cap: overrides.max_tier.clone() };
-        self.decide_from(&policy, &p, &skip)
+        let mut d = self.decide_from(&policy, &p, &skip, budget)?;
+        let learned_for = self.learned_models(&c.meta);
+        let pass = align(&p.tier_pass, d.tiers.len());
+        let pass: Vec<f64> = if p.tier_pass.is_empty() { Vec::new() } else { pass };
+        self.explain_tiers(prompt, &mut d.tiers, &learned_for, &pass)?;
+        Ok(d)
+    }
+
+    /// Routes a file's prompts in order, as if they arrived one by one: the dial's budget is kept over them (each
+    /// prompt's cost taken as its tier's price relative to the top tier's).
+    pub async fn decide_all(&self, prompts: &[String], overrides: &RouteOverrides) -> Result<Vec<Decision>> {
+        let (tiers, mode) = self.with_store(|s| Ok((table::tiers(s)?, table::cost_mode(s)?)))?;
+        let costs = relative_costs(&tiers, mode);
+        let mut spend = route::Spend::default();
+        let mut out = Vec::with_capacity(prompts.len());
+        for p in prompts {
+            let d = self.decide_within(p, overrides, &[], route::Budget { spend, top: 1.0 }).await?;
+            // The budget counts the dial's choice (`chosen`): whether that tier can answer right now (a key, a
+            // model file) is the fall-through's business, not the budget's.
+            let k = tiers.iter().position(|t| t.name == d.chosen).unwrap_or(0);
+            spend.add(costs.get(k).copied().unwrap_or(1.0), 1.0);
+            out.push(d);
+        }
+        Ok(out)
     }
 
     /// The decision for a prediction already made.
-    pub fn decide_from(&self, policy: &Policy, p: &artifact::Prediction, skip: &route::Skip) -> Result<Decision> {
+    pub fn decide_from(
+        &self,
+        policy: &Policy,
+        p: &artifact::Prediction,
+        skip: &route::Skip,
+        budget: route::Budget,
+    ) -> Result<Decision> {
         self.with_store(|s| {
             let pass = align(&p.tier_pass, table::tiers(s)?.len());
             let input = route::Prediction {
@@ -281,6 +485,7 @@ impl App {
                 probabilities: &p.probabilities,
                 pass: &pass,
                 classifier: &p.classifier,
+                budget,
             };
             Ok(route::decide(s, self.secrets(), policy, &input, skip)?)
         })
@@ -288,7 +493,13 @@ impl App {
 
     /// Scores the policies on a label run's held-out predictions (the classifier must have been cross-validated
     /// on exactly these labels). Shared by `eval` and the Evaluate tab.
-    pub fn evaluate(&self, labels: &str, overrides: &RouteOverrides, costs: Option<Vec<f64>>) -> Result<EvalReport> {
+    pub fn evaluate(
+        &self,
+        labels: &str,
+        overrides: &RouteOverrides,
+        costs: Option<Vec<f64>>,
+        labeled_only: bool,
+    ) -> Result<EvalReport> {
         let settings = overrides.apply(self.route_settings()?);
         settings.validate()?;
         let (set, meta) = self.with_store(|s| {
@@ -323,7 +534,31 @@ impl App {
         let cost_unit = if costs.is_some() { "given costs" } else { "the paper's compute units: 1, 10, 100" };
         let costs = costs.unwrap_or_else(|| (0..k).map(|i| 10f64.powi(i as i32)).collect());
         // The saved policy, as the app would route with it (the dial calibrated on these held-out predictions).
+        let tiers_now = self.with_store(|s| Ok(table::tiers(s)?))?;
         let (policy, policy_name) = match settings.policy {
+            // The default dial, as the app routes these tiers: the hull mix (the tiers' pass rates on these tasks
+            // placing the hull), under the controller.
+            PolicyKind::Dial if settings.min_pass.is_none() && !self.learned_router(&settings, &tiers_now)? => {
+                let top = costs.last().copied().unwrap_or(1.0);
+                let rel: Vec<f64> = costs.iter().map(|c| c / top).collect();
+                let fractions = set.pass_fractions();
+                let profiles: Vec<route::TierProfile> = (0..k)
+                    .map(|t| {
+                        let xs: Vec<f64> =
+                            fractions.iter().map(|r| f64::from(r[t])).filter(|x| x.is_finite()).collect();
+                        let rate = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
+                        route::TierProfile { cost: rel[t], rate: Some(rate) }
+                    })
+                    .collect();
+                let (lower, upper, _) = route::hull_mix(&profiles, settings.cost_share);
+                (
+                    Policy::Hull { share: settings.cost_share, lower, upper, costs: rel },
+                    format!(
+                        "dial at {:.1}% of the top tier's cost (the hull mix, the default)",
+                        100.0 * settings.cost_share
+                    ),
+                )
+            }
             PolicyKind::Dial => {
                 let pool = held_out_pool(&meta, k);
                 let top = costs.last().copied().unwrap_or(1.0);
@@ -357,8 +592,69 @@ impl App {
             tier_pass,
             tier_metrics: meta.report.tier_metrics.clone(),
             shown: Some(self.shown_judgements(labels)?),
+            unsolved: if labeled_only { Vec::new() } else { self.unsolved_tasks(labels, &meta)? },
         };
-        Ok(eval::evaluate_routing(&set, &predictions, &opts)?)
+        let report = eval::evaluate_routing(&set, &predictions, &opts)?;
+        self.record_verdict(&report, &meta, &settings)?;
+        Ok(report)
+    }
+
+    /// The tasks of a run that no tier solved (every trial failed), each with the classifier's final model's
+    /// prediction: it never trained on them (they carry no label), so the prediction is held out by construction.
+    /// Empty when the classifier cannot predict without the runtime (a method that calls a model or an encoder).
+    fn unsolved_tasks(&self, labels: &str, meta: &Meta) -> Result<Vec<eval::Unsolved>> {
+        use futures_util::FutureExt;
+        let (summary, tasks) = self.with_store(|s| {
+            let summary = complexitynet_engine::label::run::summary(s, labels)?;
+            let tasks = complexitynet_engine::dataset::all_tasks(s, &summary.dataset)?;
+            Ok((summary, tasks))
+        })?;
+        let prompts: HashMap<&str, &str> = tasks.iter().map(|t| (t.task_id.as_str(), t.prompt.as_str())).collect();
+        let c = self.classifier(Some(&meta.id))?;
+        let mut out = Vec::new();
+        for row in &summary.labels {
+            let complete = !row.trials.is_empty() && row.trials.iter().all(|&t| t > 0);
+            if row.level.is_some() || !complete || row.counts.iter().any(|&c| c > 0) {
+                continue;
+            }
+            let Some(prompt) = prompts.get(row.task_id.as_str()) else { continue };
+            let Some(p) = c.classify(prompt, &CancellationToken::new()).now_or_never() else { return Ok(Vec::new()) };
+            let p = p?;
+            out.push(eval::Unsolved {
+                task_id: row.task_id.clone(),
+                probabilities: p.probabilities,
+                tier_pass: p.tier_pass,
+            });
+        }
+        Ok(out)
+    }
+
+    /// When the evaluated labels are of the tiers' own models, records whether the learned router beat the hull
+    /// at the saved budget: that decides which router the dial uses.
+    fn record_verdict(&self, report: &EvalReport, meta: &Meta, settings: &RouteSettings) -> Result<()> {
+        let models = self.learned_models(meta);
+        let tiers = self.with_store(|s| Ok(table::tiers(s)?))?;
+        let same = models.len() == tiers.len()
+            && models.iter().zip(&tiers).all(|(m, t)| crate::abilities::same_model(m, &t.model));
+        let at = report
+            .comparisons
+            .iter()
+            .find(|c| c.policy == "dial")
+            .and_then(|c| c.at.iter().find(|a| (a.cost_share - settings.cost_share).abs() < 1e-9));
+        let (true, Some(at)) = (same, at) else { return Ok(()) };
+        let v = RouterVerdict {
+            learned: at.ci[0] > 0.0,
+            share: settings.cost_share,
+            models,
+            labels: report.labels.clone(),
+            classifier: meta.id.clone(),
+            delta: at.delta,
+            ci: at.ci,
+        };
+        let json = serde_json::to_string(&v).map_err(|e| AppError::internal(e.to_string()))?;
+        self.with_store(|s| Ok(s.set_setting(VERDICT_KEY, Some(&json))?))?;
+        *lock(&self.dial) = None;
+        Ok(())
     }
 
     /// Each task's answers in a label run judged by the checks its prompt shows ([`Checks::shown`]), tier by tier,
@@ -420,7 +716,7 @@ impl App {
 
     /// [`App::evaluate`] with the plot and Markdown, for the Evaluate tab.
     pub fn evaluation(&self, labels: &str, overrides: &RouteOverrides) -> Result<Evaluation> {
-        let report = self.evaluate(labels, overrides, None)?;
+        let report = self.evaluate(labels, overrides, None, false)?;
         Ok(Evaluation { svg: eval::plot_svg(&report), markdown: eval::markdown(&report), report })
     }
 

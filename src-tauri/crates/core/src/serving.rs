@@ -10,7 +10,6 @@
 //! checks) close the same holes.
 
 use complexitynet_engine::keys::Secret;
-use complexitynet_engine::store::{Store, StoreError};
 use complexitynet_engine::tiers::table::{self, ProviderKind};
 use complexitynet_engine::ErrorCode;
 use serde::{Deserialize, Serialize};
@@ -196,14 +195,6 @@ pub fn new_key() -> String {
     format!("cn-local-{hex}")
 }
 
-fn today_spend(store: &Store) -> Result<f64> {
-    let v: Option<f64> = store
-        .conn()
-        .query_row("SELECT cost FROM server_spend WHERE day = strftime('%Y-%m-%d', 'now')", [], |r| r.get(0))
-        .ok();
-    Ok(v.unwrap_or(0.0))
-}
-
 impl App {
     pub fn server_settings(&self) -> Result<ServerSettings> {
         self.with_store(|s| {
@@ -218,29 +209,10 @@ impl App {
         self.server_settings()
     }
 
-    /// What requests through the server spent today (UTC), in the cost mode of each request.
-    pub fn server_spent_today(&self) -> Result<f64> {
-        self.with_store(|s| today_spend(s))
-    }
-
-    /// Adds an answered request's cost to today's server spend. A failure to record is logged, not returned.
-    pub fn record_server_spend(&self, cost: f64) {
-        if cost <= 0.0 {
-            return;
-        }
-        let r = self.with_store(|s| {
-            s.conn()
-                .execute(
-                    "INSERT INTO server_spend(day, cost) VALUES (strftime('%Y-%m-%d', 'now'), ?1)
-                     ON CONFLICT(day) DO UPDATE SET cost = cost + excluded.cost",
-                    [cost],
-                )
-                .map_err(StoreError::Sql)?;
-            Ok(())
-        });
-        if let Err(e) = r {
-            tracing::warn!(error = %e, "could not record the server's spend");
-        }
+    /// What was spent today (UTC) — every call in the ledger, the chat's, `ask`'s, label runs' and the
+    /// server's — in the cost mode in use: what the server's daily cap is held to.
+    pub fn spent_today(&self) -> Result<f64> {
+        self.with_store(|s| Ok(table::spent_today(s, table::cost_mode(s)?)?))
     }
 
     /// Holds a request through the server to the daily spend cap: under it, nothing changes; at or over it, the
@@ -250,7 +222,7 @@ impl App {
     /// completes.
     pub fn apply_server_cap(&self, cap: Option<f64>, req: &mut AskRequest) -> Result<()> {
         let Some(cap) = cap else { return Ok(()) };
-        let spent = self.server_spent_today()?;
+        let spent = self.spent_today()?;
         if spent < cap {
             return Ok(());
         }
@@ -262,8 +234,9 @@ impl App {
             AppError::new(
                 ErrorCode::SpendCapReached,
                 format!(
-                    "the local server's daily spend cap ({}) is reached: {} spent today through it. {why} The cap \
-                     resets at midnight UTC; change it in Settings or with serve --daily-cap.",
+                    "the local server's daily spend cap ({}) is reached: {} spent today (every call: the chat, ask, \
+                     label runs and the server). {why} The cap resets at midnight UTC; change it in Settings or \
+                     with serve --daily-cap.",
                     unit(cap),
                     unit(spent)
                 ),

@@ -344,3 +344,77 @@ impl App {
         Check { name: "classifier", status, detail }
     }
 }
+
+/// What `classifier fit-difficulty` made, for its report.
+#[derive(Debug, Clone, Serialize)]
+pub struct DifficultyReport {
+    pub models: usize,
+    pub tasks: usize,
+    pub outcomes: usize,
+    /// The cross-validated residual of the text → difficulty regression (logits).
+    pub residual_sd: f32,
+    /// Each model's fitted ability and its pass rate on these tasks.
+    pub abilities: Vec<(String, f32, f64)>,
+    pub exported: Option<std::path::PathBuf>,
+}
+
+impl App {
+    /// Fits prompt difficulty once from many models' outcomes on a dataset's tasks (item response: one ability
+    /// per model, one difficulty per task, then the task text → difficulty regression), and writes
+    /// `difficulty.json` to `export` (the shipped one is `resources/classifier/difficulty.json`).
+    pub fn fit_difficulty(
+        &self,
+        outcomes: &std::path::Path,
+        dataset: &str,
+        export: Option<&std::path::Path>,
+    ) -> Result<DifficultyReport> {
+        let _span = tracing::info_span!("fit_difficulty", dataset).entered();
+        let rows = complexitynet_classifier::ability::read_outcomes(outcomes)?;
+        let tasks = self.with_store(|s| Ok(complexitynet_engine::dataset::all_tasks(s, dataset)?))?;
+        let prompts: std::collections::HashMap<&str, &str> =
+            tasks.iter().map(|t| (t.task_id.as_str(), t.prompt.as_str())).collect();
+        if let Some(o) = rows.iter().find(|o| !prompts.contains_key(o.task.as_str())) {
+            return Err(AppError::invalid(format!(
+                "{} names task {} that dataset {dataset:?} does not have",
+                outcomes.display(),
+                o.task
+            )));
+        }
+        let rasch = complexitynet_classifier::ability::fit_rasch(&rows);
+        let fitted: Vec<(String, f64)> =
+            rasch.tasks.iter().zip(&rasch.difficulties).map(|(t, b)| (prompts[t.as_str()].to_owned(), *b)).collect();
+        let bytes = std::fs::read(outcomes).map_err(|e| AppError::internal(e.to_string()))?;
+        let sha = {
+            use sha2::Digest;
+            format!("{:x}", sha2::Sha256::digest(&bytes))
+        };
+        let file = outcomes.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let source = format!(
+            "{} models × {} {dataset} tasks from {file} (SHA-256 {})",
+            rasch.models.len(),
+            rasch.tasks.len(),
+            &sha[..16]
+        );
+        let model = complexitynet_classifier::ability::DifficultyModel::fit(&fitted, &rasch, dataset, source, 5, 0);
+        let mut exported = None;
+        if let Some(dir) = export {
+            std::fs::create_dir_all(dir).map_err(|e| AppError::internal(format!("{}: {e}", dir.display())))?;
+            let path = dir.join("difficulty.json");
+            let json = serde_json::to_string(&model).map_err(|e| AppError::internal(e.to_string()))?;
+            std::fs::write(&path, json + "\n").map_err(|e| AppError::internal(format!("{}: {e}", path.display())))?;
+            exported = Some(path);
+        }
+        let rate = |m: &str| {
+            let mine: Vec<bool> = rows.iter().filter(|o| o.model == m).map(|o| o.passed).collect();
+            mine.iter().filter(|p| **p).count() as f64 / mine.len().max(1) as f64
+        };
+        Ok(DifficultyReport {
+            models: rasch.models.len(),
+            tasks: rasch.tasks.len(),
+            outcomes: rows.len(),
+            residual_sd: model.residual_sd,
+            abilities: model.abilities.iter().map(|(m, a)| (m.clone(), *a, rate(m))).collect(),
+            exported,
+        })
+    }
+}

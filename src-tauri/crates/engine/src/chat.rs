@@ -210,6 +210,8 @@ pub struct ChatOutcome {
     pub id: i64,
     pub prompt: String,
     pub tier: Option<String>,
+    /// The model that gave the answer.
+    pub model: Option<String>,
     pub feedback: Option<String>,
     pub steps: Vec<VerifiedStep>,
 }
@@ -219,7 +221,7 @@ pub fn outcomes(store: &Store) -> Result<Vec<ChatOutcome>, ChatError> {
     let mut stmt = store.conn().prepare(
         "SELECT a.id, a.tier, a.feedback, a.route,
                 (SELECT u.content FROM messages u WHERE u.conversation_id = a.conversation_id AND u.id < a.id
-                   AND u.role = 'user' ORDER BY u.id DESC LIMIT 1)
+                   AND u.role = 'user' ORDER BY u.id DESC LIMIT 1), a.model
          FROM messages a WHERE a.role = 'assistant' AND (a.feedback IS NOT NULL OR a.verified IS NOT NULL)
          ORDER BY a.id",
     )?;
@@ -230,18 +232,19 @@ pub fn outcomes(store: &Store) -> Result<Vec<ChatOutcome>, ChatError> {
             r.get::<_, Option<String>>(2)?,
             r.get::<_, Option<String>>(3)?,
             r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, tier, feedback, route, prompt) = row?;
+        let (id, tier, feedback, route, prompt, model) = row?;
         let Some(prompt) = prompt else { continue };
         let steps = route
             .and_then(|r| serde_json::from_str::<ChatRoute>(&r).ok())
             .and_then(|r| r.verification)
             .map(|v| v.steps)
             .unwrap_or_default();
-        out.push(ChatOutcome { id, prompt, tier, feedback, steps });
+        out.push(ChatOutcome { id, prompt, tier, model, feedback, steps });
     }
     Ok(out)
 }
@@ -276,7 +279,9 @@ pub struct Totals {
 /// The SQL twin of [`ChatMessage::failing`], for the totals.
 const FAILING: &str = "(verified = 0 OR coalesce(feedback, '') IN ('failed', 'down'))";
 
-/// Spend and savings of today's and this month's answers (UTC).
+/// Spend and savings of today's and this month's answers (UTC): the answers, their savings and the failing ones
+/// from the chat; what was spent from the one ledger (every call, every source: the chat, `ask`, the server,
+/// label runs).
 pub fn totals(store: &Store) -> Result<(Totals, Totals), ChatError> {
     let q = |fmt: &str| -> Result<Totals, ChatError> {
         Ok(store.conn().query_row(
@@ -298,7 +303,11 @@ pub fn totals(store: &Store) -> Result<(Totals, Totals), ChatError> {
             },
         )?)
     };
-    Ok((q("%Y-%m-%d")?, q("%Y-%m")?))
+    let ledger = |fmt: &str| crate::tiers::table::spent_in(store, fmt).map_err(|e| ChatError::Invalid(e.to_string()));
+    let (mut today, mut month) = (q("%Y-%m-%d")?, q("%Y-%m")?);
+    today.cost_usd = ledger("%Y-%m-%d")?;
+    month.cost_usd = ledger("%Y-%m")?;
+    Ok((today, month))
 }
 
 /// A conversation as Markdown: each answer with its tier, level and cost.
@@ -374,11 +383,8 @@ mod tests {
                 params![c, old.to_string()],
             )
             .unwrap();
-        // Back to what v9 had: no later columns either.
-        store.conn().execute_batch("ALTER TABLE trials DROP COLUMN shown_verdict").unwrap();
-        store.conn().pragma_update(None, "user_version", 9).unwrap();
-        drop(store);
-        let store = Store::open(&path).unwrap();
+        // The v10 migration, run over that row as it ran over the databases it upgraded.
+        store.conn().execute_batch(crate::store::migration_sql(10)).unwrap();
         let m = messages(&store, c).unwrap().remove(1);
         let route = m.route.expect("the old route reads as a typed one");
         assert_eq!(route.decision.reason, "verified");
@@ -447,6 +453,17 @@ mod tests {
         .unwrap();
         assert_eq!(failing.verified, Some(false));
         assert_eq!(failing.claimed_savings(), 0.0);
+        // What was spent comes from the ledger: the calls behind the two answers (a failing one cost as much).
+        for cost in [0.000003, 0.01] {
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO calls(tier, provider, model, prompt_tokens, completion_tokens, cost_usd, latency_ms,
+                                       finish_reason, source) VALUES ('t', 'p', 'm', 1, 1, ?1, 1, 'stop', 'chat')",
+                    [cost],
+                )
+                .unwrap();
+        }
         let (today, _) = totals(&store).unwrap();
         assert_eq!((today.answers, today.failing), (2, 1));
         assert!((today.cost_usd - 0.010003).abs() < 1e-12, "every attempt's cost counts");

@@ -27,9 +27,18 @@ pub enum Policy {
     Threshold {
         tau: f64,
     },
-    /// The tier maximising `p_k − lambda · costs[k]` (costs relative to the top tier, which costs 1).
+    /// The tier maximising `p_k − lambda · costs[k]` (costs relative to the top tier, which costs 1): the learned
+    /// router, used only where it beat the fixed tiers' hull on the user's own tiers.
     Dial {
         lambda: f64,
+        costs: Vec<f64>,
+    },
+    /// The hull of the fixed tiers at the budget: the two neighbouring hull tiers the budget `share` buys, the
+    /// upper one taken whenever the spend so far leaves room for it ([`controlled_up`]).
+    Hull {
+        share: f64,
+        lower: usize,
+        upper: usize,
         costs: Vec<f64>,
     },
 }
@@ -115,8 +124,35 @@ pub fn dial_choice(pass: &[f64], lambda: f64, costs: &[f64]) -> usize {
     best
 }
 
-/// Applies a policy. `pass` is each tier's probability of passing (may be empty for the paper map).
+/// Applies a policy. `pass` is each tier's probability of passing (may be empty for the paper map). The hull
+/// policy decides as on a fresh budget; [`choose_within`] gives it the spend so far.
 pub fn choose(policy: &Policy, levels: &[u32], probabilities: &[f32], pass: &[f64], tiers: usize) -> Choice {
+    choose_within(policy, levels, probabilities, pass, tiers, &Budget::default())
+}
+
+/// The spend so far and this prompt's cost on the top tier, in the spend's unit (dollars for live traffic; 1 for
+/// a file of prompts routed in relative costs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    pub spend: Spend,
+    pub top: f64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { spend: Spend::default(), top: 1.0 }
+    }
+}
+
+/// [`choose`] with the spend so far.
+pub fn choose_within(
+    policy: &Policy,
+    levels: &[u32],
+    probabilities: &[f32],
+    pass: &[f64],
+    tiers: usize,
+    budget: &Budget,
+) -> Choice {
     let best = probabilities.iter().enumerate().fold(0, |b, (i, &p)| if p > probabilities[b] { i } else { b });
     let level = levels.get(best).copied().unwrap_or(0);
     let expected = pass.to_vec();
@@ -151,6 +187,29 @@ pub fn choose(policy: &Policy, levels: &[u32], probabilities: &[f32], pass: &[f6
                 )
             }
         },
+        Policy::Hull { share, lower, upper, costs } => {
+            let (lo, hi) = ((*lower).min(top), (*upper).min(top));
+            let cost = |k: usize| costs.get(k).copied().unwrap_or(1.0) * budget.top;
+            let up = controlled_up(&budget.spend, *share, cost(lo), cost(hi), budget.top);
+            let tier = if up { hi } else { lo };
+            let spent = budget
+                .spend
+                .share()
+                .map(|r| format!("{:.1}% spent so far", 100.0 * r))
+                .unwrap_or_else(|| "nothing spent yet".into());
+            let reason = if lo == hi {
+                format!("your budget ({:.0}% of always-top) is spent on L{} for every prompt", 100.0 * share, tier + 1)
+            } else {
+                format!(
+                    "your budget ({:.0}% of always-top) buys a mix of L{} and L{} ({spent}), so this prompt goes to L{}",
+                    100.0 * share,
+                    lo + 1,
+                    hi + 1,
+                    tier + 1
+                )
+            };
+            choice(tier, reason, false)
+        }
         Policy::Dial { lambda, costs } => {
             if expected.is_empty() {
                 return choice(top, "no pass probabilities: the top tier answers".into(), false);
@@ -423,10 +482,31 @@ pub fn available(store: &Store, secrets: &dyn SecretStore, tier: &TierRow) -> Av
 pub struct TierStatus {
     pub tier: String,
     pub model: String,
-    /// The expected pass rate, when the classifier carries per-level pass rates.
+    /// The probability that this tier's model passes the prompt, when something is known of that model.
     pub expected: Option<f64>,
     pub available: bool,
     pub note: String,
+    /// The model the classifier's figure for this tier was learned for (None: the classifier has none).
+    #[serde(default)]
+    pub learned_for: Option<String>,
+    /// Whether `expected` is a figure for this tier's own model (learned for it, calibrated on it, or from its
+    /// published pass rate); false: nothing is known of it, and `expected` is empty.
+    #[serde(default)]
+    pub calibrated: bool,
+    /// Where `expected` comes from, in words.
+    #[serde(default)]
+    pub source: String,
+}
+
+/// The dial's budget as a decision reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct BudgetState {
+    /// The share of always-top's cost to spend.
+    pub target: f64,
+    /// The share spent so far (before this prompt), once anything was routed.
+    pub realized: Option<f64>,
+    /// Routed prompts so far.
+    pub prompts: u64,
 }
 
 /// Where a prompt goes and why.
@@ -450,6 +530,9 @@ pub struct Decision {
     pub available: bool,
     /// Every tier with its expected pass rate and whether it can answer (and the fix when it cannot).
     pub tiers: Vec<TierStatus>,
+    /// The dial's budget: the target and what has been spent (the hull policy only).
+    #[serde(default)]
+    pub budget: Option<BudgetState>,
 }
 
 /// What the classifier said about a prompt.
@@ -460,6 +543,8 @@ pub struct Prediction<'a> {
     /// Each tier's probability of passing.
     pub pass: &'a [f64],
     pub classifier: &'a str,
+    /// The spend so far, for the hull policy.
+    pub budget: Budget,
 }
 
 /// The tiers a decision may not use: those that failed on this request already (the fall-through skips them as
@@ -500,7 +585,8 @@ pub fn decide(
         }
     };
     // The policy sees only the allowed tiers, so a cap is a choice among them, not a flagged fall below.
-    let mut c = choose(policy, p.levels, p.probabilities, &p.pass[..p.pass.len().min(allowed)], allowed);
+    let mut c =
+        choose_within(policy, p.levels, p.probabilities, &p.pass[..p.pass.len().min(allowed)], allowed, &p.budget);
     c.expected = p.pass.to_vec();
     let avail: Vec<Availability> = tiers
         .iter()
@@ -524,9 +610,12 @@ pub fn decide(
         .map(|(i, (t, a))| TierStatus {
             tier: t.name.clone(),
             model: t.model.clone(),
-            expected: c.expected.get(i).copied(),
+            expected: c.expected.get(i).copied().filter(|e| e.is_finite()),
             available: a.available,
             note: a.note.clone(),
+            learned_for: None,
+            calibrated: false,
+            source: String::new(),
         })
         .collect();
     let (t, flagged, usable) = match fall_through(c.tier, &ok) {
@@ -534,6 +623,12 @@ pub fn decide(
         None => (c.tier, false, false),
     };
     let mut reason = c.reason.clone();
+    if matches!(policy, Policy::Hull { .. }) {
+        // In plain words: the tiers by name.
+        for (i, t) in tiers.iter().enumerate().rev() {
+            reason = reason.replace(&format!("L{}", i + 1), &t.name);
+        }
+    }
     if !usable {
         reason.push_str(&format!("; {} cannot answer: {}", tiers[c.tier].name, avail[c.tier].note));
     } else if t != c.tier {
@@ -542,7 +637,7 @@ pub fn decide(
             tiers[c.tier].name,
             avail[c.tier].note,
             tiers[t].name,
-            if flagged { " — below the predicted level" } else { "" }
+            if flagged { " — a cheaper tier than the one chosen" } else { "" }
         ));
     }
     Ok(Decision {
@@ -558,6 +653,12 @@ pub fn decide(
         flagged: flagged || c.hopeless,
         available: usable,
         tiers: statuses,
+        budget: match policy {
+            Policy::Hull { share, .. } => {
+                Some(BudgetState { target: *share, realized: p.budget.spend.share(), prompts: p.budget.spend.prompts })
+            }
+            _ => None,
+        },
     })
 }
 
@@ -648,7 +749,7 @@ mod tests {
     }
 
     fn prediction<'a>(probabilities: &'a [f32]) -> Prediction<'a> {
-        Prediction { levels: &[0, 1, 2], probabilities, pass: &[], classifier: "test" }
+        Prediction { levels: &[0, 1, 2], probabilities, pass: &[], classifier: "test", budget: Budget::default() }
     }
 
     #[test]
@@ -681,8 +782,13 @@ mod tests {
         assert_eq!((d.tier.as_str(), d.chosen.as_str(), d.flagged), ("mid", "mid", false));
         assert!(d.tiers[2].note.contains("above mid, the highest tier allowed"), "{:?}", d.tiers[2]);
         let dial = Policy::Dial { lambda: 0.01, costs: vec![0.01, 0.1, 1.0] };
-        let p =
-            Prediction { levels: &[0, 1, 2], probabilities: &[0.3, 0.3, 0.4], pass: &[0.2, 0.5, 0.9], classifier: "t" };
+        let p = Prediction {
+            levels: &[0, 1, 2],
+            probabilities: &[0.3, 0.3, 0.4],
+            pass: &[0.2, 0.5, 0.9],
+            classifier: "t",
+            budget: Budget::default(),
+        };
         assert_eq!(decide(&store, &keys, &dial, &p, &Skip::default()).unwrap().tier, "top");
         assert_eq!(decide(&store, &keys, &dial, &p, &capped).unwrap().tier, "mid");
         assert_eq!(decide(&store, &keys, &dial, &p, &capped).unwrap().expected, vec![0.2, 0.5, 0.9]);
@@ -717,5 +823,148 @@ mod tests {
         assert_eq!(fall_through(1, &[true, false, false]), Some((0, true)), "offline: the local tier, flagged");
         assert_eq!(fall_through(2, &[true, true, true]), Some((2, false)));
         assert_eq!(fall_through(0, &[false, false, false]), None);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The budget: the hull of the fixed tiers, and a controller on realized spend
+
+/// A tier as the budget sees it: its cost relative to the top tier's, and its expected pass rate on a typical
+/// prompt when that is known (from its model's ability), else None.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TierProfile {
+    pub cost: f64,
+    pub rate: Option<f64>,
+}
+
+/// The tiers on the upper hull of (cost, pass rate): a tier that passes no more than a cheaper one, or lies
+/// under the line between its neighbours, is never worth its price (a mid tier weaker than the local one).
+/// Tiers whose rate is unknown are taken to be as good as their price says: each one a vertex, in cost order.
+pub fn hull_vertices(tiers: &[TierProfile]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..tiers.len()).collect();
+    order.sort_by(|&a, &b| tiers[a].cost.total_cmp(&tiers[b].cost).then(a.cmp(&b)));
+    if tiers.iter().any(|t| t.rate.is_none()) {
+        return order;
+    }
+    let rate = |i: usize| tiers[i].rate.unwrap_or(0.0);
+    let mut h: Vec<usize> = Vec::new();
+    for i in order {
+        if h.last().is_some_and(|&l| rate(i) <= rate(l)) {
+            continue; // costs more, passes no more
+        }
+        while h.len() >= 2 {
+            let (a, b) = (h[h.len() - 2], h[h.len() - 1]);
+            let under = (rate(b) - rate(a)) * (tiers[i].cost - tiers[a].cost)
+                <= (rate(i) - rate(a)) * (tiers[b].cost - tiers[a].cost);
+            if under {
+                h.pop();
+            } else {
+                break;
+            }
+        }
+        h.push(i);
+    }
+    h
+}
+
+/// The mix of two neighbouring hull tiers that a budget buys: `(lower, upper, fraction of prompts to upper)`.
+/// Below the cheapest vertex every prompt goes to it; above the costliest, to it.
+pub fn hull_mix(tiers: &[TierProfile], share: f64) -> (usize, usize, f64) {
+    let h = hull_vertices(tiers);
+    let Some(&first) = h.first() else { return (0, 0, 0.0) };
+    if share <= tiers[first].cost {
+        return (first, first, 0.0);
+    }
+    for w in h.windows(2) {
+        let (lo, hi) = (w[0], w[1]);
+        if share <= tiers[hi].cost {
+            let f = (share - tiers[lo].cost) / (tiers[hi].cost - tiers[lo].cost).max(1e-12);
+            return (lo, hi, f.clamp(0.0, 1.0));
+        }
+    }
+    let last = *h.last().expect("non-empty");
+    (last, last, 0.0)
+}
+
+/// What routed prompts have cost so far and what always using the top tier would have cost for them (in any
+/// one unit: dollars, or shares of the top tier's price).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Spend {
+    pub spent: f64,
+    pub top: f64,
+    /// How many prompts.
+    pub prompts: u64,
+}
+
+impl Spend {
+    /// The realized share of always-top's cost, once anything was routed.
+    pub fn share(&self) -> Option<f64> {
+        (self.top > 0.0).then(|| self.spent / self.top)
+    }
+
+    pub fn add(&mut self, cost: f64, top: f64) {
+        self.spent += cost;
+        self.top += top;
+        self.prompts += 1;
+    }
+}
+
+/// The dial's choice between the two hull tiers its budget buys, as a controller on realized spend: the next
+/// prompt goes to the upper tier when that brings the spend nearer the budget than the lower tier would (the
+/// spend after this prompt, at the midpoint of the two costs, is still within it). No coin: a budget met by rare
+/// top-tier calls (5% of always-top with a 1 : 100 price ratio is one call in twenty-five) stays within half a
+/// call's cost of the target, where a coin misses it by a quarter often. `lower`/`upper`/`top` are this prompt's
+/// expected costs on those tiers.
+pub fn controlled_up(spend: &Spend, share: f64, lower: f64, upper: f64, top: f64) -> bool {
+    if upper <= lower {
+        return false;
+    }
+    spend.spent + (lower + upper) / 2.0 <= share * (spend.top + top) + 1e-12
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    fn p(cost: f64, rate: Option<f64>) -> TierProfile {
+        TierProfile { cost, rate }
+    }
+
+    #[test]
+    fn a_tier_under_the_hull_is_skipped_and_unknown_rates_keep_every_tier() {
+        // A mid tier weaker than the local one (DeepSeek-Coder 6.7B local, Claude 3 Haiku mid): never worth it.
+        assert_eq!(hull_vertices(&[p(0.01, Some(0.72)), p(0.1, Some(0.69)), p(1.0, Some(0.73))]), vec![0, 2]);
+        // Under the line from local to top.
+        assert_eq!(hull_vertices(&[p(0.01, Some(0.40)), p(0.5, Some(0.55)), p(1.0, Some(0.80))]), vec![0, 2]);
+        assert_eq!(hull_vertices(&[p(0.01, Some(0.40)), p(0.1, Some(0.70)), p(1.0, Some(0.80))]), vec![0, 1, 2]);
+        assert_eq!(hull_vertices(&[p(0.01, None), p(0.1, Some(0.1)), p(1.0, None)]), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn the_mix_a_budget_buys() {
+        let t = [p(0.01, Some(0.4)), p(0.1, Some(0.7)), p(1.0, Some(0.8))];
+        assert_eq!(hull_mix(&t, 0.005), (0, 0, 0.0));
+        let (lo, hi, f) = hull_mix(&t, 0.055);
+        assert_eq!((lo, hi), (0, 1));
+        assert!((f - 0.5).abs() < 1e-9);
+        let (lo, hi, f) = hull_mix(&t, 0.55);
+        assert_eq!((lo, hi), (1, 2));
+        assert!((f - 0.5).abs() < 1e-9);
+        assert_eq!(hull_mix(&t, 1.0).1, 2);
+    }
+
+    #[test]
+    fn the_controller_keeps_a_rare_top_tier_budget_after_fifty_prompts() {
+        // 5% of always-top with local at 1% and top at 100%: whatever the prompts, the realized share stays
+        // within a quarter of the target from the 50th prompt on.
+        let mut s = Spend::default();
+        for n in 1..=400 {
+            let up = controlled_up(&s, 0.05, 0.01, 1.0, 1.0);
+            s.add(if up { 1.0 } else { 0.01 }, 1.0);
+            if n >= 50 {
+                let share = s.share().unwrap();
+                assert!((share / 0.05 - 1.0).abs() <= 0.25, "after {n}: {share}");
+            }
+        }
     }
 }

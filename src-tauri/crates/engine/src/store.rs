@@ -204,7 +204,41 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE trials ADD COLUMN shown_verdict INTEGER;
     "#,
+    // v12: what is known of each model's ability, as its pass rate on a reference benchmark: a published rate
+    // (entered with `tiers set … --published`), or one measured by a calibration run (`label calibrate`).
+    r#"
+    CREATE TABLE model_rates (
+        model      TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        benchmark  TEXT NOT NULL,
+        rate       REAL NOT NULL,
+        trials     INTEGER NOT NULL DEFAULT 0,
+        detail     TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+        PRIMARY KEY (model, source)
+    );
+    "#,
+    // v13: one spend ledger. Every call — the chat, `ask`, the server, label runs, checks proposed — is a row of
+    // `calls` with where it came from (`source`), whether the dial routed it (`routed`), its cost in the paper's
+    // units too, and, on the call that answered a prompt, what the top tier would have charged for it (`top_*`):
+    // totals, exports, the server's daily cap and the dial's budget all read this table. The server's own daily
+    // tally (`server_spend`) duplicated it and goes.
+    r#"
+    ALTER TABLE calls ADD COLUMN source TEXT NOT NULL DEFAULT 'ask';
+    ALTER TABLE calls ADD COLUMN routed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN cost_units REAL NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN top_usd REAL NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN top_units REAL NOT NULL DEFAULT 0;
+    CREATE INDEX calls_by_time ON calls(at);
+    DROP TABLE server_spend;
+    "#,
 ];
+
+/// The SQL that migrates a database to `version` (1-based), for tests of one migration's data conversion.
+#[doc(hidden)]
+pub fn migration_sql(version: usize) -> &'static str {
+    MIGRATIONS[version - 1]
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

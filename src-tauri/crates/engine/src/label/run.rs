@@ -264,6 +264,16 @@ fn insert_trial(conn: &rusqlite::Connection, run_id: i64, t: &TrialRecord) -> Re
             serde_json::to_string(&t.extraction).unwrap_or_default()
         ],
     )?;
+    // The ledger: a generated answer is a paid call like any other (a replayed one cost nothing and is not one).
+    // `changes()` is 0 when the trial was stored already, so a resumed run never counts a call twice.
+    if conn.changes() > 0 && !t.tier.starts_with("replay:") {
+        conn.execute(
+            "INSERT INTO calls(tier, provider, model, prompt_tokens, completion_tokens, cost_usd, latency_ms,
+                               finish_reason, source)
+             VALUES (?1, '', ?2, ?3, ?4, ?5, ?6, 'stop', 'label')",
+            params![t.tier, t.model, t.prompt_tokens, t.completion_tokens, t.cost_usd, t.latency_ms],
+        )?;
+    }
     Ok(())
 }
 
@@ -826,6 +836,16 @@ pub fn trial_answers(store: &Store, name: &str) -> Result<Vec<TrialAnswer>, Labe
             shown: r.get(6)?,
         })
     })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The model behind each tier of a run, in tier order (from its stored trials; empty for a run with none).
+pub fn run_models(store: &Store, name: &str) -> Result<Vec<String>, LabelError> {
+    let mut stmt = store.conn().prepare(
+        "SELECT t.tier_index, min(t.model) FROM trials t JOIN label_runs r ON r.id = t.run_id WHERE r.name = ?1
+         GROUP BY t.tier_index ORDER BY t.tier_index",
+    )?;
+    let rows = stmt.query_map([name], |r| r.get::<_, String>(1))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -302,17 +302,41 @@ pub struct CallRecord<'a> {
     pub finish_reason: &'a str,
     pub error_kind: Option<&'a str>,
     pub usage_estimated: bool,
+    #[serde(skip)]
+    pub entry: Entry<'a>,
+}
+
+/// Where a call came from and what it counts for, in the ledger.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Entry<'a> {
+    /// `chat`, `ask`, `serve`, `label`, `checks`.
+    pub source: &'a str,
+    /// The dial chose its tier (the budget's own traffic).
+    pub routed: bool,
+    /// The paper's unit cost of the tier (its cost in the other cost mode).
+    pub units: f64,
+    /// What the top tier would have charged for this answer, in dollars and units: set on the call that
+    /// answered a prompt (one per prompt, so always-top's cost counts each prompt once).
+    pub top: Option<(f64, f64)>,
+}
+
+impl Entry<'_> {
+    pub fn of(source: &str) -> Entry<'_> {
+        Entry { source, routed: false, units: 0.0, top: None }
+    }
 }
 
 /// Records one generation, answered or failed, with the one policy every caller shares: an answer with its
-/// tokens, cost and finish reason; a failure with its error kind (a cancelled call too) and no cost.
+/// tokens, cost and finish reason; a failure with its error kind (a cancelled call too) and no cost. Returns
+/// the ledger row's id.
 pub fn record_result(
     store: &Store,
     tier: &str,
     provider: &str,
     model: &str,
     result: &Result<super::Completion, super::ProviderError>,
-) -> Result<(), TierError> {
+    entry: Entry,
+) -> Result<i64, TierError> {
     let r = match result {
         Ok(c) => CallRecord {
             tier,
@@ -325,6 +349,7 @@ pub fn record_result(
             finish_reason: c.finish_reason.as_str(),
             error_kind: None,
             usage_estimated: c.usage_estimated,
+            entry,
         },
         Err(e) => CallRecord {
             tier,
@@ -337,9 +362,67 @@ pub fn record_result(
             finish_reason: "error",
             error_kind: Some(e.kind.as_str()),
             usage_estimated: false,
+            entry: Entry { units: 0.0, top: None, ..entry },
         },
     };
     record_call(store, &r)
+}
+
+/// Sets what the top tier would have charged on the call that answered a prompt (a verified cascade knows which
+/// call that is only once it has climbed).
+pub fn set_top_cost(store: &Store, call: i64, usd: f64, units: f64) -> Result<(), TierError> {
+    store.conn().execute("UPDATE calls SET top_usd = ?1, top_units = ?2 WHERE id = ?3", params![usd, units, call])?;
+    Ok(())
+}
+
+/// The dial's routed traffic over the last `days` days: what it cost and what always-top would have cost, in the
+/// cost mode in use.
+pub fn routed_spend(store: &Store, days: u32, mode: CostMode) -> Result<crate::route::Spend, TierError> {
+    let (cost, top) = match mode {
+        CostMode::Usd => ("cost_usd", "top_usd"),
+        CostMode::PaperUnits => ("cost_units", "top_units"),
+    };
+    Ok(store.conn().query_row(
+        &format!(
+            "SELECT coalesce(sum({cost}), 0), coalesce(sum({top}), 0), coalesce(sum({top} > 0), 0) FROM calls
+             WHERE routed = 1 AND at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)"
+        ),
+        [format!("-{days} days")],
+        |r| Ok(crate::route::Spend { spent: r.get(0)?, top: r.get(1)?, prompts: r.get::<_, i64>(2)? as u64 }),
+    )?)
+}
+
+/// Everything spent today (UTC), every source, in the cost mode in use.
+pub fn spent_today(store: &Store, mode: CostMode) -> Result<f64, TierError> {
+    let col = match mode {
+        CostMode::Usd => "cost_usd",
+        CostMode::PaperUnits => "cost_units",
+    };
+    Ok(store.conn().query_row(
+        &format!("SELECT coalesce(sum({col}), 0) FROM calls WHERE substr(at, 1, 10) = strftime('%Y-%m-%d', 'now')"),
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Dollars spent in the period of `fmt` (`%Y-%m-%d` today, `%Y-%m` this month), every source.
+pub fn spent_in(store: &Store, fmt: &str) -> Result<f64, TierError> {
+    Ok(store.conn().query_row(
+        &format!("SELECT coalesce(sum(cost_usd), 0) FROM calls WHERE strftime('{fmt}', at) = strftime('{fmt}', 'now')"),
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// The mean completion length of recent answers (for the cost of a prompt not yet answered), or 300 tokens.
+pub fn typical_completion_tokens(store: &Store) -> Result<f64, TierError> {
+    let v: Option<f64> = store.conn().query_row(
+        "SELECT avg(completion_tokens) FROM (SELECT completion_tokens FROM calls WHERE completion_tokens > 0
+         ORDER BY id DESC LIMIT 200)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(v.unwrap_or(300.0))
 }
 
 /// One row of the calls log.
@@ -355,12 +438,15 @@ pub struct CallRow {
     pub cost_usd: f64,
     pub finish_reason: String,
     pub error_kind: Option<String>,
+    /// Where the call came from: `chat`, `ask`, `serve`, `label`, `checks`.
+    pub source: String,
 }
 
 /// The calls log, oldest first.
 pub fn calls(store: &Store) -> Result<Vec<CallRow>, TierError> {
     let mut stmt = store.conn().prepare(
-        "SELECT id, at, tier, provider, model, prompt_tokens, completion_tokens, cost_usd, finish_reason, error_kind
+        "SELECT id, at, tier, provider, model, prompt_tokens, completion_tokens, cost_usd, finish_reason, error_kind,
+                source
          FROM calls ORDER BY id",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -375,16 +461,18 @@ pub fn calls(store: &Store) -> Result<Vec<CallRow>, TierError> {
             cost_usd: r.get(7)?,
             finish_reason: r.get(8)?,
             error_kind: r.get(9)?,
+            source: r.get(10)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn record_call(store: &Store, c: &CallRecord) -> Result<(), TierError> {
+pub fn record_call(store: &Store, c: &CallRecord) -> Result<i64, TierError> {
+    let (top_usd, top_units) = c.entry.top.unwrap_or((0.0, 0.0));
     store.conn().execute(
         "INSERT INTO calls(tier, provider, model, prompt_tokens, completion_tokens, cost_usd, latency_ms,
-                           finish_reason, error_kind, usage_estimated)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                           finish_reason, error_kind, usage_estimated, source, routed, cost_units, top_usd, top_units)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             c.tier,
             c.provider,
@@ -395,10 +483,15 @@ pub fn record_call(store: &Store, c: &CallRecord) -> Result<(), TierError> {
             c.latency_ms,
             c.finish_reason,
             c.error_kind,
-            c.usage_estimated
+            c.usage_estimated,
+            c.entry.source,
+            c.entry.routed,
+            c.entry.units,
+            top_usd,
+            top_units
         ],
     )?;
-    Ok(())
+    Ok(store.conn().last_insert_rowid())
 }
 
 #[cfg(test)]
@@ -477,4 +570,69 @@ pub fn set_local_settings(store: &Store, s: LocalRuntimeSettings) -> Result<Loca
         }
     }
     local_settings(store)
+}
+
+/// What is known of a model's ability: its pass rate on a reference benchmark, and where that figure comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ModelRate {
+    pub model: String,
+    /// `published` (entered by the user, or a catalog's figure), `calibrated` (measured here by a calibration run).
+    pub source: String,
+    /// The benchmark the rate was measured on (`mbpp`: MBPP's tasks with their own tests, as EvalPlus reports).
+    pub benchmark: String,
+    pub rate: f64,
+    /// How many tasks a calibrated rate rests on (0 for a published one).
+    pub trials: u32,
+    /// Where the figure comes from, in words.
+    pub detail: String,
+}
+
+/// Parses `mbpp:0.66` (or `mbpp:66%`) into a benchmark and a rate.
+pub fn parse_published(spec: &str) -> Result<(String, f64), TierError> {
+    let bad = || TierError::Invalid(format!("{spec:?}: expected BENCHMARK:RATE, e.g. mbpp:0.66"));
+    let (bench, rate) = spec.split_once(':').ok_or_else(bad)?;
+    let bench = bench.trim().to_ascii_lowercase();
+    let rate = rate.trim();
+    let rate: f64 = match rate.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+        None => rate.parse().map_err(|_| bad())?,
+    };
+    if bench != "mbpp" {
+        return Err(TierError::Invalid(format!(
+            "{spec:?}: only an MBPP pass rate is understood (the benchmark prompt difficulty was learned on)"
+        )));
+    }
+    if !(rate > 0.0 && rate < 1.0) {
+        return Err(TierError::Invalid(format!("{spec:?}: a pass rate is between 0 and 1 (or 0% and 100%)")));
+    }
+    Ok((bench, rate))
+}
+
+/// Records a model's rate from one source (replacing that source's earlier figure).
+pub fn set_model_rate(store: &Store, r: &ModelRate) -> Result<(), TierError> {
+    store.conn().execute(
+        "INSERT INTO model_rates(model, source, benchmark, rate, trials, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(model, source) DO UPDATE SET benchmark = excluded.benchmark, rate = excluded.rate,
+           trials = excluded.trials, detail = excluded.detail, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+        params![r.model, r.source, r.benchmark, r.rate, r.trials, r.detail],
+    )?;
+    Ok(())
+}
+
+/// Every recorded rate.
+pub fn model_rates(store: &Store) -> Result<Vec<ModelRate>, TierError> {
+    let mut stmt = store
+        .conn()
+        .prepare("SELECT model, source, benchmark, rate, trials, detail FROM model_rates ORDER BY model, source")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(ModelRate {
+            model: r.get(0)?,
+            source: r.get(1)?,
+            benchmark: r.get(2)?,
+            rate: r.get(3)?,
+            trials: r.get(4)?,
+            detail: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
