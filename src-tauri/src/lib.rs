@@ -34,6 +34,8 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
             commands::datasets::dataset_delete,
             commands::models::tiers_list,
             commands::models::tier_set,
+            commands::models::tier_presets,
+            commands::models::tier_preset_apply,
             commands::models::cost_mode_set,
             commands::models::provider_set,
             commands::models::keys_list,

@@ -284,7 +284,7 @@ fn a_closed_stdout_ends_a_command_quietly() {
 #[test]
 fn ask_serve_the_chat_and_a_label_run_spend_into_one_ledger_that_totals_and_the_cap_read() {
     let dir = tempfile::tempdir().unwrap();
-    // Each mid answer: 40 + 12 tokens at $0.002/1K = $0.000104. In request order: the CLI and the chat stream,
+    // Each mid answer: 40 tokens in at $0.00015/1K + 12 out at $0.0006/1K (the default mid tier's prices). In request order: the CLI and the chat stream,
     // the server's client here and the label run do not.
     let sse = || Reply::Sse { body: openai_sse(&[ANSWER], Some((40, 12)), true), chunk: 64, stall_after: None };
     let replies: Vec<Reply> = vec![sse(), openai_json(ANSWER, 40, 12), sse()]
@@ -321,7 +321,7 @@ fn ask_serve_the_chat_and_a_label_run_spend_into_one_ledger_that_totals_and_the_
     ));
     let sources: Vec<String> = app.calls().unwrap().into_iter().map(|c| c.source).collect();
     assert_eq!(sources, ["ask", "serve", "chat", "label", "label"], "every call, with where it came from");
-    let each = (40.0 * 0.002 + 12.0 * 0.002) / 1000.0;
+    let each = (40.0 * 0.00015 + 12.0 * 0.0006) / 1000.0;
     let totals = app.chat_totals().unwrap();
     assert!((totals.today.cost_usd - 5.0 * each).abs() < 1e-12, "the chat's totals are every source's: {totals:?}");
     assert!((app.spent_today().unwrap() - 5.0 * each).abs() < 1e-12);
@@ -361,6 +361,9 @@ fn calibrating_the_tiers_replaces_a_published_rate_with_the_models_own_results()
         assert_eq!((t["passed"].as_u64(), t["tasks"].as_u64()), (Some(0), Some(12)), "{t}");
         assert!(t["rate"].as_f64().unwrap() < 0.3, "no passes on tasks of every difficulty: {t}");
     }
+    // The sample as a small eval: each tier fixed, and the hull of them at the saved budget (nothing passes).
+    assert_eq!(c["fixed"].as_array().unwrap().len(), 2, "{c}");
+    assert_eq!(c["hull_at_budget"].as_f64(), Some(0.0), "{c}");
     let mid = known("mid");
     assert_eq!(mid["source"], "calibrated", "{mid}");
     assert!(mid["detail"].as_str().unwrap().contains("0 of 12"), "{mid}");

@@ -465,12 +465,32 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn tiers_default_to_the_papers_three_and_can_be_edited() {
+fn tiers_default_to_current_models_a_preset_switches_them_and_they_can_be_edited() {
     let dir = tempfile::tempdir().unwrap();
     let out = ok_json(&cn(dir.path(), &["tiers", "list", "--json"]));
     let names: Vec<&str> = out["tiers"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["local", "mid", "top"]);
-    assert_eq!(out["tiers"][2]["input_per_1k"], 0.03);
+    assert_eq!(
+        (out["tiers"][2]["model"].as_str(), out["tiers"][2]["input_per_1k"].as_f64()),
+        (Some("gpt-4o"), Some(0.0025))
+    );
+    let presets = ok_json(&cn(dir.path(), &["tiers", "preset", "--json"]));
+    let names: Vec<&str> = presets.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names[0], "openai", "the default first: {names:?}");
+    assert!(names.contains(&"paper-2023"), "{names:?}");
+    // The paper's three, with the published figures routing starts from.
+    let out = ok_json(&cn(dir.path(), &["tiers", "preset", "paper-2023", "--json"]));
+    assert_eq!(
+        (out["tiers"][1]["model"].as_str(), out["tiers"][2]["input_per_1k"].as_f64()),
+        (Some("gpt-3.5-turbo"), Some(0.03))
+    );
+    assert_eq!(out["abilities"][2]["source"], "published", "{out}");
+    assert!(out["abilities"][2]["detail"].as_str().unwrap().contains("85.7%"), "{out}");
+    let bad = cn(dir.path(), &["tiers", "preset", "gpt-5", "--json"]);
+    assert!(!bad.status.success());
+    let err: Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert!(err["error"]["message"].as_str().unwrap().contains("paper-2023"), "{err}");
+    ok_json(&cn(dir.path(), &["tiers", "preset", "openai", "--json"]));
     let out = ok_json(&cn(
         dir.path(),
         &[
@@ -480,16 +500,16 @@ fn tiers_default_to_the_papers_three_and_can_be_edited() {
             "--provider",
             "openai",
             "--model",
-            "gpt-4o-mini",
+            "gpt-4.1-mini",
             "--price-in",
-            "0.00015",
+            "0.0004",
             "--price-out",
-            "0.0006",
+            "0.0016",
             "--json",
         ],
     ));
-    assert_eq!(out["tiers"][1]["model"], "gpt-4o-mini");
-    assert_eq!(out["tiers"][1]["output_per_1k"], 0.0006);
+    assert_eq!(out["tiers"][1]["model"], "gpt-4.1-mini");
+    assert_eq!(out["tiers"][1]["output_per_1k"], 0.0016);
     let bad = cn(dir.path(), &["tiers", "set", "mid", "--provider", "nope"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("no tier or provider named \"nope\""), "{}", stderr(&bad));

@@ -93,6 +93,7 @@ fn tiers(dir: &Path, replies: usize) -> ChatServer {
         ok_json(&cn(dir, &["tiers", "set", t, "--provider", "loop", "--model", m, "--json"]));
     }
     ok_json(&cn(dir, &["tiers", "set", "local", "--price-in", "0", "--price-out", "0", "--units", "0", "--json"]));
+    ok_json(&cn(dir, &["tiers", "set", "mid", "--price-in", "0.002", "--price-out", "0.002", "--json"]));
     server
 }
 

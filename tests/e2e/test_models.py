@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from window import app_window, wait
+from window import APP, app_window, wait
 
 DATA = pathlib.Path(os.environ["E2E_DATA_DIR"])
 
@@ -69,3 +69,27 @@ def test_an_api_key_typed_in_the_page_lives_only_in_the_keychain(driver):
     assert any(f.name == "complexitynet.sqlite3" for f in searched)
     for f in searched:
         assert key.encode() not in f.read_bytes(), f"the key leaked into {f}"
+
+
+def test_a_preset_switches_the_cloud_tiers_and_each_tier_says_what_routing_knows_of_its_model(driver):
+    driver.find_element(By.ID, "nav-models").click()
+    cell = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-tier="local"] td.ability'), what="the local tier's row")[0]
+    assert "not learned for smollm2" in cell.text or "verified answers from smollm2" in cell.text, cell.text
+    select = driver.find_element(By.CSS_SELECTOR, 'select[aria-label="tier preset"]')
+    select.find_element(By.CSS_SELECTOR, 'option[value="paper-2023"]').click()
+    assert "EvalPlus" in driver.find_element(By.ID, "tier-presets").text
+    driver.find_element(By.XPATH, '//button[text()="Use these tiers"]').click()
+
+    def mid_known(d):
+        try:
+            c = d.find_element(By.CSS_SELECTOR, 'tr[data-tier="mid"] td.ability')
+            return c.text if "82.5%" in c.text else False
+        except StaleElementReferenceException:
+            return False
+
+    text = wait(driver, mid_known, what="the paper preset's mid tier with its published figure")
+    assert "published" in text, text
+    assert driver.find_element(By.CSS_SELECTOR, 'input[aria-label="mid model"]').get_attribute("value") == "gpt-3.5-turbo"
+    # The local tier keeps the user's model.
+    assert driver.find_element(By.CSS_SELECTOR, 'input[aria-label="local model"]').get_attribute("value") == "smollm2"
+    subprocess.run([APP, "--data-dir", str(DATA), "tiers", "preset", "openai"], check=True, capture_output=True)

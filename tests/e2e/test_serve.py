@@ -103,6 +103,8 @@ def server():
     cli("providers", "set", "fakecloud", "--kind", "openai", "--base-url", f"http://127.0.0.1:{cloud.server_port}/v1")
     cli("tiers", "set", "mid", "--provider", "fakecloud", "--model", "fast")
     cli("tiers", "set", "top", "--provider", "fakecloud", "--model", "slow")
+    # A budget of 0.5% of always-top's cost buys only the local tier: `auto` answers there.
+    cli("route-policy", "--cost-share", "0.005")
     proc = subprocess.Popen([APP, "--data-dir", data, "serve", "--port", "0", "--api-key", KEY],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
@@ -169,6 +171,8 @@ def verified(server):
     cli("tiers", "set", "local", "--provider", "fakecloud", "--model", "coder-wrong")
     cli("tiers", "set", "mid", "--provider", "fakecloud", "--model", "coder-right")
     cli("tiers", "set", "top", "--provider", "fakecloud", "--model", "slow")
+    # A budget of 0.5% of always-top's cost buys only the local tier: `auto` answers there.
+    cli("route-policy", "--cost-share", "0.005")
     proc = subprocess.Popen([APP, "--data-dir", data, "serve", "--port", "0", "--api-key", KEY],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()

@@ -65,6 +65,9 @@ pub enum TiersCommand {
     },
     /// Count costs in dollars (usd) or in the paper's unit costs (paper-units)
     CostMode { mode: String },
+    /// Set every tier from a preset: current models with their published prices (the default), or the paper's
+    /// three (paper-2023); without a name, list the presets and their sources
+    Preset { name: Option<String> },
 }
 
 /// The key from a prompt that does not echo, or from stdin when it is piped.
@@ -149,6 +152,30 @@ pub fn tiers(cmd: TiersCommand, ctx: &Ctx) -> Result<(), AppError> {
         }
         TiersCommand::Set { name, provider, model, price_in, price_out, units, published } => {
             app.set_tier(&name, &TierFields { provider, model, price_in, price_out, units, published })?;
+        }
+        TiersCommand::Preset { name: None } => {
+            let presets = app.presets();
+            ctx.emit(&presets, || {
+                presets
+                    .iter()
+                    .map(|p| {
+                        let models: Vec<&str> = p.tiers.iter().map(|t| t.model.as_str()).collect();
+                        format!(
+                            "{:<12} {}: {}
+             {}
+",
+                            p.name,
+                            p.title,
+                            models.join(" / "),
+                            p.source
+                        )
+                    })
+                    .collect()
+            });
+            return Ok(());
+        }
+        TiersCommand::Preset { name: Some(name) } => {
+            app.apply_preset(&name)?;
         }
         TiersCommand::List => {}
     }

@@ -262,6 +262,17 @@ fn calibration_text(c: &Calibration) -> String {
             if r.on_hull { "" } else { "  (not worth routing to: a cheaper tier does as well)" }
         ));
     }
+    for p in &c.fixed {
+        t.push_str(&format!(
+            "  always {:<12} passes {:>5.1}% of the sample at {:>5.1}% of always-top's cost\n",
+            p.tier,
+            100.0 * p.pass_rate,
+            100.0 * p.cost_share
+        ));
+    }
+    if let Some(h) = c.hull_at_budget {
+        t.push_str(&format!("  the hull of these tiers at your budget passes {:.1}% of the sample\n", 100.0 * h));
+    }
     t.push_str(&format!("{}\n", c.budget));
     t
 }

@@ -56,6 +56,7 @@ pub fn generate() -> String {
         core::keys::KeyTable,
         engine::tiers::table::ProviderRow,
         engine::tiers::table::TierRow,
+        engine::tiers::table::Preset,
         engine::models::ModelRow,
         core::models::ModelView,
         core::models::CatalogModelView,

@@ -6,7 +6,7 @@ use complexitynet_core::jobs::DownloadEvent;
 use complexitynet_core::keys::{KeyTable, ProviderUpdate, TierFields, TierTable};
 use complexitynet_core::models::{CatalogModelView, LocalStatus, ModelView};
 use complexitynet_engine::models::ModelRow;
-use complexitynet_engine::tiers::table::{CostMode, ProviderRow, TierRow};
+use complexitynet_engine::tiers::table::{CostMode, Preset, ProviderRow, TierRow};
 use complexitynet_engine::tiers::{GenParams, Message};
 use std::path::PathBuf;
 use tauri::ipc::Channel;
@@ -21,6 +21,16 @@ pub async fn tiers_list(app: AppState<'_>) -> Result<TierTable, AppError> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn tier_set(app: AppState<'_>, name: String, fields: TierFields) -> Result<TierRow, AppError> {
     app.blocking(move |a| a.set_tier(&name, &fields)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn tier_presets(app: AppState<'_>) -> Result<Vec<Preset>, AppError> {
+    app.blocking(|a| Ok(a.presets())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn tier_preset_apply(app: AppState<'_>, name: String) -> Result<TierTable, AppError> {
+    app.blocking(move |a| a.apply_preset(&name)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -127,7 +127,15 @@ tiers: Array<CalibratedTier>,
 /**
  * What the saved budget buys now, in words.
  */
-budget: string, };
+budget: string, 
+/**
+ * On the sampled tasks, each calibrated tier's share of always-top's cost and its pass rate.
+ */
+fixed: Array<SamplePoint>, 
+/**
+ * On the sampled tasks, what the hull of those fixed tiers passes at the saved budget (None for a dry run).
+ */
+hull_at_budget?: number | null, };
 
 /**
  * A downloadable dataset.
@@ -675,6 +683,22 @@ export type Prediction = { level: number, probabilities: Array<number>, levels: 
  */
 tier_pass: Array<number>, };
 
+/**
+ * A named set of tiers with prices (and, where one is published, each model's MBPP pass rate), from
+ * `resources/tiers.json`: current models by default, the paper's three for reproducing it.
+ */
+export type Preset = { name: string, title: string, 
+/**
+ * Where the prices and figures come from, and when they were read.
+ */
+source: string, tiers: Array<PresetTier>, };
+
+export type PresetTier = { name: string, provider: string, model: string, input_per_1k: number, output_per_1k: number, paper_units: number, 
+/**
+ * The model's MBPP pass@1 as EvalPlus reports it, when there is one.
+ */
+published_mbpp?: number | null, };
+
 export type ProviderKind = "openai" | "anthropic" | "local";
 
 export type ProviderRow = { name: string, kind: ProviderKind, base_url: string, concurrency: number, timeout_s: number, };
@@ -799,6 +823,11 @@ export type RunSummary = { name: string, dataset: string, status: string, rule: 
  * Per tier: passes, trials stored, pass rate.
  */
 tiers: Array<TierStats>, histogram: { [key in string]: number }, spent_usd: number, labels: Array<LabelRow>, };
+
+/**
+ * A fixed tier on the calibration sample.
+ */
+export type SamplePoint = { tier: string, cost_share: number, pass_rate: number, };
 
 /**
  * What the user sets for the local server (Settings, `serve` flags); the key is not here: it lives in memory for

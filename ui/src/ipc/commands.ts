@@ -16,6 +16,7 @@ import type {
   CheckItem,
   Checks,
   LocalStatus,
+  Preset,
   ChatTotals,
   DialCurve,
   ServerSettings,
@@ -113,6 +114,10 @@ export async function pickDatasetFile(): Promise<string | null> {
 export const tiersList = () => call<TierTable>("tiers_list");
 
 export const tierSet = (name: string, fields: TierFields) => call<TierRow>("tier_set", { name, fields });
+
+export const tierPresets = () => call<Preset[]>("tier_presets");
+
+export const tierPresetApply = (name: string) => call<TierTable>("tier_preset_apply", { name });
 
 export const costModeSet = (mode: CostMode) => call<void>("cost_mode_set", { mode });
 

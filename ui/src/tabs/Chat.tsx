@@ -160,6 +160,18 @@ function RouteLine({ d }: { d: Decision }) {
       <span className="level-badge">level {d.level}</span> → <strong className="route-tier">{d.tier}</strong> <span className="muted">{d.model}</span>
       {d.flagged && <span className="flag"> answered by a cheaper tier than the one chosen</span>}
       <span className="muted small"> · {d.reason}</span>
+      {d.tiers.length > 0 && (
+        <details className="route-tiers small">
+          <summary>what routing knows of each tier</summary>
+          <ul>
+            {d.tiers.map((t) => (
+              <li key={t.tier} data-tier={t.tier} data-calibrated={t.calibrated}>
+                {t.tier} <span className="muted">{t.model}</span>: {t.calibrated && t.expected != null ? `passes ${Math.round(100 * t.expected)}% (${t.source})` : t.source}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
     </div>
   );
 }

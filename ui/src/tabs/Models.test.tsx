@@ -16,6 +16,7 @@ function backend() {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   let stored: string | null = null;
   let calibrated = false;
+  let preset = "openai";
   mockIPC((cmd, args) => {
     const a = (args ?? {}) as Record<string, unknown>;
     calls.push({ cmd, args: a });
@@ -25,21 +26,29 @@ function backend() {
           cost_mode: "usd",
           tiers: [
             { name: "local", position: 1, provider: "local", model: "smollm2", input_per_1k: 0.0002, output_per_1k: 0.0002, paper_units: 1 },
-            { name: "mid", position: 2, provider: "openai", model: "gpt-3.5-turbo", input_per_1k: 0.002, output_per_1k: 0.002, paper_units: 10 },
+            { name: "mid", position: 2, provider: "openai", model: preset === "paper-2023" ? "gpt-3.5-turbo" : "gpt-4o-mini", input_per_1k: 0.002, output_per_1k: 0.002, paper_units: 10 },
           ],
           providers: [
             { name: "local", kind: "local", base_url: "", concurrency: 1, timeout_s: 120 },
             { name: "openai", kind: "openai", base_url: "https://api.openai.com/v1", concurrency: 8, timeout_s: 120 },
           ],
           abilities: [
-            { tier: "local", model: "smollm2", ability: null, rate: null, source: "unknown", detail: "nothing known of smollm2 yet" },
+            { tier: "local", model: "smollm2", ability: null, rate: null, source: "unknown", detail: "not learned for smollm2: nothing is known of it yet" },
             { tier: "mid", model: "gpt-3.5-turbo", ability: calibrated ? 1.2 : 0.9, rate: calibrated ? 0.71 : 0.66, source: calibrated ? "calibrated" : "published", detail: calibrated ? "calibrated: passed 28 of 40 MBPP tasks" : "published: MBPP 66.0%" },
           ],
         };
+      case "tier_presets":
+        return [
+          { name: "openai", title: "OpenAI: GPT-4o mini / GPT-4o", source: "prices: openai.com/api/pricing", tiers: [] },
+          { name: "paper-2023", title: "The paper's three (2023)", source: "the ComplexityNet paper's tiers", tiers: [] },
+        ];
+      case "tier_preset_apply":
+        preset = a.name as string;
+        return null;
       case "calibrate_tiers": {
         const req = a.request as { n: number; dry_run: boolean };
         const estimate = { tasks: req.n, trials: 1, tiers: [], cost_usd: 0.042, budget_usd: null };
-        if (req.dry_run) return { run: "calibrate-local-mid-40", estimate, tiers: [], budget: "" };
+        if (req.dry_run) return { run: "calibrate-local-mid-40", estimate, tiers: [], budget: "", fixed: [], hull_at_budget: null };
         const ch = a.on_event as Channel<unknown>;
         ch.onmessage({ event: "trial", tier_index: 1, passed: true, cost_usd: 0.001 });
         calibrated = true;
@@ -51,6 +60,11 @@ function backend() {
             { tier: "mid", model: "gpt-3.5-turbo", passed: 28, tasks: 40, rate: 0.71, on_hull: true },
           ],
           budget: "10% of always-top's cost buys mid for 12% of prompts",
+          fixed: [
+            { tier: "local", cost_share: 0.1, pass_rate: 0.025 },
+            { tier: "mid", cost_share: 1, pass_rate: 0.7 },
+          ],
+          hull_at_budget: 0.0925,
         };
       }
       case "keys_list":
@@ -86,8 +100,19 @@ describe("Models & Keys tab", () => {
   it("shows the tier table with prices", async () => {
     backend();
     render(<ModelsTab />);
-    expect(await screen.findByLabelText("mid model")).toHaveProperty("value", "gpt-3.5-turbo");
+    expect(await screen.findByLabelText("mid model")).toHaveProperty("value", "gpt-4o-mini");
     expect(screen.getByText("L2")).toBeTruthy();
+  });
+
+  it("switches every tier to a preset, naming where its prices come from", async () => {
+    const calls = backend();
+    render(<ModelsTab />);
+    await screen.findByText("prices: openai.com/api/pricing");
+    fireEvent.change(screen.getByLabelText("tier preset"), { target: { value: "paper-2023" } });
+    expect(screen.getByText("the ComplexityNet paper's tiers")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Use these tiers" }));
+    await waitFor(() => expect(screen.getByLabelText("mid model")).toHaveProperty("value", "gpt-3.5-turbo"));
+    expect(calls.find((c) => c.cmd === "tier_preset_apply")?.args).toMatchObject({ name: "paper-2023" });
   });
 
   it("shows what routing knows of each tier's model and calibrates the tiers after showing the cost", async () => {
@@ -104,6 +129,7 @@ describe("Models & Keys tab", () => {
     await screen.findByText("calibrated: passed 28 of 40 MBPP tasks");
     expect(document.querySelector("#calibrate-result")?.textContent).toContain("28/40");
     expect(screen.getByText(/buys mid/)).toBeTruthy();
+    expect(document.querySelector("#calibrate-hull")?.textContent).toContain("9.3%");
   });
 
   it("writes a key to the keychain and never shows it again, only its mask", async () => {

@@ -15,9 +15,9 @@ import {
   pickModelFile,
   providerSet,
   tierSet,
-  tiersList, localStatus, calibrateTiers } from "../ipc/commands";
+  tiersList, localStatus, calibrateTiers, tierPresets, tierPresetApply } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
-import type { Calibration, CatalogModel, Completion, CostMode, KeyTable, ModelView, TierAbility, TierRow, TierTable } from "../ipc/types";
+import type { Calibration, Preset, CatalogModel, Completion, CostMode, KeyTable, ModelView, TierAbility, TierRow, TierTable } from "../ipc/types";
 import { formatBytes, percent } from "./Datasets";
 import { usd } from "../money";
 import { ErrorBanner } from "./ErrorBanner";
@@ -63,6 +63,25 @@ export function ModelsTab() {
 }
 
 function TiersPanel({ table, onChanged, onError }: { table: TierTable; onChanged: () => void; onError: (e: AppError) => void }) {
+  const [presets, setPresets] = useState<Preset[]>([]);
+  const [preset, setPreset] = useState("");
+  useEffect(() => {
+    tierPresets()
+      .then((p) => {
+        setPresets(p);
+        setPreset(p[0]?.name ?? "");
+      })
+      .catch((e) => onError(e as AppError));
+  }, [onError]);
+  const chosen = presets.find((p) => p.name === preset);
+  const apply = async () => {
+    try {
+      await tierPresetApply(preset);
+      onChanged();
+    } catch (e) {
+      onError(e as AppError);
+    }
+  };
   const setMode = async (mode: CostMode) => {
     try {
       await costModeSet(mode);
@@ -103,6 +122,22 @@ function TiersPanel({ table, onChanged, onError }: { table: TierTable; onChanged
           ))}
         </tbody>
       </table>
+      {presets.length > 0 && (
+        <div className="row" id="tier-presets">
+          <label className="small">
+            Preset{" "}
+            <select value={preset} onChange={(e) => setPreset(e.target.value)} aria-label="tier preset">
+              {presets.map((p) => (
+                <option key={p.name} value={p.name}>
+                  {p.title}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button onClick={apply}>Use these tiers</button>
+          {chosen && <span className="muted small">{chosen.source}</span>}
+        </div>
+      )}
     </div>
   );
 }
@@ -218,6 +253,12 @@ function CalibratePanel({ table, onChanged, onError }: { table: TierTable; onCha
             ))}
           </tbody>
         </table>
+      )}
+      {result && result.hull_at_budget != null && (
+        <p id="calibrate-hull">
+          On these tasks the hull of your tiers passes {pct(result.hull_at_budget)} at your budget
+          {result.fixed.length > 0 && ` (always-${result.fixed[result.fixed.length - 1].tier}: ${pct(result.fixed[result.fixed.length - 1].pass_rate)})`}.
+        </p>
       )}
       {result && <p className="small">{result.budget}</p>}
     </div>

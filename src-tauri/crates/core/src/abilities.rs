@@ -1,8 +1,8 @@
 //! What the router knows of each tier's *model*: its ability, from (in this order) the user's own verified
 //! outcomes with that model (every cascade step and every answer marked working or failing is one), a
 //! calibration run on it (`label calibrate`), or its published pass rate (`tiers set … --published mbpp:0.66`,
-//! or the catalog's figure for the models it lists). With the shipped difficulty model (prompt difficulty learned
-//! once from 49 models' outcomes), an ability gives the probability that the model passes a given prompt.
+//! or the figure the catalog or a tier preset lists for it). With the shipped difficulty model (prompt difficulty
+//! learned once from 49 models' outcomes), an ability gives the probability that the model passes a given prompt.
 //!
 //! A figure learned for one model is never shown as another's: the classifier's per-tier probabilities carry the
 //! model they were learned for, and a tier whose model differs says "not learned for <model>".
@@ -134,7 +134,8 @@ impl App {
                         st.model, st.tier
                     ),
                     None => format!(
-                        "nothing known of {}: calibrate it, or tiers set {} --published mbpp:RATE",
+                        "not learned for {}: nothing is known of it yet (calibrate it, or tiers set {} --published \
+                         mbpp:RATE)",
                         st.model, st.tier
                     ),
                 };
@@ -152,7 +153,16 @@ fn ability_of(
     outcomes: &[complexitynet_engine::chat::ChatOutcome],
 ) -> TierAbility {
     let pick = |source: &str| rates.iter().find(|r| r.source == source && same_model(&r.model, &t.model)).cloned();
-    let prior = pick("calibrated").or_else(|| pick("published")).or_else(|| catalog_rate(&t.model));
+    let prior = pick("calibrated").or_else(|| pick("published")).or_else(|| catalog_rate(&t.model)).or_else(|| {
+        table::preset_rate(&t.model, same_model).map(|(rate, detail)| ModelRate {
+            model: t.model.clone(),
+            source: "published".into(),
+            benchmark: "mbpp".into(),
+            rate,
+            trials: 0,
+            detail,
+        })
+    });
     let prior_ability = prior.as_ref().map(|r| dm.ability_for_rate(r.rate));
     // The user's own verified outcomes with this model: each cascade step, and each marked answer.
     let mut seen: Vec<(f64, bool)> = Vec::new();
@@ -173,7 +183,8 @@ fn ability_of(
     } else if let Some(r) = &prior {
         (prior_ability, r.source.as_str(), r.detail.clone())
     } else {
-        (None, "unknown", format!("nothing known of {}", t.model))
+        let fix = format!("calibrate it, or tiers set {} --published mbpp:RATE", t.name);
+        (None, "unknown", format!("not learned for {}: nothing is known of it yet ({fix})", t.model))
     };
     TierAbility {
         tier: t.name.clone(),

@@ -48,6 +48,19 @@ pub struct Calibration {
     pub tiers: Vec<CalibratedTier>,
     /// What the saved budget buys now, in words.
     pub budget: String,
+    /// On the sampled tasks, each calibrated tier's share of always-top's cost and its pass rate.
+    pub fixed: Vec<SamplePoint>,
+    /// On the sampled tasks, what the hull of those fixed tiers passes at the saved budget (None for a dry run).
+    #[ts(optional = nullable)]
+    pub hull_at_budget: Option<f64>,
+}
+
+/// A fixed tier on the calibration sample.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct SamplePoint {
+    pub tier: String,
+    pub cost_share: f64,
+    pub pass_rate: f64,
 }
 
 impl App {
@@ -79,7 +92,14 @@ impl App {
         let estimate = self.estimate_label_run(&label)?;
         let run = label.run_name();
         if req.dry_run {
-            return Ok(Calibration { run, estimate, tiers: Vec::new(), budget: String::new() });
+            return Ok(Calibration {
+                run,
+                estimate,
+                tiers: Vec::new(),
+                budget: String::new(),
+                fixed: Vec::new(),
+                hull_at_budget: None,
+            });
         }
         let outcome = self.label_run(&label, on_event).await?;
         // Each tier's model: its ability from its verdicts on tasks of known difficulty.
@@ -136,7 +156,22 @@ impl App {
         for t in &mut tiers {
             t.on_hull = rows.iter().position(|r| r.name == t.tier).is_some_and(|i| hull.contains(&i));
         }
+        // The sample as a small eval: each tier fixed, and the hull of them at the saved budget.
+        let fixed: Vec<SamplePoint> = tiers
+            .iter()
+            .filter_map(|t| {
+                let i = rows.iter().position(|r| r.name == t.tier)?;
+                Some(SamplePoint {
+                    tier: t.tier.clone(),
+                    cost_share: costs[i],
+                    pass_rate: f64::from(t.passed) / f64::from(t.tasks.max(1)),
+                })
+            })
+            .collect();
+        let hull =
+            complexitynet_classifier::eval::upper_hull(fixed.iter().map(|p| [p.cost_share, p.pass_rate]).collect());
+        let hull_at_budget = (!hull.is_empty()).then(|| complexitynet_classifier::eval::hull_at(&hull, status.target));
         tracing::info!(run = %run, stored = outcome.outcome.stored, "calibrated");
-        Ok(Calibration { run, estimate, tiers, budget: status.why })
+        Ok(Calibration { run, estimate, tiers, budget: status.why, fixed, hull_at_budget })
     }
 }

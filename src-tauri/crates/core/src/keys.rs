@@ -135,6 +135,19 @@ impl App {
         Ok(row)
     }
 
+    /// The tier presets (current models first, the paper's three for reproducing it).
+    pub fn presets(&self) -> Vec<table::Preset> {
+        table::presets()
+    }
+
+    /// Sets the tiers of a preset (their providers, models, prices and units); the table after.
+    pub fn apply_preset(&self, name: &str) -> Result<TierTable> {
+        self.with_store(|s| Ok(table::apply_preset(s, name)?))?;
+        self.forget_providers();
+        *crate::lock(&self.dial) = None;
+        self.tier_table()
+    }
+
     pub fn set_cost_mode(&self, mode: CostMode) -> Result<()> {
         self.with_store(|s| Ok(table::set_cost_mode(s, mode)?))
     }

@@ -105,7 +105,8 @@ impl TierError {
 #[derive(Deserialize)]
 struct Defaults {
     providers: std::collections::BTreeMap<String, DefaultProvider>,
-    tiers: Vec<DefaultTier>,
+    default_preset: String,
+    presets: Vec<Preset>,
 }
 
 #[derive(Deserialize)]
@@ -116,26 +117,94 @@ struct DefaultProvider {
     concurrency: Option<u32>,
 }
 
-#[derive(Deserialize)]
-struct DefaultTier {
-    name: String,
-    provider: String,
-    model: String,
-    input_per_1k: f64,
-    output_per_1k: f64,
-    paper_units: f64,
+/// A named set of tiers with prices (and, where one is published, each model's MBPP pass rate), from
+/// `resources/tiers.json`: current models by default, the paper's three for reproducing it.
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+pub struct Preset {
+    pub name: String,
+    pub title: String,
+    /// Where the prices and figures come from, and when they were read.
+    pub source: String,
+    pub tiers: Vec<PresetTier>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+pub struct PresetTier {
+    pub name: String,
+    pub provider: String,
+    pub model: String,
+    pub input_per_1k: f64,
+    pub output_per_1k: f64,
+    pub paper_units: f64,
+    /// The model's MBPP pass@1 as EvalPlus reports it, when there is one.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub published_mbpp: Option<f64>,
+}
+
+fn defaults() -> Defaults {
+    serde_json::from_str(DEFAULTS).expect("resources/tiers.json is valid (unit-tested)")
+}
+
+/// The presets, the default first.
+pub fn presets() -> Vec<Preset> {
+    let d = defaults();
+    let mut p = d.presets;
+    p.sort_by_key(|p| p.name != d.default_preset);
+    p
+}
+
+/// A preset's published rate for a model, when one lists it (what routing knows of the model before anything
+/// else says more).
+pub fn preset_rate(model: &str, same: impl Fn(&str, &str) -> bool) -> Option<(f64, String)> {
+    presets().into_iter().find_map(|p| {
+        p.tiers.iter().find(|t| same(&t.model, model)).and_then(|t| t.published_mbpp).map(|r| {
+            let source = p.source.rsplit("MBPP: ").next().unwrap_or(&p.source).to_owned();
+            (r, format!("published: MBPP {:.1}% ({source})", 100.0 * r))
+        })
+    })
+}
+
+/// Sets each of a preset's cloud tiers (provider, model, prices, units). The local tier keeps the model the user
+/// installed (a preset names cloud models and prices; the local model is the user's download), and tiers the
+/// preset does not name are left as they are.
+pub fn apply_preset(store: &Store, name: &str) -> Result<Preset, TierError> {
+    let all = presets();
+    let preset = all.iter().find(|p| p.name == name).cloned().ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
+        TierError::Invalid(format!("no preset {name:?} (presets: {})", names.join(", ")))
+    })?;
+    store.conn().execute_batch("BEGIN IMMEDIATE")?;
+    let r = preset.tiers.iter().filter(|t| t.provider != "local").try_for_each(|t| {
+        set_tier(
+            store,
+            &t.name,
+            TierUpdate {
+                provider: Some(&t.provider),
+                model: Some(&t.model),
+                input_per_1k: Some(t.input_per_1k),
+                output_per_1k: Some(t.output_per_1k),
+                paper_units: Some(t.paper_units),
+            },
+        )
+        .map(|_| ())
+    });
+    store.conn().execute_batch(if r.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+    r.map(|()| preset)
 }
 
 /// Seeds the default providers and tiers (run inside the migration that creates their tables).
 pub(crate) fn seed(tx: &Transaction) -> rusqlite::Result<()> {
-    let d: Defaults = serde_json::from_str(DEFAULTS).expect("resources/tiers.json is valid (unit-tested)");
+    let d = defaults();
     for (name, p) in &d.providers {
         tx.execute(
             "INSERT OR IGNORE INTO providers(name, kind, base_url, concurrency) VALUES (?1, ?2, ?3, ?4)",
             params![name, p.kind.as_str(), p.base_url, p.concurrency.unwrap_or(4)],
         )?;
     }
-    for (i, t) in d.tiers.iter().enumerate() {
+    let preset =
+        d.presets.iter().find(|p| p.name == d.default_preset).expect("the default preset exists (unit-tested)");
+    for (i, t) in preset.tiers.iter().enumerate() {
         tx.execute(
             "INSERT OR IGNORE INTO tiers(name, position, provider, model, input_per_1k, output_per_1k, paper_units)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -499,14 +568,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_defaults_are_the_papers_three_tiers_with_its_prices() {
+    fn the_defaults_are_the_default_presets_tiers_and_a_preset_switches_them() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db")).unwrap();
         let t = tiers(&store).unwrap();
         let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["local", "mid", "top"]);
-        assert_eq!((t[0].input_per_1k, t[1].input_per_1k, t[2].input_per_1k), (0.0002, 0.002, 0.03));
+        let all = presets();
+        assert_eq!(all[0].name, "openai", "the default first");
+        assert_eq!((t[1].model.as_str(), t[2].model.as_str()), ("gpt-4o-mini", "gpt-4o"));
+        assert_eq!((t[0].input_per_1k, t[1].input_per_1k, t[2].input_per_1k), (0.0002, 0.00015, 0.0025));
         assert_eq!((t[0].paper_units, t[1].paper_units, t[2].paper_units), (1.0, 10.0, 100.0));
+        for p in &all {
+            assert!(!p.source.is_empty() && p.tiers.len() == 3, "{p:?}");
+            assert!(p.tiers.iter().all(|t| t.input_per_1k > 0.0 && t.output_per_1k > 0.0), "priced: {p:?}");
+            for t in &p.tiers {
+                provider(&store, &t.provider).unwrap();
+            }
+        }
+        set_tier(&store, "local", TierUpdate { model: Some("my-model"), ..Default::default() }).unwrap();
+        let paper = apply_preset(&store, "paper-2023").unwrap();
+        let t = tiers(&store).unwrap();
+        assert_eq!(t[0].model, "my-model", "the local tier keeps the user's model");
+        assert_eq!((t[1].model.as_str(), t[1].input_per_1k, t[2].input_per_1k), ("gpt-3.5-turbo", 0.002, 0.03));
+        assert!(paper.source.contains("EvalPlus"));
+        let (rate, detail) = preset_rate("gpt-4-turbo", |a, b| a == b).unwrap();
+        assert_eq!(rate, 0.857);
+        assert!(detail.starts_with("published: MBPP 85.7% (EvalPlus"), "{detail}");
+        assert!(preset_rate("gpt-4o", |a, b| a == b).is_none(), "no published figure is made up");
+        let err = apply_preset(&store, "nope").unwrap_err().to_string();
+        assert!(err.contains("paper-2023"), "{err}");
+        assert_eq!(tiers(&store).unwrap()[1].model, "gpt-3.5-turbo", "a bad name changes nothing");
         assert_eq!(provider(&store, "anthropic").unwrap().kind, ProviderKind::Anthropic);
         assert_eq!(cost_mode(&store).unwrap(), CostMode::Usd);
     }
@@ -523,7 +615,10 @@ mod tests {
             TierUpdate { provider: Some("mock"), model: Some("m"), input_per_1k: Some(0.5), ..Default::default() },
         )
         .unwrap();
-        assert_eq!((t.provider.as_str(), t.model.as_str(), t.input_per_1k, t.output_per_1k), ("mock", "m", 0.5, 0.002));
+        assert_eq!(
+            (t.provider.as_str(), t.model.as_str(), t.input_per_1k, t.output_per_1k),
+            ("mock", "m", 0.5, 0.0006)
+        );
         let (tier, prov) = resolve(&store, "mid").unwrap();
         assert_eq!((tier.name.as_str(), prov.base_url.as_str()), ("mid", "http://127.0.0.1:9/v1"));
         let (adhoc, _) = resolve(&store, "mock:other").unwrap();
