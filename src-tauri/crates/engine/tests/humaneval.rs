@@ -3,7 +3,9 @@
 //! prompts alone cover ≥ 150 of 164 tasks and the canonical solution passes every derived check on ≥ 98% of
 //! those; and answers shaped as models write them (a complete function with its docstring's `>>>` examples, in
 //! a fence with prose around it, without the prompt's imports, or only the body as a completion) are judged as
-//! HumanEval judges them.
+//! HumanEval judges them; and so are right and wrong functions (an operator swapped) wrapped in eight more shapes
+//! (a `__main__` doctest run, example prints, usage transcripts, non-ASCII prose, a `unittest` class, CRLF, no
+//! fence, the answer's own wrong asserts).
 
 use complexitynet_engine::dataset::{parse_file, Format, Task};
 use complexitynet_engine::testing::humaneval;
@@ -126,4 +128,94 @@ fn answers_written_as_models_write_them_are_judged_as_humaneval_judges_them() {
             assert!(off.is_empty(), "{label}: a false pass {off:#?}");
         }
     }
+}
+
+/// The shapes real answers take around the function (each task gets one, in turn), for a right and a wrong
+/// function alike: a `__main__` doctest run, example prints that would raise, a usage block with a traceback,
+/// non-ASCII prose, a `unittest` class with a wrong expectation, CRLF line ends, no fence at all, and the
+/// answer's own wrong asserts. None of them may change what HumanEval's tests say of the function inside.
+fn shaped(shape: usize, entry: &str, f: &str) -> String {
+    match shape % 8 {
+        0 => format!("```python\n{f}\n\nif __name__ == \"__main__\":\n    import doctest\n    doctest.testmod()\n```"),
+        1 => format!("```python\n{f}\n\n# Test the function\nprint({entry}())\nprint({entry}(None))\n```"),
+        2 => format!(
+            "You can implement `{entry}` like this:\n\n```python\n{f}```\n\nUsage:\n\n```python\n>>> {entry}()\n\
+             Traceback (most recent call last):\nTypeError\n```\n"
+        ),
+        3 => {
+            format!("Voici la solution — très simple 😊 (Σ, λ, 中文) :\n```py\n{f}```\nComplexité : O(n²). Ça marche ✓")
+        }
+        4 => format!(
+            "```python\n{f}\n\nimport unittest\n\nclass TestIt(unittest.TestCase):\n    def test_wrong(self):\n        \
+             self.assertEqual({entry}(), 12345)\n\nif __name__ == '__main__':\n    unittest.main()\n```"
+        ),
+        5 => format!("```python\n{f}```\n").replace('\n', "\r\n"),
+        6 => format!("Sure! Here's the function:\n\n{f}\n\nThis works by checking each element in turn."),
+        _ => format!("```python\n{f}\n\n# tests\nassert {entry}() == 'not a real value'\n```"),
+    }
+}
+
+/// A wrong function close to the right one: the first operator of a small list found in the body, changed.
+fn mutant(body: &str) -> Option<String> {
+    const SWAPS: &[(&str, &str)] = &[
+        ("<=", "<"),
+        (">=", ">"),
+        ("+ 1", "+ 2"),
+        ("- 1", "- 2"),
+        ("==", "!="),
+        (" and ", " or "),
+        ("True", "False"),
+        ("[1:]", "[2:]"),
+        ("sorted(", "list("),
+    ];
+    SWAPS.iter().find(|(a, _)| body.contains(a)).map(|(a, b)| body.replacen(a, b, 1))
+}
+
+#[test]
+fn answers_in_every_shape_agree_with_humanevals_verdict_on_the_function_inside() {
+    let tasks = tasks();
+    // Each task's function, right and (where a swap applies) wrong: (task index, the prompt + body).
+    let mut functions: Vec<(usize, String)> = Vec::new();
+    for (i, t) in tasks.iter().enumerate() {
+        let body = canonical(t).strip_prefix(t.prompt.as_str()).unwrap();
+        functions.push((i, canonical(t).to_owned()));
+        if let Some(m) = mutant(body) {
+            functions.push((i, format!("{}{m}", t.prompt)));
+        }
+    }
+    // HumanEval's verdict: the function as it is, against the task's own tests.
+    let plain: Vec<Check> = functions
+        .iter()
+        .map(|(i, f)| Check {
+            code: f.clone(),
+            setup: tasks[*i].setup.clone(),
+            asserts: tasks[*i].asserts.clone(),
+            limits: limits(),
+        })
+        .collect();
+    let truth = Verifier::new().verify_all(&plain, default_parallelism(), &|_, _| {});
+    let wrong = truth.iter().filter(|v| !v.passed()).count();
+    assert!(wrong >= 100, "the swaps should break most functions: {wrong}");
+    // The app's verdict: the same function inside an answer's shape, judged by the task's tests.
+    let checks: Vec<Checks> = tasks.iter().map(Checks::from_task).collect();
+    let answers: Vec<String> =
+        functions.iter().enumerate().map(|(n, (i, f))| shaped(n, &tasks[*i].entry_point.name, f)).collect();
+    let pairs: Vec<(&str, &Checks)> =
+        answers.iter().zip(&functions).map(|(a, (i, _))| (a.as_str(), &checks[*i])).collect();
+    let judged = judge::judge_all(&Verifier::new(), &pairs, limits(), default_parallelism(), &|_| {});
+    let off: Vec<String> = functions
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| judged[*n].verdict.passed() != truth[*n].passed())
+        .map(|(n, (i, _))| {
+            format!(
+                "{} (shape {}): {} where HumanEval says {}",
+                tasks[*i].task_id,
+                n % 8,
+                judged[n].verdict.summary(),
+                truth[n].summary()
+            )
+        })
+        .collect();
+    assert!(off.is_empty(), "{off:#?}");
 }
