@@ -44,6 +44,30 @@ pub struct Point {
     pub choices: Vec<u8>,
 }
 
+impl Point {
+    /// A point from its pass rate and mean cost; the shares of always-top's cost follow from `top_cost`.
+    fn new(
+        name: String,
+        setting: Option<f64>,
+        pass_rate: f64,
+        cost: f64,
+        top_cost: f64,
+        share: Vec<f64>,
+        choices: Vec<u8>,
+    ) -> Point {
+        Point {
+            name,
+            setting,
+            pass_rate,
+            cost,
+            relative_cost: cost / top_cost,
+            savings_vs_top: 1.0 - cost / top_cost,
+            tier_share: share,
+            choices,
+        }
+    }
+}
+
 /// A policy's points, sorted by cost.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Curve {
@@ -208,16 +232,7 @@ fn point(name: &str, setting: Option<f64>, choice: &[usize], pass: &[Vec<f64>], 
     for &t in choice {
         share[t] += 1.0 / n;
     }
-    Point {
-        name: name.to_owned(),
-        setting,
-        pass_rate,
-        cost,
-        relative_cost: cost / top,
-        savings_vs_top: 1.0 - cost / top,
-        tier_share: share,
-        choices: choice.iter().map(|&t| t as u8).collect(),
-    }
+    Point::new(name.to_owned(), setting, pass_rate, cost, top, share, choice.iter().map(|&t| t as u8).collect())
 }
 
 /// The upper concave envelope of points (cost share, pass), from the cheapest.
@@ -392,16 +407,15 @@ pub fn evaluate_routing(
     let random = {
         let mean = |f: fn(&Point) -> f64| fixed.iter().map(f).sum::<f64>() / k as f64;
         let cost = mean(|p| p.cost);
-        Point {
-            name: "random tier".into(),
-            setting: None,
-            pass_rate: mean(|p| p.pass_rate),
+        Point::new(
+            "random tier".into(),
+            None,
+            mean(|p| p.pass_rate),
             cost,
-            relative_cost: cost / top_cost,
-            savings_vs_top: 1.0 - cost / top_cost,
-            tier_share: vec![1.0 / k as f64; k],
-            choices: Vec::new(),
-        }
+            top_cost,
+            vec![1.0 / k as f64; k],
+            Vec::new(),
+        )
     };
     let oracle_choice: Vec<usize> = pass
         .iter()
@@ -563,16 +577,7 @@ pub fn evaluate_routing(
             choices.push(last_reached as u8);
         }
         let (pass_rate, cost) = (pass_rate / n as f64, cost / n as f64);
-        Point {
-            name,
-            setting: None,
-            pass_rate,
-            cost,
-            relative_cost: cost / top_cost,
-            savings_vs_top: 1.0 - cost / top_cost,
-            tier_share: share,
-            choices,
-        }
+        Point::new(name, None, pass_rate, cost, top_cost, share, choices)
     };
     let mut cascades: Vec<Point> = (1..k)
         .map(|last| {
@@ -670,16 +675,7 @@ fn honest_cascades(tasks: &[String], tiers: &[String], shown: &HashMap<String, S
             "cascade {} verified by the prompt's checks",
             (0..=last).map(|t| format!("L{}", t + 1)).collect::<Vec<_>>().join("→")
         );
-        Point {
-            name,
-            setting: None,
-            pass_rate,
-            cost,
-            relative_cost: cost / top_cost,
-            savings_vs_top: 1.0 - cost / top_cost,
-            tier_share: share,
-            choices,
-        }
+        Point::new(name, None, pass_rate, cost, top_cost, share, choices)
     };
     let judge = (0..k)
         .map(|t| {

@@ -96,6 +96,32 @@ pub fn rename(code: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// Index just past the string literal whose opening quote is at `i` (single, or tripled for a triple-quoted
+/// string); an unterminated single-line string stops at its line end. Byte scanning that stops only at ASCII, so
+/// every index it returns is on a character boundary.
+pub fn skip_string(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let triple = i + 2 < b.len() && b[i + 1] == q && b[i + 2] == q;
+    let mut j = if triple { i + 3 } else { i + 1 };
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 2,
+            c if c == q => {
+                if !triple {
+                    return j + 1;
+                }
+                if j + 2 < b.len() && b[j + 1] == q && b[j + 2] == q {
+                    return j + 3;
+                }
+                j += 1;
+            }
+            b'\n' if !triple => return j,
+            _ => j += 1,
+        }
+    }
+    b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! This is a small lexer, not a Python parser: it skips strings and comments, finds `name(` calls that are not
 //! attribute calls (`math.isclose(`) and not keywords, and counts top-level arguments.
 
+use crate::python::skip_string;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,30 +95,6 @@ fn is_ident_char(c: u8) -> bool {
 
 fn is_string_prefix(s: &str) -> bool {
     matches!(s.to_ascii_lowercase().as_str(), "r" | "b" | "u" | "f" | "rb" | "br" | "fr" | "rf")
-}
-
-/// Index just past the string literal that starts at `i` (a quote character).
-fn skip_string(b: &[u8], i: usize) -> usize {
-    let q = b[i];
-    let triple = b.len() >= i + 3 && b[i + 1] == q && b[i + 2] == q;
-    let mut j = if triple { i + 3 } else { i + 1 };
-    while j < b.len() {
-        match b[j] {
-            b'\\' => j += 2,
-            c if c == q => {
-                if !triple {
-                    return j + 1;
-                }
-                if b.len() >= j + 3 && b[j + 1] == q && b[j + 2] == q {
-                    return j + 3;
-                }
-                j += 1;
-            }
-            b'\n' if !triple => return j, // unterminated single-line string: stop at the line end
-            _ => j += 1,
-        }
-    }
-    b.len()
 }
 
 /// Counts the top-level arguments of the call whose `(` is at `open`; returns (arity, index past `)`).

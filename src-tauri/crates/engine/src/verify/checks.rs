@@ -26,7 +26,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
-use crate::python;
+use crate::python::{self, skip_string};
 
 /// Where a check came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
@@ -434,30 +434,6 @@ pub fn prelude(prompt: &str, entry: Option<&str>) -> String {
 
 // ---------------------------------------------------------------------------------------------------------
 // Scanning helpers (bytes; every index they return is on a character boundary: they stop only at ASCII)
-
-/// Index past the string literal whose opening quote is at `i`.
-fn skip_string(b: &[u8], i: usize) -> usize {
-    let q = b[i];
-    let triple = i + 2 < b.len() && b[i + 1] == q && b[i + 2] == q;
-    let mut j = if triple { i + 3 } else { i + 1 };
-    while j < b.len() {
-        match b[j] {
-            b'\\' => j += 2,
-            c if c == q => {
-                if !triple {
-                    return j + 1;
-                }
-                if j + 2 < b.len() && b[j + 1] == q && b[j + 2] == q {
-                    return j + 3;
-                }
-                j += 1;
-            }
-            b'\n' if !triple => return j,
-            _ => j += 1,
-        }
-    }
-    b.len()
-}
 
 /// The index past the bracket that closes the one at `open`, skipping strings; None when it does not close
 /// within [`MAX_SPAN`] bytes.
