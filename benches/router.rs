@@ -13,8 +13,9 @@ use complexitynet_core::App;
 use complexitynet_engine::keys::MemoryStore;
 use complexitynet_engine::paths::DataDir;
 use complexitynet_engine::store::Store;
-use complexitynet_engine::testing::{openai_json, shared_data, ChatServer};
+use complexitynet_engine::testing::{openai_json, ChatServer};
 use complexitynet_engine::tiers::table::{self, ProviderKind, TierUpdate};
+use complexitynet_verify::testing::shared_data;
 
 const N: usize = 300;
 

@@ -32,9 +32,9 @@ use complexitynet_core::serving::{Gate, Refusal, ServerSettings};
 use complexitynet_core::{App, AppError};
 use complexitynet_engine::route::Decision;
 use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Role};
-use complexitynet_engine::verify::checks::{CheckKind, Checks};
-use complexitynet_engine::verify::extract::is_valid_python;
 use complexitynet_engine::ErrorCode;
+use complexitynet_verify::checks::{CheckKind, Checks};
+use complexitynet_verify::extract::is_valid_python;
 
 /// Requests larger than this are refused with 413 (a chat request is kilobytes).
 pub const MAX_BODY: usize = 1 << 20;

@@ -3,7 +3,8 @@
 
 use super::{cn, cn_env, mbpp, ok_json, stderr};
 use complexitynet_classifier::testing::{FineTuneServer, TEST_KEY};
-use complexitynet_engine::testing::{shared_data, test_models, Behavior, FileServer};
+use complexitynet_engine::testing::{Behavior, FileServer};
+use complexitynet_verify::testing::{shared_data, test_models};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -603,7 +604,7 @@ fn a_cascade_escalates_a_failing_local_answer_until_an_answer_passes() {
 fn route_file_keeps_the_budget_for_tiers_known_only_by_published_rates() {
     let dir = tempfile::tempdir().unwrap();
     let prompts = dir.path().join("he-prompts.jsonl");
-    let lines: Vec<String> = std::fs::read_to_string(complexitynet_engine::testing::humaneval())
+    let lines: Vec<String> = std::fs::read_to_string(complexitynet_verify::testing::humaneval())
         .unwrap()
         .lines()
         .map(|l| {

@@ -243,7 +243,7 @@ fn the_server_answers_out_of_range_fields_with_a_400_naming_the_field() {
 fn a_closed_stdout_ends_a_command_quietly() {
     let dir = tempfile::tempdir().unwrap();
     ok_json(&cn(dir.path(), &["dataset", "import", mbpp().to_str().unwrap(), "--name", "mbpp", "--json"]));
-    let recorded = complexitynet_engine::testing::shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl");
+    let recorded = complexitynet_verify::testing::shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl");
     let tiers = "replay:codellama-7b-python,replay:gpt-3.5-turbo-1106,replay:gpt-4-1106-preview";
     let run =
         ["label", "run", "--dataset", "mbpp", "--name", "few", "--trials", "1", "--rule", "single3", "--limit", "5"];

@@ -5,8 +5,8 @@ mod classifier;
 mod front_ends;
 mod server_gate;
 
-use complexitynet_engine::testing::{shared_data, test_models};
 use complexitynet_engine::testing::{Behavior, FileServer};
+use complexitynet_verify::testing::{shared_data, test_models};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -285,7 +285,7 @@ fn verify_of_recorded_answers_counts_passes_per_model() {
 #[test]
 fn verify_judges_humaneval_answers_by_the_dataset_or_by_the_prompts_checks() {
     let dir = tempfile::tempdir().unwrap();
-    let he = complexitynet_engine::testing::humaneval();
+    let he = complexitynet_verify::testing::humaneval();
     ok_json(&cn(dir.path(), &["dataset", "import", he.to_str().unwrap(), "--name", "he", "--json"]));
     let refs = ok_json(&cn(dir.path(), &["verify", "--dataset", "he", "--reference", "--json"]));
     assert_eq!((refs["passed"].as_u64(), refs["total"].as_u64()), (Some(164), Some(164)), "{}", refs["failing"]);
@@ -713,7 +713,7 @@ fn a_catalog_model_without_a_published_hash_is_pinned_on_its_first_download() {
     // A mirror serving the model file (SmolLM2's bytes stand in for the real weights): the first complete
     // download pins what it measured.
     let smol =
-        std::fs::read(complexitynet_engine::testing::test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
+        std::fs::read(complexitynet_verify::testing::test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
     let mirror = FileServer::start(smol.clone(), Behavior::Serve);
     let base = mirror.url("/models");
     let got = ok_json(&cn(dir.path(), &["models", "download", name, "--mirror", &base, "--json"]));

@@ -3,7 +3,7 @@
 
 use clap::Args;
 use complexitynet_core::AppError;
-use complexitynet_engine::verify::checks::Checks;
+use complexitynet_verify::checks::Checks;
 use std::path::PathBuf;
 
 use super::Ctx;

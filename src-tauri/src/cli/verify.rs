@@ -5,9 +5,9 @@
 use clap::Args;
 use complexitynet_core::verify::{Against, TestsFrom};
 use complexitynet_core::AppError;
-use complexitynet_engine::verify::sandbox::default_parallelism;
-use complexitynet_engine::verify::{read_tests, Limits};
 use complexitynet_engine::ErrorCode;
+use complexitynet_verify::sandbox::default_parallelism;
+use complexitynet_verify::{read_tests, Limits};
 use std::path::{Path, PathBuf};
 
 use super::Ctx;

@@ -38,6 +38,7 @@ pub fn generate() -> String {
     use complexitynet_classifier as cls;
     use complexitynet_core as core;
     use complexitynet_engine as engine;
+    use complexitynet_verify as verify;
     roots!(
         core::AppError,
         engine::ErrorCode,
@@ -47,7 +48,7 @@ pub fn generate() -> String {
         engine::dataset::DatasetSummary,
         engine::dataset::ImportOutcome,
         engine::dataset::TaskPage,
-        engine::dataset::TaskView,
+        verify::TaskView,
         engine::dataset::Format,
         core::datasets::CatalogEntry,
         core::keys::TierTable,
@@ -86,9 +87,9 @@ pub fn generate() -> String {
         core::routing::RouteOverrides,
         core::routing::DialCurve,
         core::routing::BudgetStatus,
-        engine::verify::judge::Verification,
-        engine::verify::checks::Checks,
-        engine::verify::checks::CheckItem,
+        verify::judge::Verification,
+        verify::checks::Checks,
+        verify::checks::CheckItem,
         engine::chat::ChatRoute,
         engine::route::RouteSettings,
         engine::route::Decision,

@@ -5,7 +5,7 @@
 use complexitynet_core::ask::AskEvent;
 use complexitynet_core::chat::{ChatTotals, ExportFormat};
 use complexitynet_engine::chat::{ChatMessage, Conversation};
-use complexitynet_engine::verify::checks::{CheckItem, Checks};
+use complexitynet_verify::checks::{CheckItem, Checks};
 use tauri::ipc::Channel;
 
 use super::{forward, AppError, AppState};

@@ -2,7 +2,8 @@
 
 use complexitynet_core::datasets::CatalogEntry;
 use complexitynet_core::jobs::DownloadEvent;
-use complexitynet_engine::dataset::{DatasetSummary, Format, ImportOutcome, TaskPage, TaskView};
+use complexitynet_engine::dataset::{DatasetSummary, Format, ImportOutcome, TaskPage};
+use complexitynet_verify::TaskView;
 use std::path::PathBuf;
 use tauri::ipc::Channel;
 

@@ -25,10 +25,10 @@ use complexitynet_engine::dataset::{self, parse_file, Format};
 use complexitynet_engine::label::run::{self, RunConfig, Tier};
 use complexitynet_engine::label::Rule;
 use complexitynet_engine::store::Store;
-use complexitynet_engine::testing::{shared_data, test_models};
 use complexitynet_engine::tiers::CancellationToken;
-use complexitynet_engine::verify::sandbox::default_parallelism;
-use complexitynet_engine::verify::{read_answers, Verifier};
+use complexitynet_verify::sandbox::default_parallelism;
+use complexitynet_verify::testing::{shared_data, test_models};
+use complexitynet_verify::{read_answers, Verifier};
 
 const MODELS: [&str; 3] = ["codellama-7b-python", "gpt-3.5-turbo-1106", "gpt-4-1106-preview"];
 

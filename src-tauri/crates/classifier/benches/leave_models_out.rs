@@ -22,7 +22,7 @@ use complexitynet_classifier::ability::{fit_rasch, DifficultyModel, Outcome};
 use complexitynet_classifier::eval::{hull_at, upper_hull};
 use complexitynet_classifier::split::Rng;
 use complexitynet_engine::route::{self, Spend, TierProfile};
-use complexitynet_engine::testing::shared_data;
+use complexitynet_verify::testing::shared_data;
 
 const SHARES: [f64; 4] = [0.05, 0.10, 0.20, 0.50];
 const COSTS: [f64; 3] = [0.01, 0.1, 1.0];

@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn chat_feedback_becomes_a_personal_labeled_set() {
         use complexitynet_engine::chat::{self, ChatMessage, ChatRoute};
-        use complexitynet_engine::verify::judge::{Verification, VerifiedStep};
+        use complexitynet_verify::judge::{Verification, VerifiedStep};
         let personal = |store: &Store| {
             let tiers: Vec<String> =
                 complexitynet_engine::tiers::table::tiers(store).unwrap().into_iter().map(|t| t.name).collect();

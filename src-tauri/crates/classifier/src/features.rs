@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use complexitynet_engine::dataset::derive_entry_point;
+use complexitynet_verify::derive_entry_point;
 
 /// A prompt split into the parts the features read.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,8 +3,8 @@
 use complexitynet_classifier::bert::{cosine, Encoder};
 use complexitynet_classifier::neural::{self, FinetuneParams, HeadParams};
 use complexitynet_classifier::tfidf::balanced_weights;
-use complexitynet_engine::testing::test_models;
 use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_verify::testing::test_models;
 
 fn dir() -> std::path::PathBuf {
     let d = test_models().join("all-MiniLM-L6-v2");

@@ -12,8 +12,8 @@
 use complexitynet_engine::route::Decision;
 use complexitynet_engine::tiers::table::{self, CostMode, Entry, ProviderRow, TierRow};
 use complexitynet_engine::tiers::{CancellationToken, Completion, GenParams, Message, ProviderError, Request, Role};
-use complexitynet_engine::verify::checks::Checks;
-use complexitynet_engine::verify::judge::{Verification, VerifiedStep};
+use complexitynet_verify::checks::Checks;
+use complexitynet_verify::judge::{Verification, VerifiedStep};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tracing::Instrument;

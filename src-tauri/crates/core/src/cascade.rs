@@ -9,10 +9,10 @@
 use complexitynet_engine::dataset;
 use complexitynet_engine::tiers::table::{self, Entry, TierRow};
 use complexitynet_engine::tiers::{CancellationToken, Completion, GenParams, Message, Request};
-use complexitynet_engine::verify::checks::Checks;
-use complexitynet_engine::verify::extract::Extraction;
-use complexitynet_engine::verify::judge::{self, Judged};
-use complexitynet_engine::verify::{Limits, Verdict, Verifier};
+use complexitynet_verify::checks::Checks;
+use complexitynet_verify::extract::Extraction;
+use complexitynet_verify::judge::{self, Judged};
+use complexitynet_verify::{Limits, Verdict, Verifier};
 use serde::Serialize;
 use tracing::Instrument;
 

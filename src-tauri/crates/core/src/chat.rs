@@ -3,7 +3,7 @@
 
 use complexitynet_engine::chat::{self, ChatMessage, ChatRoute, Conversation, Totals};
 use complexitynet_engine::tiers::{GenParams, Message, Role};
-use complexitynet_engine::verify::checks::{CheckItem, Checks};
+use complexitynet_verify::checks::{CheckItem, Checks};
 use serde::{Deserialize, Serialize};
 
 use crate::ask::{AskEvent, AskRequest};

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use complexitynet_engine::tiers::table;
 use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Request};
-use complexitynet_engine::verify::checks::{CheckItem, CheckKind, Checks};
 use complexitynet_engine::ErrorCode;
+use complexitynet_verify::checks::{CheckItem, CheckKind, Checks};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
@@ -121,8 +121,7 @@ fn proposed_from_reply(reply: &str, entry: Option<&str>) -> Vec<CheckItem> {
         .filter(|i| matches!(i.kind, CheckKind::Assert | CheckKind::Doctest | CheckKind::Example))
         .filter(|i| {
             entry.is_none_or(|e| {
-                complexitynet_engine::dataset::derive_entry_point(std::slice::from_ref(&i.code), None)
-                    .is_ok_and(|p| p.name == e)
+                complexitynet_verify::derive_entry_point(std::slice::from_ref(&i.code), None).is_ok_and(|p| p.name == e)
             })
         })
         .map(|i| CheckItem { kind: CheckKind::Proposed, source: i.source, code: i.code })

@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use complexitynet_engine::catalog;
-use complexitynet_engine::dataset::{self, DatasetSummary, Format, ImportOutcome, TaskPage, TaskView};
+use complexitynet_engine::dataset::{self, DatasetSummary, Format, ImportOutcome, TaskPage};
 use complexitynet_engine::download::DownloadProgress;
+use complexitynet_verify::TaskView;
 use serde::Serialize;
 
 use crate::jobs::{throttled, DownloadEvent};

@@ -2,7 +2,7 @@
 //! [`crate::cascade`] (so neither imports the other's types).
 
 use complexitynet_engine::route::Decision;
-use complexitynet_engine::verify::checks::CheckItem;
+use complexitynet_verify::checks::CheckItem;
 use serde::Serialize;
 
 /// What a front end hears while an answer is made.

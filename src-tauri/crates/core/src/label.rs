@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use complexitynet_engine::dataset::{self, Task};
+use complexitynet_engine::dataset;
 use complexitynet_engine::label::run::{self, Backend, Progress, PromptStyle, RunConfig, RunSummary, Tier, TrialView};
 use complexitynet_engine::label::{Label, Rule};
 use complexitynet_engine::store::Store;
 use complexitynet_engine::tiers::table::{self, ProviderKind};
 use complexitynet_engine::tiers::Price;
-use complexitynet_engine::verify::read_answers;
-use complexitynet_engine::verify::sandbox::default_parallelism;
+use complexitynet_verify::read_answers;
+use complexitynet_verify::sandbox::default_parallelism;
+use complexitynet_verify::Task;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 

@@ -37,8 +37,8 @@ use complexitynet_engine::keys::SecretStore;
 use complexitynet_engine::paths::DataDir;
 use complexitynet_engine::store::Store;
 use complexitynet_engine::tiers::Provider;
-use complexitynet_engine::verify::Verifier;
 use complexitynet_llm_local::LocalModel;
+use complexitynet_verify::Verifier;
 
 pub use error::AppError;
 pub use jobs::{JobGuard, JobKind, Jobs};

@@ -14,10 +14,10 @@ use complexitynet_engine::label::run::TrialKey;
 use complexitynet_engine::route::{self, Decision, Policy, PolicyKind, RouteSettings};
 use complexitynet_engine::tiers::table::{self, CostMode, TierRow};
 use complexitynet_engine::tiers::CancellationToken;
-use complexitynet_engine::verify::checks::Checks;
-use complexitynet_engine::verify::judge;
-use complexitynet_engine::verify::{Limits, Outcome};
 use complexitynet_engine::ErrorCode;
+use complexitynet_verify::checks::Checks;
+use complexitynet_verify::judge;
+use complexitynet_verify::{Limits, Outcome};
 use serde::{Deserialize, Serialize};
 
 use crate::{lock, App, AppError, Result};
@@ -675,7 +675,7 @@ impl App {
             let _span = tracing::info_span!("judge_shown", run, answers = todo.len()).entered();
             let pairs: Vec<(&str, &Checks)> =
                 todo.iter().map(|t| (t.answer.as_str(), &checks[t.key.task_id.as_str()])).collect();
-            let jobs = complexitynet_engine::verify::sandbox::default_parallelism();
+            let jobs = complexitynet_verify::sandbox::default_parallelism();
             let judged = judge::judge_all(&self.verifier(), &pairs, Limits::default(), jobs, &|_| {});
             if let Some(j) = judged.iter().find(|j| matches!(j.verdict.outcome, Outcome::SandboxUnavailable { .. })) {
                 return Err(AppError::new(ErrorCode::SandboxUnavailable, j.verdict.summary()));

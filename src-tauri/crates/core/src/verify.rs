@@ -7,11 +7,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use complexitynet_engine::dataset;
-use complexitynet_engine::verify::checks::Checks;
-use complexitynet_engine::verify::extract::Extraction;
-use complexitynet_engine::verify::judge::{self, Judged};
-use complexitynet_engine::verify::{self, Check, Limits, Outcome, Verdict};
 use complexitynet_engine::ErrorCode;
+use complexitynet_verify::checks::Checks;
+use complexitynet_verify::extract::Extraction;
+use complexitynet_verify::judge::{self, Judged};
+use complexitynet_verify::{Check, Limits, Outcome, Verdict};
 use serde::Serialize;
 
 use crate::{App, AppError, Result};
@@ -168,7 +168,7 @@ impl App {
         on_done: &(dyn Fn(usize) + Sync),
     ) -> Result<AnswersReport> {
         let tasks = self.with_store(|s| Ok(dataset::all_tasks(s, ds)?))?;
-        let answers = verify::read_answers(file)?;
+        let answers = complexitynet_verify::read_answers(file)?;
         let checks: HashMap<&str, Checks> = tasks
             .iter()
             .map(|t| {

@@ -207,9 +207,9 @@ fn a_prompt_with_tests_climbs_the_verified_cascade_and_claims_savings_only_when_
     // verification off, the prompt's own asserts are just text and the router answers.
     let (_d, app, _s) = three_tier_app(vec![openai_json(RIGHT, 20, 10), sse(WRONG)]);
     let given = AskRequest {
-        checks: Some(complexitynet_engine::verify::checks::Checks::from_asserts(
+        checks: Some(complexitynet_verify::checks::Checks::from_asserts(
             &["assert add(2, 2) == 4".to_owned()],
-            complexitynet_engine::verify::checks::CheckKind::User,
+            complexitynet_verify::checks::CheckKind::User,
         )),
         ..AskRequest::routed("Write add(a, b).", params())
     };

@@ -6,7 +6,7 @@ use complexitynet_core::label::LabelRequest;
 use complexitynet_core::App;
 use complexitynet_engine::keys::MemoryStore;
 use complexitynet_engine::paths::DataDir;
-use complexitynet_engine::testing::shared_data;
+use complexitynet_verify::testing::shared_data;
 
 #[test]
 fn every_stored_trial_records_what_of_its_answer_ran() {

@@ -9,8 +9,8 @@
 mod extract_v1;
 
 use complexitynet_engine::dataset::{parse_file, Format};
-use complexitynet_engine::verify::extract::extract_for_tests;
-use complexitynet_engine::verify::read_answers;
+use complexitynet_verify::extract::extract_for_tests;
+use complexitynet_verify::read_answers;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;

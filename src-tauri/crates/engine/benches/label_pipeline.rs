@@ -9,9 +9,9 @@ use complexitynet_engine::dataset::{self, parse_file, Format};
 use complexitynet_engine::label::run::{self, RunConfig, Tier};
 use complexitynet_engine::label::Rule;
 use complexitynet_engine::store::Store;
-use complexitynet_engine::verify::extract::extract_for_tests;
-use complexitynet_engine::verify::sandbox::default_parallelism;
-use complexitynet_engine::verify::{read_answers, Check, Limits, Verifier};
+use complexitynet_verify::extract::extract_for_tests;
+use complexitynet_verify::sandbox::default_parallelism;
+use complexitynet_verify::{read_answers, Check, Limits, Verifier};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ fn main() {
     let limits = Limits { timeout_ms: 10_000, ..Limits::default() };
 
     // The verifications alone: the same checks the run will make, in the run's order (trial, task, tier).
-    let by_task: HashMap<&str, &dataset::Task> = tasks.iter().map(|t| (t.task_id.as_str(), t)).collect();
+    let by_task: HashMap<&str, &complexitynet_verify::Task> = tasks.iter().map(|t| (t.task_id.as_str(), t)).collect();
     let mut answers: HashMap<(&str, &str), &str> = HashMap::new();
     for a in &recorded {
         answers.insert((a.task_id.as_str(), a.model.as_str()), a.output.as_str());

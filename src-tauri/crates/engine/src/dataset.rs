@@ -4,7 +4,6 @@
 //! all-or-nothing: the whole file is parsed and validated first, then written in one transaction, so a malformed
 //! line (named by file and line) leaves the database exactly as it was. Re-importing the same content is a no-op.
 
-pub(crate) mod entry_point;
 mod parse;
 
 use rusqlite::{params, OptionalExtension};
@@ -12,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-pub use entry_point::{derive_entry_point, EntryPoint};
 pub use parse::{detect_format, parse_file, parse_str};
+
+use complexitynet_verify::{EntryPoint, Task};
 
 use crate::store::{Store, StoreError};
 use crate::ErrorCode;
@@ -54,23 +54,6 @@ impl std::str::FromStr for Format {
             other => Err(format!("unknown format {other:?} (expected mbpp, humaneval, jsonl or csv)")),
         }
     }
-}
-
-/// One coding task with its executable checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Task {
-    pub task_id: String,
-    /// The natural-language task as the user (or the dataset) states it.
-    pub prompt: String,
-    /// A known-good solution, when the dataset has one.
-    pub reference: Option<String>,
-    /// Code run before the asserts (imports, fixtures). Often empty.
-    pub setup: String,
-    /// The `assert` statements that decide success.
-    pub asserts: Vec<String>,
-    /// Extra, harder asserts (MBPP's `challenge_test_list`); not used for labels by default.
-    pub challenge_asserts: Vec<String>,
-    pub entry_point: EntryPoint,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -421,37 +404,4 @@ pub fn delete(store: &mut Store, name: &str) -> Result<usize, DatasetError> {
     tx.commit()?;
     tracing::info!(name, tasks = n, "dataset deleted");
     Ok(n as usize)
-}
-
-/// A task as the CLI's `--json` and the UI show it: the entry point flattened to `entry_point` (the function
-/// name), `signature` and `arity`, and the dataset it belongs to.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct TaskView {
-    pub dataset: String,
-    pub task_id: String,
-    pub prompt: String,
-    pub reference: Option<String>,
-    pub setup: String,
-    pub asserts: Vec<String>,
-    pub challenge_asserts: Vec<String>,
-    pub entry_point: String,
-    pub signature: String,
-    pub arity: usize,
-}
-
-impl Task {
-    pub fn view(self, dataset: &str) -> TaskView {
-        TaskView {
-            dataset: dataset.to_owned(),
-            task_id: self.task_id,
-            prompt: self.prompt,
-            reference: self.reference,
-            setup: self.setup,
-            asserts: self.asserts,
-            challenge_asserts: self.challenge_asserts,
-            entry_point: self.entry_point.name,
-            signature: self.entry_point.signature,
-            arity: self.entry_point.arity,
-        }
-    }
 }

@@ -77,7 +77,7 @@ pub fn report(data_dir: &DataDir, keychain: &dyn SecretStore) -> Report {
             detail: "needed to run answers against their asserts; install Python 3.8+".into(),
         },
     });
-    let sandbox = crate::verify::Verifier::new().status();
+    let sandbox = complexitynet_verify::Verifier::new().status();
     checks.push(Check {
         name: "sandbox",
         status: if sandbox.mode == "unavailable" { CheckStatus::Missing } else { CheckStatus::Ok },

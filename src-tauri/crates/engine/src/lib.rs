@@ -16,7 +16,6 @@ pub mod label;
 pub mod models;
 pub mod money;
 pub mod paths;
-pub mod python;
 pub mod route;
 pub mod store;
 /// Test support shared with the app package's tests (a misbehaving loopback HTTP server). Not linked into the
@@ -24,7 +23,6 @@ pub mod store;
 #[doc(hidden)]
 pub mod testing;
 pub mod tiers;
-pub mod verify;
 
 pub use error::{EngineError, ErrorCode};
 

@@ -4,9 +4,9 @@
 use complexitynet_engine::dataset::{self, DatasetError, Format, ImportStatus};
 use complexitynet_engine::download::{fetch, DownloadError, FetchRequest};
 use complexitynet_engine::store::{Store, StoreError, SCHEMA_VERSION};
-use complexitynet_engine::testing::shared_data;
 use complexitynet_engine::testing::{Behavior, FileServer};
 use complexitynet_engine::ErrorCode;
+use complexitynet_verify::testing::shared_data;
 use std::path::PathBuf;
 use std::time::Duration;
 

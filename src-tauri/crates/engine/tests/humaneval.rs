@@ -7,12 +7,13 @@
 //! (a `__main__` doctest run, example prints, usage transcripts, non-ASCII prose, a `unittest` class, CRLF, no
 //! fence, the answer's own wrong asserts).
 
-use complexitynet_engine::dataset::{parse_file, Format, Task};
-use complexitynet_engine::testing::humaneval;
-use complexitynet_engine::verify::checks::Checks;
-use complexitynet_engine::verify::judge;
-use complexitynet_engine::verify::sandbox::default_parallelism;
-use complexitynet_engine::verify::{Check, Limits, Verifier};
+use complexitynet_engine::dataset::{parse_file, Format};
+use complexitynet_verify::checks::Checks;
+use complexitynet_verify::judge;
+use complexitynet_verify::sandbox::default_parallelism;
+use complexitynet_verify::testing::humaneval;
+use complexitynet_verify::Task;
+use complexitynet_verify::{Check, Limits, Verifier};
 
 fn tasks() -> Vec<Task> {
     let (_, tasks) = parse_file(&humaneval(), Some(Format::Humaneval)).unwrap();

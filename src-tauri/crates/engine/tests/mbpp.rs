@@ -2,12 +2,13 @@
 //! reference with its function body replaced by `return None` fails, and the recorded real answers of the
 //! paper's three models pass at the rates an independent re-execution found.
 
-use complexitynet_engine::dataset::{parse_file, Format, Task};
-use complexitynet_engine::testing::shared_data;
-use complexitynet_engine::verify::checks::Checks;
-use complexitynet_engine::verify::judge;
-use complexitynet_engine::verify::sandbox::default_parallelism;
-use complexitynet_engine::verify::{read_answers, Check, Limits, Verifier};
+use complexitynet_engine::dataset::{parse_file, Format};
+use complexitynet_verify::checks::Checks;
+use complexitynet_verify::judge;
+use complexitynet_verify::sandbox::default_parallelism;
+use complexitynet_verify::testing::shared_data;
+use complexitynet_verify::Task;
+use complexitynet_verify::{read_answers, Check, Limits, Verifier};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

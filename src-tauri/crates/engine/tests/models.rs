@@ -5,8 +5,8 @@
 use complexitynet_engine::download::{fetch, DownloadError, FetchRequest};
 use complexitynet_engine::models::{self, gguf};
 use complexitynet_engine::store::Store;
-use complexitynet_engine::testing::test_models as models_dir;
 use complexitynet_engine::testing::{Behavior, FileServer};
+use complexitynet_verify::testing::test_models as models_dir;
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -3,12 +3,13 @@
 //! arbitrary text between them. And the answers that once did: a docstring with `Σ` in it (a Llama 3 answer to
 //! MBPP; HumanEval's own canonical solutions reached the same slice).
 
-use complexitynet_engine::dataset::{derive_entry_point, parse_str, Format};
-use complexitynet_engine::python;
-use complexitynet_engine::verify::checks::{self, Checks};
-use complexitynet_engine::verify::extract::{extract_code, extract_for_tests, extract_program};
-use complexitynet_engine::verify::judge::{self, Prepared};
-use complexitynet_engine::verify::Limits;
+use complexitynet_engine::dataset::{parse_str, Format};
+use complexitynet_verify::checks::{self, Checks};
+use complexitynet_verify::derive_entry_point;
+use complexitynet_verify::extract::{extract_code, extract_for_tests, extract_program};
+use complexitynet_verify::judge::{self, Prepared};
+use complexitynet_verify::python;
+use complexitynet_verify::Limits;
 use proptest::prelude::*;
 use std::path::Path;
 

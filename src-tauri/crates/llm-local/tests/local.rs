@@ -1,9 +1,9 @@
 //! The local tier on real GGUF models: SmolLM2-135M-Instruct (a chat template in its GGUF) and Gemma 3 270M
 //! (a base model without one: the [INST] fallback). Threads: 1, since tests run in parallel on small machines.
 
-use complexitynet_engine::testing::test_models as models_dir;
 use complexitynet_engine::tiers::{CancellationToken, FinishReason, GenParams, Message, Price, Provider, Request};
 use complexitynet_llm_local::{LocalError, LocalModel, LocalProvider, LocalSettings, TemplateKind};
+use complexitynet_verify::testing::test_models as models_dir;
 use std::sync::{Arc, Mutex};
 
 fn settings(n_ctx: u32) -> LocalSettings {

@@ -5,9 +5,10 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::entry_point::{derive_entry_point, named_entry_point};
-use super::{DatasetError, Format, Task};
-use crate::python;
+use super::{DatasetError, Format};
+use complexitynet_verify::entry_point::{derive_entry_point, named_entry_point};
+use complexitynet_verify::python;
+use complexitynet_verify::Task;
 
 type Obj = Map<String, Value>;
 

@@ -14,13 +14,13 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::{Label, Rule};
-use crate::dataset::Task;
 use crate::store::{Store, StoreError};
 use crate::tiers::{CancellationToken, GenParams, Message, Price, Provider, Request};
-use crate::verify::checks::Checks;
-use crate::verify::extract::Extraction;
-use crate::verify::judge::{self, Prepared};
-use crate::verify::{Answer, Limits, Verifier};
+use complexitynet_verify::checks::Checks;
+use complexitynet_verify::extract::Extraction;
+use complexitynet_verify::judge::{self, Prepared};
+use complexitynet_verify::Task;
+use complexitynet_verify::{Answer, Limits, Verifier};
 
 const CLOUD_SYSTEM: &str = include_str!("../../../../../resources/prompts/cloud-system.txt");
 const CLOUD_USER: &str = include_str!("../../../../../resources/prompts/cloud-user.txt");
@@ -398,7 +398,7 @@ pub async fn execute_cancellable(
                     // An answer that could not be read: its error verdict, and the run goes on.
                     Prepared::Known(j) => j.verdict,
                 };
-                if matches!(verdict.outcome, crate::verify::Outcome::SandboxUnavailable { .. }) {
+                if matches!(verdict.outcome, complexitynet_verify::Outcome::SandboxUnavailable { .. }) {
                     failed.fetch_add(1, Ordering::Relaxed);
                     continue; // not a verdict on the answer: never stored as one
                 }

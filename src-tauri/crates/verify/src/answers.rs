@@ -1,22 +1,7 @@
-//! Verification: run a model's answer against a task's asserts, in a sandbox, and say what happened.
-//!
-//! The trust core of the app: a false "pass" corrupts every label and every savings figure. A pass is proven
-//! positively — the harness writes a per-check random nonce only after the last assert ran, and nothing else
-//! (an exit status of 0 included) counts. Isolation is in [`sandbox`]; turning a raw model answer into code is
-//! in [`extract`].
-
-pub mod checks;
-pub mod extract;
-pub mod judge;
-/// The sandbox lives in its own crate (`complexitynet-sandbox`) so it builds and is checked for macOS and
-/// Windows without the engine's C dependencies; this path keeps `verify::sandbox::…` working.
-pub mod sandbox {
-    pub use complexitynet_sandbox::*;
-}
+//! Recorded answers and tests files: the inputs `verify --answers` and `verify --tests` read, all or nothing, a bad
+//! line named by file and line.
 
 use serde::{Deserialize, Serialize};
-
-pub use complexitynet_sandbox::{Check, Limits, Outcome, Phase, SandboxError, SandboxStatus, Verdict, Verifier};
 
 /// A recorded model answer (`task_id, model, trial, output`), as in `../shared/data/recorded/`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,10 +28,12 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
-    pub fn code(&self) -> crate::ErrorCode {
+    pub fn code(&self) -> complexitynet_errors::ErrorCode {
         match self {
-            VerifyError::AnswersMalformed { .. } | VerifyError::NoTests { .. } => crate::ErrorCode::DatasetMalformed,
-            VerifyError::Unreadable { .. } => crate::ErrorCode::DatasetUnreadable,
+            VerifyError::AnswersMalformed { .. } | VerifyError::NoTests { .. } => {
+                complexitynet_errors::ErrorCode::DatasetMalformed
+            }
+            VerifyError::Unreadable { .. } => complexitynet_errors::ErrorCode::DatasetUnreadable,
         }
     }
 }

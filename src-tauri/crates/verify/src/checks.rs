@@ -118,13 +118,13 @@ impl Checks {
             .map(|a| CheckItem { kind, source: a.to_owned(), code: a.to_owned() })
             .collect();
         let codes: Vec<String> = items.iter().map(|i| i.code.clone()).collect();
-        let entry_point = crate::dataset::derive_entry_point(&codes, None).ok().map(|e| e.name);
+        let entry_point = crate::entry_point::derive_entry_point(&codes, None).ok().map(|e| e.name);
         Checks { entry_point, items, ..Checks::default() }
     }
 
     /// A dataset task's own tests, with what its prompt gives (HumanEval's `from typing import List`, a helper
     /// such as `encode_shift`) as the prelude.
-    pub fn from_task(task: &crate::dataset::Task) -> Checks {
+    pub fn from_task(task: &crate::task::Task) -> Checks {
         Checks {
             entry_point: Some(task.entry_point.name.clone()),
             prelude: prelude(&task.prompt, Some(&task.entry_point.name)),
@@ -149,7 +149,7 @@ impl Checks {
     pub fn with_items(prompt: &str, items: Vec<CheckItem>) -> Checks {
         let mut c = Checks::from_prompt(prompt);
         let codes: Vec<String> = items.iter().map(|i| i.code.clone()).collect();
-        let called = crate::dataset::derive_entry_point(&codes, None).ok().map(|e| e.name);
+        let called = crate::entry_point::derive_entry_point(&codes, None).ok().map(|e| e.name);
         c.entry_point = called.or(c.entry_point);
         c.items = items;
         c
@@ -160,7 +160,7 @@ impl Checks {
     /// one sentence and whose asserts are its whole test set), the first assert, as MBPP's own prompt format
     /// shows its tests. The answer is then *scored* by all of the task's tests, which verification never saw
     /// beyond this one: the honest cascade's protocol.
-    pub fn shown(task: &crate::dataset::Task) -> Checks {
+    pub fn shown(task: &crate::task::Task) -> Checks {
         let mut c = Checks::from_prompt(&task.prompt);
         if c.is_empty() {
             if let Some(first) = task.asserts.first() {
@@ -1077,7 +1077,7 @@ impl<'a> Reader<'a> {
             let code = self.text[s..end].trim_end().to_owned();
             // A test, not an invariant inside some code: it calls a function the prompt names (or, with no
             // signature at all, some function).
-            let calls = crate::dataset::entry_point::calls(&code);
+            let calls = crate::entry_point::calls(&code);
             let tests_something =
                 if self.signatures.is_empty() { !calls.is_empty() } else { calls.iter().any(|c| self.known(&c.name)) };
             if python::is_valid_python(&code) && tests_something {
@@ -1303,7 +1303,7 @@ impl<'a> Reader<'a> {
         // The entry point: the prompt's stub, else the function its examples call most.
         let mut counts: HashMap<String, usize> = HashMap::new();
         for f in &self.found {
-            for c in crate::dataset::entry_point::calls(&f.code) {
+            for c in crate::entry_point::calls(&f.code) {
                 if !is_keyword_or_builtin(&c.name) && !c.name.starts_with("test") && c.name != PROGRAM_OUTPUT {
                     *counts.entry(c.name).or_default() += 1;
                 }
@@ -1316,7 +1316,7 @@ impl<'a> Reader<'a> {
         // examples of it under another name (HumanEval/81 shows `grade_equation(…)` for
         // `numerical_letter_grade`); any other unknown callee is not this task's function.
         let calls_entry = entry.as_ref().is_some_and(|e| {
-            self.found.iter().any(|f| crate::dataset::entry_point::calls(&f.code).iter().any(|c| &c.name == e))
+            self.found.iter().any(|f| crate::entry_point::calls(&f.code).iter().any(|c| &c.name == e))
         });
         let has_defs = !self.signatures.is_empty();
         let entry_sig = self.entry.clone();
@@ -1385,7 +1385,7 @@ impl<'a> Reader<'a> {
         } else {
             entry.or_else(|| {
                 let codes: Vec<String> = items.iter().map(|i| i.code.clone()).collect();
-                crate::dataset::derive_entry_point(&codes, None).ok().map(|e| e.name)
+                crate::entry_point::derive_entry_point(&codes, None).ok().map(|e| e.name)
             })
         };
         Checks {

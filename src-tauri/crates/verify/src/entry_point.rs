@@ -238,7 +238,7 @@ pub fn derive_entry_point(asserts: &[String], reference: Option<&str>) -> Result
 }
 
 /// The entry point when the dataset names the function itself (HumanEval): signature from its `def`.
-pub(crate) fn named_entry_point(name: &str, code: &str) -> EntryPoint {
+pub fn named_entry_point(name: &str, code: &str) -> EntryPoint {
     match defs(code).into_iter().find(|(n, _, _)| n == name) {
         Some((name, params, _)) => {
             let arity = if params.is_empty() { 0 } else { count_args(format!("({params})").as_bytes(), 0).0 };

@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::checks::{py_str, CheckItem, Checks, PROGRAM_OUTPUT};
-use super::extract::{extract_for_tests, extract_program, Extraction};
-use super::{Check, Limits, Outcome, Phase, Verdict, Verifier};
+use crate::checks::{py_str, CheckItem, Checks, PROGRAM_OUTPUT};
+use crate::extract::{extract_for_tests, extract_program, Extraction};
+use crate::{Check, Limits, Outcome, Phase, Verdict, Verifier};
 
 /// One tier's verified answer, as an answer's record shows it (the chat, `ask --json`, the server).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -217,7 +217,7 @@ pub fn judge_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::checks::CheckKind;
+    use crate::checks::CheckKind;
 
     #[test]
     fn no_checks_is_unchecked_not_a_verdict_on_the_answer() {
