@@ -10,11 +10,11 @@ use std::time::Instant;
 
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::App;
-use complexitynet_engine::keys::MemoryStore;
 use complexitynet_engine::paths::DataDir;
 use complexitynet_engine::store::Store;
-use complexitynet_engine::testing::{openai_json, ChatServer};
-use complexitynet_engine::tiers::table::{self, ProviderKind, TierUpdate};
+use complexitynet_engine::tiers::{self as table, ProviderKind, TierUpdate};
+use complexitynet_providers::keys::MemoryStore;
+use complexitynet_providers::testing::{openai_json, ChatServer};
 use complexitynet_verify::testing::shared_data;
 
 const N: usize = 300;

@@ -8,8 +8,8 @@ pub mod logging;
 pub mod server;
 
 use complexitynet_core::App;
-use complexitynet_engine::keys::Keychain;
 use complexitynet_engine::paths::DataDir;
+use complexitynet_providers::keys::Keychain;
 use std::sync::Arc;
 
 pub use complexitynet_core::AppError;

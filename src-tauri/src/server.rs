@@ -31,8 +31,8 @@ use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::serving::{Gate, Refusal, ServerSettings};
 use complexitynet_core::{App, AppError};
 use complexitynet_engine::route::Decision;
-use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Role};
 use complexitynet_engine::ErrorCode;
+use complexitynet_providers::{CancellationToken, GenParams, Message, Role};
 use complexitynet_verify::checks::{CheckKind, Checks};
 use complexitynet_verify::extract::is_valid_python;
 
@@ -346,7 +346,7 @@ impl Drop for CancelOnDrop {
 
 fn finish(o: &AskOutcome) -> &'static str {
     match o.completion.finish_reason {
-        complexitynet_engine::tiers::FinishReason::Length => "length",
+        complexitynet_providers::FinishReason::Length => "length",
         _ => "stop",
     }
 }

@@ -3,7 +3,7 @@
 
 use super::{cn, cn_env, mbpp, ok_json, stderr};
 use complexitynet_classifier::testing::{FineTuneServer, TEST_KEY};
-use complexitynet_engine::testing::{Behavior, FileServer};
+use complexitynet_providers::testing::{Behavior, FileServer};
 use complexitynet_verify::testing::{shared_data, test_models};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -359,7 +359,7 @@ fn routing_decisions_over_the_prompt_table_and_fallback_without_keys() {
 /// the chain, each step reported, and the local model answers.
 #[test]
 fn a_routed_ask_falls_through_a_rejected_key_to_the_local_model() {
-    use complexitynet_engine::testing::{error_reply, with_header, ChatServer};
+    use complexitynet_providers::testing::{error_reply, with_header, ChatServer};
     let dir = tempfile::tempdir().unwrap();
     let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));
@@ -539,7 +539,7 @@ fn the_cloud_fine_tune_runs_from_the_cli_with_the_key_from_the_keychain() {
 /// whose answer passes.
 #[test]
 fn a_cascade_escalates_a_failing_local_answer_until_an_answer_passes() {
-    use complexitynet_engine::testing::{openai_json, ChatServer};
+    use complexitynet_providers::testing::{openai_json, ChatServer};
     let dir = tempfile::tempdir().unwrap();
     ok_json(&cn(dir.path(), &["dataset", "import", mbpp().to_str().unwrap(), "--name", "mbpp", "--json"]));
     let recorded = std::fs::read_to_string(shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl")).unwrap();

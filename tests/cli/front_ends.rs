@@ -6,9 +6,9 @@
 
 use super::{cn, mbpp, ok_json, stderr};
 use complexitynet_core::App;
-use complexitynet_engine::keys::Keychain;
 use complexitynet_engine::paths::DataDir;
-use complexitynet_engine::testing::{error_reply, openai_json, openai_sse, with_header, ChatServer, Reply};
+use complexitynet_providers::keys::Keychain;
+use complexitynet_providers::testing::{error_reply, openai_json, openai_sse, with_header, ChatServer, Reply};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;

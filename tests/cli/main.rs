@@ -5,7 +5,7 @@ mod classifier;
 mod front_ends;
 mod server_gate;
 
-use complexitynet_engine::testing::{Behavior, FileServer};
+use complexitynet_providers::testing::{Behavior, FileServer};
 use complexitynet_verify::testing::{shared_data, test_models};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -433,7 +433,7 @@ fn doctor_reports_the_bubblewrap_sandbox() {
 // ---------------------------------------------------------------------------------------------------------
 // keys, providers, tiers, ask (cloud tiers against the in-test server; keys in the real keychain)
 
-use complexitynet_engine::testing::{error_reply, openai_sse, ChatServer, Reply};
+use complexitynet_providers::testing::{error_reply, openai_sse, ChatServer, Reply};
 
 fn cn_env(data_dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_complexitynet"));

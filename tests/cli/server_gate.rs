@@ -5,7 +5,7 @@
 //! local tier over the cap still get answers. The key never reaches the data dir.
 
 use super::{cn, files_under, ok_json};
-use complexitynet_engine::testing::{openai_json, ChatServer};
+use complexitynet_providers::testing::{openai_json, ChatServer};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -6,8 +6,8 @@ use complexitynet_core::ask::{AskEvent, AskRequest};
 use complexitynet_core::money::usd;
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::AppError;
-use complexitynet_engine::tiers::table::CostMode;
-use complexitynet_engine::tiers::{CancellationToken, GenParams, Message};
+use complexitynet_engine::tiers::CostMode;
+use complexitynet_providers::{CancellationToken, GenParams, Message};
 use serde_json::json;
 
 use super::Ctx;

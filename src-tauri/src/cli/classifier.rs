@@ -6,7 +6,7 @@ use complexitynet_classifier::bert;
 use complexitynet_classifier::train::Event;
 use complexitynet_core::training::TrainRequest;
 use complexitynet_core::AppError;
-use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_providers::CancellationToken;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -315,7 +315,7 @@ pub fn classifier(cmd: ClassifierCommand, ctx: &Ctx) -> Result<(), AppError> {
                 None => {
                     let bar = super::bar("{msg} [{bar:30}] {bytes}/{total_bytes}", None);
                     let b = bar.clone();
-                    let progress = move |f: &str, p: complexitynet_engine::download::DownloadProgress| {
+                    let progress = move |f: &str, p: complexitynet_providers::download::DownloadProgress| {
                         b.set_message(f.to_owned());
                         if let Some(t) = p.total {
                             b.set_length(t);

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use complexitynet_core::keys::{ProviderUpdate, TierFields};
 use complexitynet_core::AppError;
-use complexitynet_engine::tiers::table::{CostMode, ProviderKind};
+use complexitynet_engine::tiers::{CostMode, ProviderKind};
 use serde_json::json;
 use std::io::{IsTerminal, Read};
 
@@ -87,9 +87,10 @@ pub fn keys(cmd: KeysCommand, ctx: &Ctx) -> Result<(), AppError> {
     match cmd {
         KeysCommand::Set { provider } => {
             // The provider must exist before the user types a key for it.
-            app.providers()?.iter().find(|p| p.name == provider).ok_or_else(|| {
-                AppError::from(complexitynet_engine::tiers::table::TierError::Unknown(provider.clone()))
-            })?;
+            app.providers()?
+                .iter()
+                .find(|p| p.name == provider)
+                .ok_or_else(|| AppError::from(complexitynet_engine::tiers::TierError::Unknown(provider.clone())))?;
             let masked = app.set_key(&provider, &read_key(&provider)?)?;
             let backend = app.secrets().backend();
             ctx.emit(&json!({"provider": provider, "key": masked, "keychain": backend}), || {

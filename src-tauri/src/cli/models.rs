@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 use complexitynet_core::AppError;
-use complexitynet_engine::tiers::table::LocalRuntimeSettings;
+use complexitynet_engine::tiers::LocalRuntimeSettings;
 use serde_json::json;
 
 use super::Ctx;

@@ -38,6 +38,7 @@ pub fn generate() -> String {
     use complexitynet_classifier as cls;
     use complexitynet_core as core;
     use complexitynet_engine as engine;
+    use complexitynet_providers as providers;
     use complexitynet_verify as verify;
     roots!(
         core::AppError,
@@ -55,9 +56,9 @@ pub fn generate() -> String {
         core::keys::TierFields,
         core::keys::ProviderUpdate,
         core::keys::KeyTable,
-        engine::tiers::table::ProviderRow,
-        engine::tiers::table::TierRow,
-        engine::tiers::table::Preset,
+        engine::tiers::ProviderRow,
+        engine::tiers::TierRow,
+        engine::tiers::Preset,
         engine::models::ModelRow,
         core::models::ModelView,
         core::models::CatalogModelView,
@@ -66,7 +67,7 @@ pub fn generate() -> String {
         core::ask::AskEvent,
         core::ask::Attempt,
         core::ask::AskOutcome,
-        engine::tiers::Completion,
+        providers::Completion,
         core::label::LabelRequest,
         core::label::Estimate,
         core::label::LabelEvent,

@@ -6,8 +6,8 @@ use complexitynet_core::jobs::DownloadEvent;
 use complexitynet_core::keys::{KeyTable, ProviderUpdate, TierFields, TierTable};
 use complexitynet_core::models::{CatalogModelView, LocalStatus, ModelView};
 use complexitynet_engine::models::ModelRow;
-use complexitynet_engine::tiers::table::{CostMode, Preset, ProviderRow, TierRow};
-use complexitynet_engine::tiers::{GenParams, Message};
+use complexitynet_engine::tiers::{CostMode, Preset, ProviderRow, TierRow};
+use complexitynet_providers::{GenParams, Message};
 use std::path::PathBuf;
 use tauri::ipc::Channel;
 

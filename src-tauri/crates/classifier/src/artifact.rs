@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use complexitynet_engine::label::Rule;
 use complexitynet_engine::store::Store;
-use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_providers::CancellationToken;
 
 use crate::bert::{self, Encoder};
 use crate::error::{ClassifierError, Result};

@@ -345,9 +345,9 @@ pub fn install_from(src: &Path, dest: &Path) -> Result<()> {
 pub async fn fetch(
     base_url: &str,
     dest: &Path,
-    progress: &(dyn Fn(&str, complexitynet_engine::download::DownloadProgress) + Send + Sync),
+    progress: &(dyn Fn(&str, complexitynet_providers::download::DownloadProgress) + Send + Sync),
 ) -> Result<()> {
-    use complexitynet_engine::download::{fetch, FetchRequest};
+    use complexitynet_providers::download::{fetch, FetchRequest};
     let base = base_url.trim_end_matches('/');
     let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "encoder".into());
     let staging = dest.with_file_name(format!(".{name}.download"));

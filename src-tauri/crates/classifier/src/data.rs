@@ -284,7 +284,7 @@ mod tests {
         use complexitynet_verify::judge::{Verification, VerifiedStep};
         let personal = |store: &Store| {
             let tiers: Vec<String> =
-                complexitynet_engine::tiers::table::tiers(store).unwrap().into_iter().map(|t| t.name).collect();
+                complexitynet_engine::tiers::tiers(store).unwrap().into_iter().map(|t| t.name).collect();
             LabeledSet::from_outcomes(&tiers, &chat::outcomes(store).unwrap())
         };
         let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,9 @@
 //! The classifier domain's error. Every variant maps to one of the engine's closed `{code, message}` codes.
 
-use complexitynet_engine::error::{DatasetError, DownloadError, LabelError, ProviderError, StoreError};
-use complexitynet_engine::ErrorCode;
+use complexitynet_engine::error::{DatasetError, LabelError, StoreError};
+use complexitynet_errors::ErrorCode;
+use complexitynet_providers::download::DownloadError;
+use complexitynet_providers::ProviderError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifierError {

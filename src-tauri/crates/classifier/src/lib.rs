@@ -27,7 +27,7 @@ pub mod testing;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_providers::CancellationToken;
 
 pub use data::{Example, LabeledSet};
 pub use error::{ClassifierError, Result};

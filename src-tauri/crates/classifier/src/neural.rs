@@ -4,7 +4,7 @@
 
 use candle_core::{DType, Device, Tensor, Var, D};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_providers::CancellationToken;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;

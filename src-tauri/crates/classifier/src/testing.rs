@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use complexitynet_engine::testing::{error_reply, read_request, send_reply, with_header, RecordedRequest, Reply};
+use complexitynet_providers::testing::{error_reply, read_request, send_reply, with_header, RecordedRequest, Reply};
 
 pub const TEST_KEY: &str = "sk-test-finetune-0123456789";
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use complexitynet_engine::label::Rule;
-use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_providers::CancellationToken;
 
 use crate::bert::Encoder;
 use crate::data::LabeledSet;

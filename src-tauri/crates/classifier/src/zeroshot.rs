@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use complexitynet_engine::label::Rule;
-use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Price, Provider, Request};
+use complexitynet_providers::{CancellationToken, GenParams, Message, Price, Provider, Request};
 
 use crate::error::Result;
 

@@ -3,7 +3,7 @@
 use complexitynet_classifier::bert::{cosine, Encoder};
 use complexitynet_classifier::neural::{self, FinetuneParams, HeadParams};
 use complexitynet_classifier::tfidf::balanced_weights;
-use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_providers::CancellationToken;
 use complexitynet_verify::testing::test_models;
 
 fn dir() -> std::path::PathBuf {

@@ -9,7 +9,7 @@
 
 use complexitynet_classifier::ability::{self, DifficultyModel};
 use complexitynet_engine::route::TierStatus;
-use complexitynet_engine::tiers::table::{self, ModelRate, TierRow};
+use complexitynet_engine::tiers::{self as table, ModelRate, TierRow};
 use serde::Serialize;
 
 use crate::{App, Result};

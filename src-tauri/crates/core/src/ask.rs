@@ -10,8 +10,8 @@
 //! (the decision before any text, each hand-over or verified step, each piece).
 
 use complexitynet_engine::route::Decision;
-use complexitynet_engine::tiers::table::{self, CostMode, Entry, ProviderRow, TierRow};
-use complexitynet_engine::tiers::{CancellationToken, Completion, GenParams, Message, ProviderError, Request, Role};
+use complexitynet_engine::tiers::{self as table, CostMode, Entry, ProviderRow, TierRow};
+use complexitynet_providers::{CancellationToken, Completion, GenParams, Message, ProviderError, Request, Role};
 use complexitynet_verify::checks::Checks;
 use complexitynet_verify::judge::{Verification, VerifiedStep};
 use serde::Serialize;
@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tracing::Instrument;
 
 pub use crate::events::{AskEvent, Attempt};
+use crate::providers::Priced;
 use crate::routing::RouteOverrides;
 use crate::{App, AppError, Result};
 
@@ -197,7 +198,7 @@ impl App {
                 Ok(p) => p.generate(&request, &on_text, cancel).await,
                 Err(e) => {
                     // A provider that cannot be built (a model file gone) is this tier's failure, not the end.
-                    Err(ProviderError::new(complexitynet_engine::tiers::ErrorKind::BadRequest, &prov.name, e.message))
+                    Err(ProviderError::new(complexitynet_providers::ErrorKind::BadRequest, &prov.name, e.message))
                 }
             };
             let top_price = tiers.last().map(|t| (t.price(), t.paper_units));
@@ -242,7 +243,7 @@ impl App {
                         error: Some(e.message.clone()),
                         cost_usd: 0.0,
                     });
-                    if e.kind == complexitynet_engine::tiers::ErrorKind::Auth {
+                    if e.kind == complexitynet_providers::ErrorKind::Auth {
                         // The key may be fixed before the next request; read it again then.
                         self.forget_providers();
                     }
@@ -442,7 +443,9 @@ impl App {
         result: &std::result::Result<Completion, ProviderError>,
         entry: Entry,
     ) -> Option<i64> {
-        let r = self.with_store(|s| Ok(table::record_result(s, &tier.name, &prov.name, &tier.model, result, entry)?));
+        let r = self.with_store(|s| {
+            Ok(crate::providers::record_result(s, &tier.name, &prov.name, &tier.model, result, entry)?)
+        });
         match r {
             Ok(id) => Some(id),
             Err(e) => {
@@ -459,8 +462,8 @@ impl App {
             let mode = table::cost_mode(s)?;
             let spend = table::routed_spend(s, 30, mode)?;
             let top = match (table::tiers(s)?.last(), mode) {
-                (Some(t), CostMode::Usd) => t.price().cost(complexitynet_engine::tiers::Usage {
-                    prompt_tokens: complexitynet_engine::tiers::http::estimate_tokens(prompt),
+                (Some(t), CostMode::Usd) => t.price().cost(complexitynet_providers::Usage {
+                    prompt_tokens: complexitynet_providers::http::estimate_tokens(prompt),
                     completion_tokens: table::typical_completion_tokens(s)? as u32,
                 }),
                 (Some(t), CostMode::PaperUnits) => t.paper_units,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use complexitynet_classifier::ability;
-use complexitynet_engine::tiers::table::{self, ModelRate};
+use complexitynet_engine::tiers::{self as table, ModelRate};
 use serde::{Deserialize, Serialize};
 
 use crate::label::{Estimate, LabelEvent, LabelRequest};

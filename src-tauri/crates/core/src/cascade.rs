@@ -7,8 +7,8 @@
 //! the server alike.
 
 use complexitynet_engine::dataset;
-use complexitynet_engine::tiers::table::{self, Entry, TierRow};
-use complexitynet_engine::tiers::{CancellationToken, Completion, GenParams, Message, Request};
+use complexitynet_engine::tiers::{self as table, Entry, TierRow};
+use complexitynet_providers::{CancellationToken, Completion, GenParams, Message, Request};
 use complexitynet_verify::checks::Checks;
 use complexitynet_verify::extract::Extraction;
 use complexitynet_verify::judge::{self, Judged};
@@ -17,6 +17,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use crate::events::{AskEvent, Attempt};
+use crate::providers::Priced;
 use crate::{App, AppError, Result};
 
 /// One tier's verified answer.
@@ -105,7 +106,7 @@ impl App {
                     cost_usd: 0.0,
                 });
             };
-            let avail = self.with_store(|s| Ok(complexitynet_engine::route::available(s, self.secrets(), tier)))?;
+            let avail = self.with_store(|s| Ok(crate::decide::available(s, self.secrets(), tier)))?;
             if !avail.available {
                 skip(avail.note);
                 continue;

@@ -2,7 +2,7 @@
 //! tests), conversations, feedback, totals and exports.
 
 use complexitynet_engine::chat::{self, ChatMessage, ChatRoute, Conversation, Totals};
-use complexitynet_engine::tiers::{GenParams, Message, Role};
+use complexitynet_providers::{GenParams, Message, Role};
 use complexitynet_verify::checks::{CheckItem, Checks};
 use serde::{Deserialize, Serialize};
 

@@ -6,13 +6,14 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use complexitynet_engine::tiers::table;
-use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Request};
+use complexitynet_engine::tiers as table;
 use complexitynet_engine::ErrorCode;
+use complexitynet_providers::{CancellationToken, GenParams, Message, Request};
 use complexitynet_verify::checks::{CheckItem, CheckKind, Checks};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
+use crate::providers::Priced;
 use crate::{App, AppError, Result};
 
 /// One line of a prompts file (`{"id": …, "prompt": "…"}`), as `route --file` and `checks --file` read them.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use complexitynet_engine::catalog;
 use complexitynet_engine::dataset::{self, DatasetSummary, Format, ImportOutcome, TaskPage};
-use complexitynet_engine::download::DownloadProgress;
+use complexitynet_providers::download::DownloadProgress;
 use complexitynet_verify::TaskView;
 use serde::Serialize;
 
@@ -74,7 +74,7 @@ impl App {
         // Open (and migrate) the store first: a newer database is refused before any bytes are fetched.
         self.with_store(|_| Ok(()))?;
         let url = url.filter(|u| !u.trim().is_empty());
-        let (entry, fetched) = catalog::fetch_dataset(self.data_dir(), name, url, progress).await?;
+        let (entry, fetched) = fetch_dataset(self.data_dir(), name, url, progress).await?;
         let source = url.map(str::to_owned).unwrap_or(entry.url);
         let (format, tasks) = dataset::parse_file(&fetched.path, Some(entry.format))?;
         let import = self.with_store(|s| Ok(dataset::import_tasks(s, name, format, &source, &tasks, false)?))?;
@@ -124,4 +124,28 @@ impl App {
     pub fn delete_dataset(&self, name: &str) -> Result<usize> {
         self.with_store(|s| Ok(dataset::delete(s, name)?))
     }
+}
+
+/// Downloads a catalog dataset (from its canonical URL, or `url` to use a mirror) into the data dir's downloads
+/// folder and checks its size and SHA-256. Importing it is the caller's next step, so the caller decides the
+/// dataset name and whether to replace.
+async fn fetch_dataset(
+    data_dir: &complexitynet_engine::paths::DataDir,
+    name: &str,
+    url: Option<&str>,
+    progress: &(dyn Fn(complexitynet_providers::download::DownloadProgress) + Send + Sync),
+) -> Result<(catalog::CatalogDataset, complexitynet_providers::download::FetchOutcome)> {
+    let entry =
+        catalog::dataset(name).ok_or_else(|| complexitynet_providers::download::DownloadError::UnknownDataset {
+            name: name.to_owned(),
+            known: catalog::datasets().keys().cloned().collect::<Vec<_>>().join(", "),
+        })?;
+    let mut req = complexitynet_providers::download::FetchRequest::new(
+        url.unwrap_or(&entry.url),
+        data_dir.downloads().join(format!("{name}.{}", if entry.format == Format::Csv { "csv" } else { "jsonl" })),
+    );
+    req.expected_size = Some(entry.size);
+    req.expected_sha256 = Some(entry.sha256.clone());
+    let outcome = complexitynet_providers::download::fetch(&req, progress).await?;
+    Ok((entry, outcome))
 }

@@ -5,12 +5,14 @@
 
 use complexitynet_classifier::ClassifierError;
 use complexitynet_engine::error::{
-    ChatError, DatasetError, DownloadError, KeyError, LabelError, ModelError, ProviderError, RouteError, StoreError,
-    TierError, VerifyError,
+    ChatError, DatasetError, LabelError, ModelError, RouteError, StoreError, TierError, VerifyError,
 };
 use complexitynet_engine::label::RuleError;
 use complexitynet_engine::{EngineError, ErrorCode};
 use complexitynet_llm_local::LocalError;
+use complexitynet_providers::download::DownloadError;
+use complexitynet_providers::keys::KeyError;
+use complexitynet_providers::ProviderError;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
@@ -56,19 +58,20 @@ macro_rules! from_engine_domain {
         }
     )*};
 }
-from_engine_domain!(
-    DatasetError,
-    DownloadError,
-    StoreError,
-    TierError,
-    KeyError,
-    ProviderError,
-    ModelError,
-    LabelError,
-    VerifyError,
-    ChatError,
-    RouteError
-);
+from_engine_domain!(DatasetError, StoreError, TierError, ModelError, LabelError, VerifyError, ChatError, RouteError);
+
+/// The providers' errors: each knows its code (the providers do not depend on the store, so they are not part of
+/// the engine's error).
+macro_rules! from_coded {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AppError {
+            fn from(e: $t) -> Self {
+                AppError { code: e.code(), message: e.to_string() }
+            }
+        }
+    )*};
+}
+from_coded!(DownloadError, KeyError, ProviderError);
 
 impl From<ClassifierError> for AppError {
     fn from(e: ClassifierError) -> Self {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use complexitynet_engine::tiers::CancellationToken;
 use complexitynet_engine::ErrorCode;
+use complexitynet_providers::CancellationToken;
 use serde::Serialize;
 
 use crate::{lock, AppError, Result};
@@ -118,7 +118,7 @@ pub enum DownloadEvent {
 pub fn throttled(
     step: u64,
     on_event: &(dyn Fn(DownloadEvent) + Send + Sync),
-) -> impl Fn(complexitynet_engine::download::DownloadProgress) + Send + Sync + '_ {
+) -> impl Fn(complexitynet_providers::download::DownloadProgress) + Send + Sync + '_ {
     let last = Mutex::new(None::<u64>);
     move |p| {
         let mut last = lock(&last);

@@ -1,8 +1,8 @@
 //! API keys (in the secret store only: a key is written, masked for display, never returned), providers, tiers
 //! and their prices, and the cost mode.
 
-use complexitynet_engine::keys::{KeyListing, Secret};
-use complexitynet_engine::tiers::table::{self, CallRow, CostMode, ProviderKind, ProviderRow, TierRow, TierUpdate};
+use complexitynet_engine::tiers::{self as table, CallRow, CostMode, ProviderKind, ProviderRow, TierRow, TierUpdate};
+use complexitynet_providers::keys::{KeyListing, Secret};
 use serde::Serialize;
 
 use crate::{App, Result};

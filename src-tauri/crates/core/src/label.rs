@@ -2,16 +2,18 @@
 //! counts mapped to a level by a rule. Start (or resume: the same name again), pause (cancel its job), status,
 //! exports, outside count tables; the dry-run estimate. Shared by `complexitynet label` and the Labeling tab.
 
+pub mod pipeline;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use complexitynet_engine::dataset;
-use complexitynet_engine::label::run::{self, Backend, Progress, PromptStyle, RunConfig, RunSummary, Tier, TrialView};
+use complexitynet_engine::label::run::{self, RunConfig, RunSummary, TrialView};
 use complexitynet_engine::label::{Label, Rule};
 use complexitynet_engine::store::Store;
-use complexitynet_engine::tiers::table::{self, ProviderKind};
-use complexitynet_engine::tiers::Price;
+use complexitynet_engine::tiers::{self as table, ProviderKind};
+use complexitynet_providers::Price;
 use complexitynet_verify::read_answers;
 use complexitynet_verify::sandbox::default_parallelism;
 use complexitynet_verify::Task;
@@ -19,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 use crate::jobs::JobKind;
+use crate::providers::Priced;
 use crate::{App, AppError, Result};
+pub use pipeline::{Backend, Progress, PromptStyle, Tier};
 
 /// A label run as the CLI's flags and the Labeling tab's form give it.
 #[derive(Debug, Clone, Deserialize, ts_rs::TS)]
@@ -144,7 +148,7 @@ pub enum LabelEvent {
 #[derive(Debug, Clone, Serialize)]
 pub struct LabelOutcome {
     pub summary: RunSummary,
-    pub outcome: run::Outcome,
+    pub outcome: pipeline::Outcome,
 }
 
 /// What `label rule` gives for a set of counts.
@@ -287,7 +291,7 @@ impl App {
             .iter()
             .zip(prices)
             .map(|(t, p)| {
-                let (calls, pin, pout, cost) = run::estimate(&tasks, t.style, p, req.trials, req.max_tokens);
+                let (calls, pin, pout, cost) = pipeline::estimate(&tasks, t.style, p, req.trials, req.max_tokens);
                 EstimateRow { tier: t.spec.clone(), calls, prompt_tokens: pin, completion_tokens: pout, cost_usd: cost }
             })
             .collect();
@@ -339,7 +343,7 @@ impl App {
             let on_trial = Arc::new(move |p: &Progress| {
                 ev(LabelEvent::Trial { tier_index: p.tier_index, passed: p.passed, cost_usd: p.cost_usd })
             });
-            let outcome = run::execute_cancellable(
+            let outcome = pipeline::execute_cancellable(
                 self.data_dir().database(),
                 run_id,
                 tasks,

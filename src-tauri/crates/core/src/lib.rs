@@ -15,6 +15,7 @@ pub mod cascade;
 pub mod chat;
 pub mod checks;
 pub mod datasets;
+pub mod decide;
 pub mod doctor;
 pub mod error;
 pub mod events;
@@ -33,11 +34,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use complexitynet_classifier::artifact::Classifier;
-use complexitynet_engine::keys::SecretStore;
 use complexitynet_engine::paths::DataDir;
 use complexitynet_engine::store::Store;
-use complexitynet_engine::tiers::Provider;
 use complexitynet_llm_local::LocalModel;
+use complexitynet_providers::keys::SecretStore;
+use complexitynet_providers::Provider;
 use complexitynet_verify::Verifier;
 
 pub use error::AppError;

@@ -2,12 +2,16 @@
 //! checked, disk space checked first), list with memory estimates and what is loaded, the runtime's settings,
 //! and `doctor`'s line about the local tier.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use complexitynet_engine::doctor::{Check, CheckStatus};
-use complexitynet_engine::download::DownloadProgress;
+use complexitynet_engine::models::ModelError;
+use complexitynet_engine::paths::DataDir;
+use complexitynet_providers::download::{FetchOutcome, FetchRequest};
+
+use crate::doctor::{Check, CheckStatus};
 use complexitynet_engine::models::{self, ModelRow};
-use complexitynet_engine::tiers::table::{self, LocalRuntimeSettings};
+use complexitynet_engine::tiers::{self as table, LocalRuntimeSettings};
+use complexitynet_providers::download::DownloadProgress;
 use serde::Serialize;
 
 use crate::jobs::{throttled, DownloadEvent, JobKind};
@@ -140,7 +144,7 @@ impl App {
         mirror: Option<&str>,
         progress: &(dyn Fn(DownloadProgress) + Send + Sync),
     ) -> Result<ModelDownloaded> {
-        let (name, mut req) = models::resolve_download(spec, sha256, mirror)?;
+        let (name, mut req) = resolve_download(spec, sha256, mirror)?;
         // A catalog model whose figures are not published is checked against what its first complete download
         // measured (trust on first use, as SSH does with host keys), and pins them when there is none yet.
         let unpublished = models::catalog().get(spec).is_some_and(|m| m.sha256.is_none());
@@ -149,7 +153,7 @@ impl App {
             req.expected_size = Some(p.size);
             req.expected_sha256 = Some(p.sha256.clone());
         }
-        let out = models::download(self.data_dir(), &name, req, progress).await?;
+        let out = download(self.data_dir(), &name, req, progress).await?;
         if unpublished && pinned.is_none() {
             let pin = models::Pin { size: out.bytes, sha256: out.sha256.clone() };
             self.with_store(|s| Ok(models::set_pin(s, &name, &pin)?))?;
@@ -245,4 +249,67 @@ impl App {
             },
         }
     }
+}
+
+/// What `models download` fetches: a catalog name (from `mirror` when given: the same file name under that base
+/// URL, checked the same way), or a URL with an optional expected checksum.
+fn resolve_download(
+    spec: &str,
+    sha256: Option<&str>,
+    mirror: Option<&str>,
+) -> Result<(String, FetchRequest), ModelError> {
+    let (name, url, size, sha) = match models::catalog().remove(spec) {
+        Some(m) => {
+            let url = match mirror {
+                Some(base) => {
+                    let file = m.url.rsplit('/').next().unwrap_or_default();
+                    format!("{}/{file}", base.trim_end_matches('/'))
+                }
+                None => m.url,
+            };
+            (spec.to_owned(), url, m.size, sha256.map(str::to_owned).or(m.sha256))
+        }
+        None if mirror.is_some() => {
+            return Err(ModelError::Invalid(format!("--mirror serves catalog models; {spec:?} is not one")))
+        }
+        None if spec.starts_with("http://") || spec.starts_with("https://") => {
+            let file = spec.rsplit('/').next().unwrap_or("model.gguf").split('?').next().unwrap_or("model.gguf");
+            (file.trim_end_matches(".gguf").to_owned(), spec.to_owned(), None, sha256.map(str::to_owned))
+        }
+        None => {
+            let known: Vec<String> = models::catalog().into_keys().collect();
+            return Err(ModelError::Invalid(format!(
+                "{spec:?} is neither a catalog model ({}) nor a URL",
+                known.join(", ")
+            )));
+        }
+    };
+    let mut req = FetchRequest::new(url, PathBuf::new());
+    req.expected_size = size;
+    req.expected_sha256 = sha;
+    req.resume = true;
+    Ok((name, req))
+}
+
+/// Downloads a model into `DATA_DIR/models/` (resuming a partial file from an earlier run), checks it, and
+/// registers it. Refuses to start when the disk cannot hold it.
+async fn download(
+    data_dir: &DataDir,
+    name: &str,
+    mut req: FetchRequest,
+    progress: &(dyn Fn(DownloadProgress) + Send + Sync),
+) -> Result<FetchOutcome> {
+    let dir = data_dir.root.join("models");
+    std::fs::create_dir_all(&dir).map_err(|e| ModelError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+    req.dest = dir.join(format!("{name}.gguf"));
+    if let Some(size) = req.expected_size {
+        let have =
+            std::fs::metadata(complexitynet_providers::download::partial_path(&req.dest)).map(|m| m.len()).unwrap_or(0);
+        let available = fs4::available_space(&dir).unwrap_or(u64::MAX);
+        let needed = size.saturating_sub(have);
+        if needed > available {
+            return Err(ModelError::Disk { dir: dir.display().to_string(), needed, available }.into());
+        }
+    }
+    Ok(complexitynet_providers::download::fetch(&req, progress).await?)
 }

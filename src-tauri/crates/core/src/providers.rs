@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use complexitynet_engine::models;
 use complexitynet_engine::store::Store;
-use complexitynet_engine::tiers::anthropic::Anthropic;
-use complexitynet_engine::tiers::http::CloudConfig;
-use complexitynet_engine::tiers::openai::OpenAiCompatible;
-use complexitynet_engine::tiers::table::{self, LocalRuntimeSettings, ProviderKind, ProviderRow, TierRow};
-use complexitynet_engine::tiers::Provider;
+use complexitynet_engine::tiers::{self as table, LocalRuntimeSettings, ProviderKind, ProviderRow, TierRow};
 use complexitynet_engine::ErrorCode;
 use complexitynet_llm_local::{LocalModel, LocalProvider, LocalSettings};
+use complexitynet_providers::anthropic::Anthropic;
+use complexitynet_providers::http::CloudConfig;
+use complexitynet_providers::openai::OpenAiCompatible;
+use complexitynet_providers::{Completion, Price, Provider, ProviderError};
 
 use crate::{lock, App, AppError, Result};
 
@@ -113,4 +113,57 @@ impl App {
     pub(crate) fn forget_providers(&self) {
         lock(&self.providers).clear();
     }
+}
+
+/// A tier's price per token, as its provider bills it.
+pub trait Priced {
+    fn price(&self) -> Price;
+}
+
+impl Priced for TierRow {
+    fn price(&self) -> Price {
+        Price { input_per_1k: self.input_per_1k, output_per_1k: self.output_per_1k }
+    }
+}
+
+/// Records one generation, answered or failed, with the one policy every caller shares: an answer with its
+/// tokens, cost and finish reason; a failure with its error kind (a cancelled call too) and no cost. Returns
+/// the ledger row's id.
+pub(crate) fn record_result(
+    store: &Store,
+    tier: &str,
+    provider: &str,
+    model: &str,
+    result: &Result<Completion, ProviderError>,
+    entry: table::Entry,
+) -> Result<i64, table::TierError> {
+    let r = match result {
+        Ok(c) => table::CallRecord {
+            tier,
+            provider,
+            model: &c.model,
+            prompt_tokens: c.usage.prompt_tokens,
+            completion_tokens: c.usage.completion_tokens,
+            cost_usd: c.cost_usd,
+            latency_ms: c.latency_ms,
+            finish_reason: c.finish_reason.as_str(),
+            error_kind: None,
+            usage_estimated: c.usage_estimated,
+            entry,
+        },
+        Err(e) => table::CallRecord {
+            tier,
+            provider,
+            model,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cost_usd: 0.0,
+            latency_ms: 0.0,
+            finish_reason: "error",
+            error_kind: Some(e.kind.as_str()),
+            usage_estimated: false,
+            entry: table::Entry { units: 0.0, top: None, ..entry },
+        },
+    };
+    table::record_call(store, &r)
 }

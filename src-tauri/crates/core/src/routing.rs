@@ -12,9 +12,9 @@ use complexitynet_classifier::eval::{self, EvalOptions, EvalReport};
 use complexitynet_classifier::LabeledSet;
 use complexitynet_engine::label::run::TrialKey;
 use complexitynet_engine::route::{self, Decision, Policy, PolicyKind, RouteSettings};
-use complexitynet_engine::tiers::table::{self, CostMode, TierRow};
-use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_engine::tiers::{self as table, CostMode, TierRow};
 use complexitynet_engine::ErrorCode;
+use complexitynet_providers::CancellationToken;
 use complexitynet_verify::checks::Checks;
 use complexitynet_verify::judge;
 use complexitynet_verify::{Limits, Outcome};
@@ -487,7 +487,7 @@ impl App {
                 classifier: &p.classifier,
                 budget,
             };
-            Ok(route::decide(s, self.secrets(), policy, &input, skip)?)
+            Ok(crate::decide::decide(s, self.secrets(), policy, &input, skip)?)
         })
     }
 

@@ -9,9 +9,9 @@
 //! its own name in `Host`. Ollama (`OLLAMA_ORIGINS`, its rebinding fix) and Jupyter (token, Host and Origin
 //! checks) close the same holes.
 
-use complexitynet_engine::keys::Secret;
-use complexitynet_engine::tiers::table::{self, ProviderKind};
+use complexitynet_engine::tiers::{self as table, ProviderKind};
 use complexitynet_engine::ErrorCode;
+use complexitynet_providers::keys::Secret;
 use serde::{Deserialize, Serialize};
 
 use crate::ask::AskRequest;

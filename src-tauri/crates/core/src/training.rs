@@ -5,15 +5,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::doctor::{Check, CheckStatus};
 use complexitynet_classifier::artifact::{self, Classifier, LoadContext, Meta, Prediction};
 use complexitynet_classifier::openai::FineTuneClient;
 use complexitynet_classifier::train::{self, Event, Options};
 use complexitynet_classifier::zeroshot::ZeroShot;
 use complexitynet_classifier::{bert, LabeledSet, Method};
-use complexitynet_engine::doctor::{Check, CheckStatus};
-use complexitynet_engine::download::DownloadProgress;
 use complexitynet_engine::label::Rule;
-use complexitynet_engine::tiers::{table, CancellationToken};
+use complexitynet_engine::tiers as table;
+use complexitynet_providers::download::DownloadProgress;
+use complexitynet_providers::CancellationToken;
 use serde::{Deserialize, Serialize};
 
 use crate::{lock, App, AppError, Result};
@@ -206,8 +207,7 @@ impl App {
     /// answer marked as working or failing).
     pub fn personal_labels(&self) -> Result<LabeledSet> {
         self.with_store(|s| {
-            let tiers: Vec<String> =
-                complexitynet_engine::tiers::table::tiers(s)?.into_iter().map(|t| t.name).collect();
+            let tiers: Vec<String> = complexitynet_engine::tiers::tiers(s)?.into_iter().map(|t| t.name).collect();
             let outcomes = complexitynet_engine::chat::outcomes(s)?;
             Ok(LabeledSet::from_outcomes(&tiers, &outcomes))
         })

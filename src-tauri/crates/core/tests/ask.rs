@@ -7,13 +7,13 @@ use complexitynet_core::ask::{AskEvent, AskRequest};
 use complexitynet_core::keys::{ProviderUpdate, TierFields};
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::App;
-use complexitynet_engine::keys::MemoryStore;
 use complexitynet_engine::paths::DataDir;
 use complexitynet_engine::route::{PolicyKind, RouteSettings};
-use complexitynet_engine::testing::{error_reply, openai_sse, with_header, ChatServer, Reply};
-use complexitynet_engine::tiers::table::ProviderKind;
-use complexitynet_engine::tiers::{CancellationToken, GenParams};
+use complexitynet_engine::tiers::ProviderKind;
 use complexitynet_engine::ErrorCode;
+use complexitynet_providers::keys::MemoryStore;
+use complexitynet_providers::testing::{error_reply, openai_sse, with_header, ChatServer, Reply};
+use complexitynet_providers::{CancellationToken, GenParams};
 
 const PROMPT: &str = "Write a function to find the longest common subsequence of two strings.";
 
@@ -97,7 +97,7 @@ fn a_routed_prompt_falls_through_a_rate_limited_tier_and_every_call_is_recorded(
 #[test]
 fn a_named_tier_is_not_handed_on_and_a_bad_request_is_never_handed_on() {
     let (_d, app, _s) = app(vec![rate_limited(), error_reply(400, "invalid_request_error", "bad parameter")]);
-    let named = AskRequest::to_tier("top", vec![complexitynet_engine::tiers::Message::user(PROMPT)], params());
+    let named = AskRequest::to_tier("top", vec![complexitynet_providers::Message::user(PROMPT)], params());
     let e = rt().block_on(app.ask(&named, &|_| {}, &CancellationToken::new())).unwrap_err();
     assert_eq!(e.code, ErrorCode::ProviderRateLimited, "{e:?}");
     // Routed, but the failure is the request's own: another tier would refuse it too.
@@ -150,7 +150,7 @@ const RIGHT: &str = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n
 
 #[test]
 fn a_prompt_with_tests_climbs_the_verified_cascade_and_claims_savings_only_when_it_passes() {
-    use complexitynet_engine::testing::openai_json;
+    use complexitynet_providers::testing::openai_json;
     let (_d, app, server) = three_tier_app(vec![openai_json(WRONG, 20, 10), openai_json(RIGHT, 20, 12)]);
     let (seen, on_event) = events();
     let req = AskRequest::routed(WITH_TESTS, params());
@@ -224,7 +224,7 @@ fn a_prompt_with_tests_climbs_the_verified_cascade_and_claims_savings_only_when_
 
 #[test]
 fn the_chat_records_whether_an_answer_passed_and_its_totals_count_only_kept_savings() {
-    use complexitynet_engine::testing::openai_json;
+    use complexitynet_providers::testing::openai_json;
     let (_d, app, _s) =
         three_tier_app(vec![openai_json(RIGHT, 20, 10), openai_json(WRONG, 20, 10), openai_json(WRONG, 20, 10)]);
     let (seen, on_event) = events();

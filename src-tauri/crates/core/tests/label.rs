@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use complexitynet_core::label::LabelRequest;
 use complexitynet_core::App;
-use complexitynet_engine::keys::MemoryStore;
 use complexitynet_engine::paths::DataDir;
+use complexitynet_providers::keys::MemoryStore;
 use complexitynet_verify::testing::shared_data;
 
 #[test]

@@ -36,29 +36,6 @@ pub fn dataset(name: &str) -> Option<CatalogDataset> {
     datasets().remove(name)
 }
 
-/// Downloads a catalog dataset (from its canonical URL, or `url` to use a mirror) into the data dir's downloads
-/// folder and checks its size and SHA-256. Importing it is the caller's next step, so the caller decides the
-/// dataset name and whether to replace.
-pub async fn fetch_dataset(
-    data_dir: &crate::paths::DataDir,
-    name: &str,
-    url: Option<&str>,
-    progress: &(dyn Fn(crate::download::DownloadProgress) + Send + Sync),
-) -> Result<(CatalogDataset, crate::download::FetchOutcome), crate::EngineError> {
-    let entry = dataset(name).ok_or_else(|| crate::download::DownloadError::UnknownDataset {
-        name: name.to_owned(),
-        known: datasets().keys().cloned().collect::<Vec<_>>().join(", "),
-    })?;
-    let mut req = crate::download::FetchRequest::new(
-        url.unwrap_or(&entry.url),
-        data_dir.downloads().join(format!("{name}.{}", if entry.format == Format::Csv { "csv" } else { "jsonl" })),
-    );
-    req.expected_size = Some(entry.size);
-    req.expected_sha256 = Some(entry.sha256.clone());
-    let outcome = crate::download::fetch(&req, progress).await?;
-    Ok((entry, outcome))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

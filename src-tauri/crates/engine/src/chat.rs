@@ -303,7 +303,7 @@ pub fn totals(store: &Store) -> Result<(Totals, Totals), ChatError> {
             },
         )?)
     };
-    let ledger = |fmt: &str| crate::tiers::table::spent_in(store, fmt).map_err(|e| ChatError::Invalid(e.to_string()));
+    let ledger = |fmt: &str| crate::tiers::spent_in(store, fmt).map_err(|e| ChatError::Invalid(e.to_string()));
     let (mut today, mut month) = (q("%Y-%m-%d")?, q("%Y-%m")?);
     today.cost_usd = ledger("%Y-%m-%d")?;
     month.cost_usd = ledger("%Y-%m")?;

@@ -6,14 +6,11 @@ pub use complexitynet_errors::ErrorCode;
 
 pub use crate::chat::ChatError;
 pub use crate::dataset::DatasetError;
-pub use crate::download::DownloadError;
-pub use crate::keys::KeyError;
 pub use crate::label::run::LabelError;
 pub use crate::models::ModelError;
 pub use crate::route::RouteError;
 pub use crate::store::StoreError;
-pub use crate::tiers::table::TierError;
-pub use crate::tiers::ProviderError;
+pub use crate::tiers::TierError;
 pub use complexitynet_verify::VerifyError;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,15 +20,9 @@ pub enum EngineError {
     #[error(transparent)]
     Dataset(#[from] DatasetError),
     #[error(transparent)]
-    Download(#[from] DownloadError),
-    #[error(transparent)]
     Verify(#[from] VerifyError),
     #[error(transparent)]
     Tier(#[from] TierError),
-    #[error(transparent)]
-    Key(#[from] KeyError),
-    #[error(transparent)]
-    Provider(#[from] ProviderError),
     #[error(transparent)]
     Model(#[from] ModelError),
     #[error(transparent)]
@@ -47,11 +38,8 @@ impl EngineError {
         match self {
             EngineError::Store(e) => e.code(),
             EngineError::Dataset(e) => e.code(),
-            EngineError::Download(e) => e.code(),
             EngineError::Verify(e) => e.code(),
             EngineError::Tier(e) => e.code(),
-            EngineError::Key(e) => e.code(),
-            EngineError::Provider(e) => e.code(),
             EngineError::Model(e) => e.code(),
             EngineError::Label(e) => e.code(),
             EngineError::Chat(e) => e.code(),

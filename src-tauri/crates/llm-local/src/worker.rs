@@ -1,6 +1,6 @@
 //! The worker thread that owns one loaded model and runs its queued generations one at a time.
 
-use complexitynet_engine::tiers::{CancellationToken, FinishReason, GenParams, Message};
+use complexitynet_providers::{CancellationToken, FinishReason, GenParams, Message};
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;

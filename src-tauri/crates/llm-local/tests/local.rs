@@ -1,8 +1,8 @@
 //! The local tier on real GGUF models: SmolLM2-135M-Instruct (a chat template in its GGUF) and Gemma 3 270M
 //! (a base model without one: the [INST] fallback). Threads: 1, since tests run in parallel on small machines.
 
-use complexitynet_engine::tiers::{CancellationToken, FinishReason, GenParams, Message, Price, Provider, Request};
 use complexitynet_llm_local::{LocalError, LocalModel, LocalProvider, LocalSettings, TemplateKind};
+use complexitynet_providers::{CancellationToken, FinishReason, GenParams, Message, Price, Provider, Request};
 use complexitynet_verify::testing::test_models as models_dir;
 use std::sync::{Arc, Mutex};
 
@@ -33,7 +33,7 @@ fn greedy(max_tokens: u32) -> GenParams {
 fn run(
     p: &LocalProvider,
     req: &Request,
-) -> (Result<complexitynet_engine::tiers::Completion, complexitynet_engine::tiers::ProviderError>, Vec<String>) {
+) -> (Result<complexitynet_providers::Completion, complexitynet_providers::ProviderError>, Vec<String>) {
     let pieces = Mutex::new(Vec::new());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let cancel = CancellationToken::new();
@@ -109,7 +109,7 @@ fn a_prompt_longer_than_the_context_is_a_clear_error_and_the_model_keeps_working
     let long = "word ".repeat(600);
     let (out, _) = run(&p, &request(&long, greedy(8)));
     let e = out.unwrap_err();
-    assert_eq!(e.kind, complexitynet_engine::tiers::ErrorKind::ContextLength, "{e}");
+    assert_eq!(e.kind, complexitynet_providers::ErrorKind::ContextLength, "{e}");
     assert!(e.message.contains("context holds 256"), "{e}");
     let (ok, _) = run(&p, &request("Say hi.", greedy(8)));
     assert!(ok.is_ok(), "the worker survives a rejected prompt");
@@ -139,7 +139,7 @@ async fn futures_join(
     p: &LocalProvider,
     reqs: &[Request],
     cancel: &CancellationToken,
-) -> Vec<Result<complexitynet_engine::tiers::Completion, complexitynet_engine::tiers::ProviderError>> {
+) -> Vec<Result<complexitynet_providers::Completion, complexitynet_providers::ProviderError>> {
     let (a, b, c) = tokio::join!(
         p.generate(&reqs[0], &|_| {}, cancel),
         p.generate(&reqs[1], &|_| {}, cancel),

@@ -1,15 +1,15 @@
 //! Cloud tiers against an in-test HTTP server on 127.0.0.1 that speaks each wire format exactly: JSON and SSE
 //! (events split across packets), error bodies, 429 with Retry-After, a stream that stalls, a connection reset.
 
-use complexitynet_engine::keys::Secret;
-use complexitynet_engine::testing::{
+use complexitynet_providers::anthropic::Anthropic;
+use complexitynet_providers::http::CloudConfig;
+use complexitynet_providers::keys::Secret;
+use complexitynet_providers::openai::OpenAiCompatible;
+use complexitynet_providers::retry::RetryPolicy;
+use complexitynet_providers::testing::{
     anthropic_json, anthropic_sse, error_reply, openai_json, openai_sse, with_header, ChatServer, Reply,
 };
-use complexitynet_engine::tiers::anthropic::Anthropic;
-use complexitynet_engine::tiers::http::CloudConfig;
-use complexitynet_engine::tiers::openai::OpenAiCompatible;
-use complexitynet_engine::tiers::retry::RetryPolicy;
-use complexitynet_engine::tiers::{
+use complexitynet_providers::{
     CancellationToken, Completion, ErrorKind, FinishReason, GenParams, Message, Price, Provider, ProviderError, Request,
 };
 use std::sync::Mutex;

@@ -47,11 +47,11 @@ pub enum KeyError {
 }
 
 impl KeyError {
-    pub fn code(&self) -> crate::ErrorCode {
+    pub fn code(&self) -> complexitynet_errors::ErrorCode {
         match self {
-            KeyError::Unavailable(_) => crate::ErrorCode::KeychainUnavailable,
-            KeyError::Keychain(_) => crate::ErrorCode::KeychainUnavailable,
-            KeyError::Empty => crate::ErrorCode::InvalidArguments,
+            KeyError::Unavailable(_) => complexitynet_errors::ErrorCode::KeychainUnavailable,
+            KeyError::Keychain(_) => complexitynet_errors::ErrorCode::KeychainUnavailable,
+            KeyError::Empty => complexitynet_errors::ErrorCode::InvalidArguments,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
-use crate::ErrorCode;
+use complexitynet_errors::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {

@@ -2,11 +2,12 @@
 //! every answer extracted, verified in the sandbox and committed to SQLite) against the time the same
 //! verifications take alone, in one run. Goal: overhead ≤ 2%.
 //!
-//! Run: `cargo bench -p complexitynet-engine --bench label_pipeline` (needs ../shared/data or
+//! Run: `cargo bench -p complexitynet-core --bench label_pipeline` (needs ../shared/data or
 //! COMPLEXITYNET_SHARED_DATA, and bubblewrap).
 
+use complexitynet_core::label::pipeline::{self, Tier};
 use complexitynet_engine::dataset::{self, parse_file, Format};
-use complexitynet_engine::label::run::{self, RunConfig, Tier};
+use complexitynet_engine::label::run::{self, RunConfig};
 use complexitynet_engine::label::Rule;
 use complexitynet_engine::store::Store;
 use complexitynet_verify::extract::extract_for_tests;
@@ -80,7 +81,7 @@ fn main() {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let t = Instant::now();
         let out = rt
-            .block_on(run::execute(
+            .block_on(pipeline::execute(
                 db.clone(),
                 run_id,
                 tasks.clone(),

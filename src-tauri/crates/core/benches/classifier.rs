@@ -9,7 +9,7 @@
 //!   4. decision latency per prompt (batch of one, all 974 MBPP prompts): classify + the dial's choice, p50/p99,
 //!      for the shipped pass classifier, TF-IDF and the MiniLM head (encoder included), against the 2 ms goal.
 //!
-//! Run: `cargo bench -p complexitynet-classifier --bench classifier` (needs ../shared/data, bubblewrap and the
+//! Run: `cargo bench -p complexitynet-core --bench classifier` (needs ../shared/data, bubblewrap and the
 //! MiniLM files: scripts/fetch-models.sh; COMPLEXITYNET_TEST_MODELS points at them). `BENCH_FINETUNE=0` skips
 //! the full fine-tune (about 20 minutes on 2 cores).
 
@@ -21,11 +21,12 @@ use complexitynet_classifier::artifact::{self, LoadContext};
 use complexitynet_classifier::eval::{self, EvalOptions};
 use complexitynet_classifier::train::{self, Options};
 use complexitynet_classifier::{LabeledSet, Method};
+use complexitynet_core::label::pipeline::{self, Progress, Tier};
 use complexitynet_engine::dataset::{self, parse_file, Format};
-use complexitynet_engine::label::run::{self, RunConfig, Tier};
+use complexitynet_engine::label::run::{self, RunConfig};
 use complexitynet_engine::label::Rule;
 use complexitynet_engine::store::Store;
-use complexitynet_engine::tiers::CancellationToken;
+use complexitynet_providers::CancellationToken;
 use complexitynet_verify::sandbox::default_parallelism;
 use complexitynet_verify::testing::{shared_data, test_models};
 use complexitynet_verify::{read_answers, Verifier};
@@ -60,7 +61,7 @@ fn main() {
     };
     let (run_id, _) = run::open_run(&store, "paper-replay", "mbpp", &cfg, &Rule::Single3).unwrap();
     let tiers: Vec<Tier> = MODELS.iter().map(|m| Tier::replay(m, &recorded).unwrap()).collect();
-    rt.block_on(run::execute(
+    rt.block_on(pipeline::execute(
         store.path().to_owned(),
         run_id,
         tasks.clone(),
@@ -69,7 +70,7 @@ fn main() {
         None,
         Arc::new(Verifier::new()),
         default_parallelism(),
-        Arc::new(|_: &run::Progress| {}),
+        Arc::new(|_: &Progress| {}),
     ))
     .unwrap();
     let set = LabeledSet::from_run(&store, "paper-replay").unwrap();
