@@ -57,7 +57,8 @@ PY
 
 step "verify (installed)"
 complexitynet dataset import "$shared/mbpp.jsonl" --name mbpp >/dev/null
-complexitynet verify --dataset mbpp --reference --json > refs.json
+# A generous wall-clock limit: task 123 computes for seconds, and a verdict must not flip with the load.
+complexitynet verify --dataset mbpp --reference --timeout-ms 60000 --json > refs.json
 "$python" - refs.json <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -30,9 +30,9 @@ use complexitynet_core::ask::{AskEvent, AskOutcome, AskRequest};
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::serving::{Gate, Refusal, ServerSettings};
 use complexitynet_core::{App, AppError};
-use complexitynet_engine::route::Decision;
 use complexitynet_engine::ErrorCode;
 use complexitynet_providers::{CancellationToken, GenParams, Message, Role};
+use complexitynet_router::Decision;
 use complexitynet_verify::checks::{CheckKind, Checks};
 use complexitynet_verify::extract::is_valid_python;
 

@@ -4,7 +4,7 @@
 use clap::Args;
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::AppError;
-use complexitynet_engine::route::{Decision, PolicyKind, RouteSettings};
+use complexitynet_router::{Decision, PolicyKind, RouteSettings};
 use std::path::PathBuf;
 
 use super::Ctx;

@@ -39,6 +39,7 @@ pub fn generate() -> String {
     use complexitynet_core as core;
     use complexitynet_engine as engine;
     use complexitynet_providers as providers;
+    use complexitynet_router as router;
     use complexitynet_verify as verify;
     roots!(
         core::AppError,
@@ -92,8 +93,8 @@ pub fn generate() -> String {
         verify::checks::Checks,
         verify::checks::CheckItem,
         engine::chat::ChatRoute,
-        engine::route::RouteSettings,
-        engine::route::Decision,
+        router::RouteSettings,
+        router::Decision,
         super::server::ServerStatus,
         core::serving::ServerSettings,
     );

@@ -4,7 +4,7 @@
 use complexitynet_core::routing::{BudgetStatus, DialCurve};
 use complexitynet_core::serving::{new_key, ServerSettings};
 use complexitynet_core::AppError;
-use complexitynet_engine::route::RouteSettings;
+use complexitynet_router::RouteSettings;
 use serde::Serialize;
 use std::sync::Mutex;
 use tauri::State;

@@ -784,7 +784,7 @@ max_tier?: string | null, };
 
 /**
  * The routing policy as the user saves it in Settings (`route-policy`), used by the chat, `ask`, `route` and the
- * server. Stored in the settings table; read and written only through [`load_settings`] / [`save_settings`].
+ * server. The store keeps it in its settings table (`complexitynet_engine::settings`).
  */
 export type RouteSettings = { policy: PolicyKind, 
 /**

@@ -19,9 +19,8 @@
 use std::collections::HashMap;
 
 use complexitynet_classifier::ability::{fit_rasch, DifficultyModel, Outcome};
-use complexitynet_classifier::eval::{hull_at, upper_hull};
 use complexitynet_classifier::split::Rng;
-use complexitynet_engine::route::{self, Spend, TierProfile};
+use complexitynet_router::{self as route, Spend, TierProfile};
 use complexitynet_verify::testing::shared_data;
 
 const SHARES: [f64; 4] = [0.05, 0.10, 0.20, 0.50];
@@ -106,7 +105,7 @@ fn main() {
                 difficulty.iter().map(|&b| abilities.iter().map(|&a| dm.pass_probability(a, b)).collect()).collect();
             for (si, &s) in SHARES.iter().enumerate() {
                 // The default dial: the hull mix under the controller.
-                let (lo, hi, _) = route::hull_mix(&profiles, s);
+                let (lo, hi, _) = route::mix(&profiles, s);
                 let mut spend = Spend::default();
                 let mix: Vec<usize> = (0..held_tasks.len())
                     .map(|_| {
@@ -165,7 +164,7 @@ fn score(choice: &[usize], outcome: &dyn Fn(usize, usize) -> f64, n: usize, seed
             (0..3).map(|k| [COSTS[k], idx.iter().map(|&t| outcome(k, t)).sum::<f64>() / m]).collect();
         let pass = idx.iter().map(|&t| outcome(choice[t], t)).sum::<f64>() / m;
         let share = idx.iter().map(|&t| COSTS[choice[t]]).sum::<f64>() / m;
-        (pass - hull_at(&upper_hull(fixed), share), share)
+        (pass - route::Hull::new(&fixed).at(share), share)
     };
     let all: Vec<usize> = (0..n).collect();
     let (d, share) = delta(&all);

@@ -318,7 +318,7 @@ impl Classifier {
             None => {
                 let success = &self.meta.report.tier_success;
                 let k = success.first().map(Vec::len).unwrap_or(0);
-                complexitynet_engine::route::expected_success(&probabilities, success, k)
+                complexitynet_router::expected_success(&probabilities, success, k)
                     .into_iter()
                     .map(|x| x as f32)
                     .collect()

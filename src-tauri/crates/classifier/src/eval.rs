@@ -14,7 +14,7 @@
 use serde::Serialize;
 use std::collections::HashMap;
 
-use complexitynet_engine::route::{self, Policy};
+use complexitynet_router::{self as route, Hull, Policy};
 
 use crate::data::LabeledSet;
 use crate::error::{ClassifierError, Result};
@@ -235,44 +235,6 @@ fn point(name: &str, setting: Option<f64>, choice: &[usize], pass: &[Vec<f64>], 
     Point::new(name.to_owned(), setting, pass_rate, cost, top, share, choice.iter().map(|&t| t as u8).collect())
 }
 
-/// The upper concave envelope of points (cost share, pass), from the cheapest.
-pub fn upper_hull(mut pts: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
-    pts.sort_by(|a, b| a[0].total_cmp(&b[0]).then(b[1].total_cmp(&a[1])));
-    let mut h: Vec<[f64; 2]> = Vec::new();
-    for p in pts {
-        // A costlier point that passes no more is not on the hull.
-        if h.last().is_some_and(|l| p[1] <= l[1]) {
-            continue;
-        }
-        while h.len() >= 2 {
-            let (a, b) = (h[h.len() - 2], h[h.len() - 1]);
-            // Drop b when it lies on or under the segment a–p.
-            if (b[1] - a[1]) * (p[0] - a[0]) <= (p[1] - a[1]) * (b[0] - a[0]) {
-                h.pop();
-            } else {
-                break;
-            }
-        }
-        h.push(p);
-    }
-    h
-}
-
-/// The hull's pass rate at cost share `x`: below the cheapest tier, mixing it with answering nothing; above the
-/// costliest point, its pass rate.
-pub fn hull_at(h: &[[f64; 2]], x: f64) -> f64 {
-    let Some(first) = h.first() else { return 0.0 };
-    if x <= first[0] {
-        return first[1] * x / first[0].max(1e-12);
-    }
-    for w in h.windows(2) {
-        if x <= w[1][0] {
-            return w[0][1] + (w[1][1] - w[0][1]) * (x - w[0][0]) / (w[1][0] - w[0][0]).max(1e-12);
-        }
-    }
-    h.last().map(|l| l[1]).unwrap_or(0.0)
-}
-
 /// A curve as a monotone function of cost share (the best pass rate reachable at or below each cost), linear
 /// between its points; None outside the range it covers.
 fn curve_at(points: &[[f64; 2]], x: f64) -> Option<f64> {
@@ -402,7 +364,7 @@ pub fn evaluate_routing(
     let fixed: Vec<Point> = (0..k)
         .map(|t| point(&format!("always L{} ({})", t + 1, set.tiers[t]), None, &vec![t; n], &pass, costs))
         .collect();
-    let hull = upper_hull(fixed.iter().map(|p| [p.relative_cost, p.pass_rate]).collect());
+    let hull = Hull::new(&fixed.iter().map(|p| [p.relative_cost, p.pass_rate]).collect::<Vec<_>>());
     let always_mid = k / 2;
     let random = {
         let mean = |f: fn(&Point) -> f64| fixed.iter().map(f).sum::<f64>() / k as f64;
@@ -459,7 +421,7 @@ pub fn evaluate_routing(
     let delta_at = |share: f64, choice: &[u8], refit: Refit| -> DeltaAt {
         let c: Vec<usize> = choice.iter().map(|&t| t as usize).collect();
         let p = point("", None, &c, &pass, costs);
-        let d = p.pass_rate - hull_at(&hull, p.relative_cost);
+        let d = p.pass_rate - hull.at(p.relative_cost);
         // Paired bootstrap: the same resampled tasks for the policy and for the fixed tiers behind the hull.
         let mut rng = split::Rng::new(opts.seed ^ 0xB007);
         let mut ds: Vec<f64> = (0..1000)
@@ -472,10 +434,12 @@ pub fn evaluate_routing(
                 };
                 let pr = idx.iter().zip(&routed).map(|(&i, &t)| pass[i][t]).sum::<f64>() / m;
                 let cr = routed.iter().map(|&t| rel_costs[t]).sum::<f64>() / m;
-                let h = upper_hull(
-                    (0..k).map(|t| [rel_costs[t], idx.iter().map(|&i| fixed_pass[t][i]).sum::<f64>() / m]).collect(),
+                let h = Hull::new(
+                    &(0..k)
+                        .map(|t| [rel_costs[t], idx.iter().map(|&i| fixed_pass[t][i]).sum::<f64>() / m])
+                        .collect::<Vec<_>>(),
                 );
-                pr - hull_at(&h, cr)
+                pr - h.at(cr)
             })
             .collect();
         ds.sort_by(|a, b| a.total_cmp(b));
@@ -483,7 +447,7 @@ pub fn evaluate_routing(
             cost_share: share,
             achieved: p.relative_cost,
             pass_rate: p.pass_rate,
-            hull: hull_at(&hull, p.relative_cost),
+            hull: hull.at(p.relative_cost),
             delta: d,
             ci: [ds[25], ds[974]],
         }
@@ -492,14 +456,14 @@ pub fn evaluate_routing(
     let hull_apgr = {
         let (weak, strong) = (fixed[0].pass_rate, fixed[k - 1].pass_rate);
         let xs = (0..=200).map(|i| low[0] + (low[1] - low[0]) * i as f64 / 200.0);
-        xs.map(|x| (hull_at(&hull, x) - weak) / (strong - weak).max(1e-12)).sum::<f64>() / 201.0
+        xs.map(|x| (hull.at(x) - weak) / (strong - weak).max(1e-12)).sum::<f64>() / 201.0
     };
     let compare = |c: &Curve, at: Vec<DeltaAt>| -> Comparison {
         let pts: Vec<[f64; 2]> = c.points.iter().map(|p| [p.relative_cost, p.pass_rate]).collect();
         let curve = pts.len() > 1;
         let mean_gap = |a: f64, b: f64| {
             let xs: Vec<f64> = (0..=200).map(|i| a + (b - a) * i as f64 / 200.0).collect();
-            let gaps: Vec<f64> = xs.iter().filter_map(|&x| curve_at(&pts, x).map(|y| y - hull_at(&hull, x))).collect();
+            let gaps: Vec<f64> = xs.iter().filter_map(|&x| curve_at(&pts, x).map(|y| y - hull.at(x))).collect();
             if gaps.is_empty() {
                 0.0
             } else {
@@ -611,7 +575,7 @@ pub fn evaluate_routing(
         tier_metrics: opts.tier_metrics.clone(),
         fixed,
         always_mid,
-        hull: hull.clone(),
+        hull: hull.vertices.clone(),
         hull_apgr,
         random,
         oracle,
@@ -891,10 +855,11 @@ pub fn plot_svg(r: &EvalReport) -> String {
         )
     };
     // The hull is straight in cost, not in log cost: drawn as itself, sampled densely along the log axis.
+    let hull = Hull { vertices: r.hull.clone() };
     let hull_pts: Vec<[f64; 2]> = (0..=240)
         .map(|i| {
             let c = (xlo + (xhi - xlo) * i as f64 / 240.0).exp();
-            [c, hull_at(&r.hull, c)]
+            [c, hull.at(c)]
         })
         .filter(|p| p[1] >= ymin)
         .collect();
@@ -989,13 +954,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_hull_is_the_upper_envelope_and_mixes_toward_nothing_below_the_cheapest() {
-        // L2 dominates L3 here (it passes more for less): the hull stops at L2.
-        let h = upper_hull(vec![[0.01, 0.5], [0.1, 0.8], [1.0, 0.7]]);
-        assert_eq!(h, vec![[0.01, 0.5], [0.1, 0.8]]);
-        assert!((hull_at(&h, 0.055) - 0.65).abs() < 1e-9);
-        assert!((hull_at(&h, 0.005) - 0.25).abs() < 1e-9);
-        assert_eq!(hull_at(&h, 0.5), 0.8);
+    fn a_curve_is_its_monotone_frontier() {
         // A curve is read as its monotone frontier and is undefined below its cheapest point.
         let c = [[0.05, 0.7], [0.02, 0.6], [0.08, 0.65]];
         assert_eq!(curve_at(&c, 0.01), None);

@@ -152,7 +152,7 @@ fn main() {
             .collect();
         let opts = EvalOptions {
             classifier: m.name().into(),
-            policy: complexitynet_engine::route::Policy::Threshold { tau: 0.5 },
+            policy: complexitynet_router::Policy::Threshold { tau: 0.5 },
             policy_name: "threshold".into(),
             costs: vec![1.0, 10.0, 100.0],
             cost_unit: "paper units".into(),
@@ -198,15 +198,15 @@ fn main() {
     let prompts: Vec<&str> = tasks.iter().map(|t| t.prompt.as_str()).collect();
     let cancel = CancellationToken::new();
     let levels = shipped.meta.levels.clone();
-    let dial = complexitynet_engine::route::Policy::Dial { lambda: 0.25, costs: vec![0.01, 0.1, 1.0] };
+    let dial = complexitynet_router::Policy::Dial { lambda: 0.25, costs: vec![0.01, 0.1, 1.0] };
     let success = shipped.meta.report.tier_success.clone();
     let decide = |model: &complexitynet_classifier::Model, p: &str| {
         let probs = rt.block_on(model.predict(&levels, &[p], &cancel)).unwrap().remove(0);
         let pass: Vec<f64> = match model.tier_pass(p) {
             Some(v) => v.iter().map(|&x| x as f64).collect(),
-            None => complexitynet_engine::route::expected_success(&probs, &success, 3),
+            None => complexitynet_router::expected_success(&probs, &success, 3),
         };
-        complexitynet_engine::route::choose(&dial, &levels, &probs, &pass, 3).tier
+        complexitynet_router::choose(&dial, &levels, &probs, &pass, 3).tier
     };
     let report = |name: &str, model: &complexitynet_classifier::Model| {
         for p in prompts.iter().take(20) {

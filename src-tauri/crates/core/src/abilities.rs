@@ -8,14 +8,13 @@
 //! model they were learned for, and a tier whose model differs says "not learned for <model>".
 
 use complexitynet_classifier::ability::{self, DifficultyModel};
-use complexitynet_engine::route::TierStatus;
 use complexitynet_engine::tiers::{self as table, ModelRate, TierRow};
+pub use complexitynet_router::known::same_model;
+use complexitynet_router::known::{what_decides, Known};
+use complexitynet_router::TierStatus;
 use serde::Serialize;
 
 use crate::{App, Result};
-
-/// How many verified outcomes with a model it takes before they decide its ability (fewer only nudge the prior).
-const OWN_OUTCOMES: usize = 10;
 
 /// What is known of a tier's model.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -30,27 +29,6 @@ pub struct TierAbility {
     pub source: String,
     /// In words: "your 23 verified answers", "calibrated on 100 MBPP tasks", "published: MBPP 74.9% (…)".
     pub detail: String,
-}
-
-/// Two model names for the same model: equal once lowercased and stripped of a `replay:`/provider prefix and a
-/// GGUF quantization suffix, or one a dated or versioned release of the other (`gpt-3.5-turbo-1106`).
-pub fn same_model(a: &str, b: &str) -> bool {
-    fn norm(s: &str) -> String {
-        let s = s.trim().to_ascii_lowercase();
-        let s = s.rsplit(':').next().unwrap_or(&s).to_owned();
-        let s = match s.rfind(".q") {
-            Some(i) if s[i + 2..].starts_with(|c: char| c.is_ascii_digit()) => s[..i].to_owned(),
-            _ => s,
-        };
-        s.trim_end_matches(".gguf").to_owned()
-    }
-    let (a, b) = (norm(a), norm(b));
-    let versioned = |long: &str, short: &str| {
-        long.strip_prefix(short)
-            .and_then(|r| r.strip_prefix('-'))
-            .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
-    };
-    !a.is_empty() && (a == b || versioned(&a, &b) || versioned(&b, &a))
 }
 
 /// The published rate the catalog knows for a model it lists (its MBPP pass@1).
@@ -153,17 +131,15 @@ fn ability_of(
     outcomes: &[complexitynet_engine::chat::ChatOutcome],
 ) -> TierAbility {
     let pick = |source: &str| rates.iter().find(|r| r.source == source && same_model(&r.model, &t.model)).cloned();
-    let prior = pick("calibrated").or_else(|| pick("published")).or_else(|| catalog_rate(&t.model)).or_else(|| {
-        table::preset_rate(&t.model, same_model).map(|(rate, detail)| ModelRate {
-            model: t.model.clone(),
-            source: "published".into(),
-            benchmark: "mbpp".into(),
-            rate,
-            trials: 0,
-            detail,
-        })
+    let (calibrated, published, catalog) = (pick("calibrated"), pick("published"), catalog_rate(&t.model));
+    let preset = table::preset_rate(&t.model, same_model).map(|(rate, detail)| ModelRate {
+        model: t.model.clone(),
+        source: "published".into(),
+        benchmark: "mbpp".into(),
+        rate,
+        trials: 0,
+        detail,
     });
-    let prior_ability = prior.as_ref().map(|r| dm.ability_for_rate(r.rate));
     // The user's own verified outcomes with this model: each cascade step, and each marked answer.
     let mut seen: Vec<(f64, bool)> = Vec::new();
     for o in outcomes {
@@ -177,11 +153,13 @@ fn ability_of(
             }
         }
     }
-    let (ability, source, detail) = if seen.len() >= OWN_OUTCOMES {
+    let known = what_decides(seen.len(), &[calibrated.as_ref(), published.as_ref(), catalog.as_ref(), preset.as_ref()]);
+    let (ability, source, detail) = if let Known::Outcomes { prior } = known {
+        let prior_ability = prior.map(|r| dm.ability_for_rate(r.rate));
         let a = ability::ability_from_outcomes(&seen, prior_ability.unwrap_or(0.0));
         (Some(a), "outcomes", format!("your {} verified answers from {}", seen.len(), t.model))
-    } else if let Some(r) = &prior {
-        (prior_ability, r.source.as_str(), r.detail.clone())
+    } else if let Known::Prior(r) = known {
+        (Some(dm.ability_for_rate(r.rate)), r.source.as_str(), r.detail.clone())
     } else {
         let fix = format!("calibrate it, or tiers set {} --published mbpp:RATE", t.name);
         (None, "unknown", format!("not learned for {}: nothing is known of it yet ({fix})", t.model))
@@ -193,21 +171,5 @@ fn ability_of(
         ability,
         source: source.into(),
         detail,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn model_names_match_across_releases_and_quantizations_but_not_across_models() {
-        assert!(same_model("gpt-3.5-turbo", "gpt-3.5-turbo-1106"));
-        assert!(same_model("replay:gpt-4-1106-preview", "gpt-4-1106-preview"));
-        assert!(same_model("qwen2.5-coder-1.5b-instruct.Q4_K_M", "Qwen2.5-Coder-1.5B-Instruct"));
-        assert!(!same_model("codellama-7b-instruct.Q4_K_M", "replay:codellama-7b-python"));
-        assert!(!same_model("smollm2-135m-instruct", "replay:codellama-7b-python"));
-        assert!(!same_model("gpt-4-turbo", "gpt-4-1106-preview"));
-        assert!(!same_model("", ""));
     }
 }

@@ -9,9 +9,9 @@
 //! Either way every call, answered or failed, is recorded in the calls log, and the front end hears each step
 //! (the decision before any text, each hand-over or verified step, each piece).
 
-use complexitynet_engine::route::Decision;
 use complexitynet_engine::tiers::{self as table, CostMode, Entry, ProviderRow, TierRow};
 use complexitynet_providers::{CancellationToken, Completion, GenParams, Message, ProviderError, Request, Role};
+use complexitynet_router::Decision;
 use complexitynet_verify::checks::Checks;
 use complexitynet_verify::judge::{Verification, VerifiedStep};
 use serde::Serialize;
@@ -323,7 +323,7 @@ impl App {
         let Some(last) = run.steps.last() else {
             let why: Vec<String> =
                 run.attempts.iter().map(|a| format!("{}: {}", a.tier, a.error.as_deref().unwrap_or("?"))).collect();
-            return Err(complexitynet_engine::route::RouteError::NoTierAvailable(why.join("; ")).into());
+            return Err(complexitynet_router::RouteError::NoTierAvailable(why.join("; ")).into());
         };
         let passed = last.verdict.passed();
         let (tier, prov) = self.with_store(|s| Ok(table::resolve(s, &last.tier)?))?;
@@ -413,13 +413,13 @@ impl App {
             classifier: prev.classifier.clone(),
             tier_pass: prev.tiers.iter().map(|t| t.expected.unwrap_or(0.0) as f32).collect(),
         };
-        let skip = complexitynet_engine::route::Skip { failed: failed.to_vec(), cap: req.route.max_tier.clone() };
+        let skip = complexitynet_router::Skip { failed: failed.to_vec(), cap: req.route.max_tier.clone() };
         let mut d = self.decide_from(&policy, &p, &skip, self.live_budget(req.prompt())?)?;
         // A named tier that failed: the hand-over starts from it, not from the router's own choice.
         if req.tier.is_some() {
             let idx = tiers.iter().position(|t| t.name == from).unwrap_or(0);
             let ok: Vec<bool> = d.tiers.iter().map(|t| t.available).collect();
-            let Some((t, flagged)) = complexitynet_engine::route::fall_through(idx, &ok) else { return Ok(None) };
+            let Some((t, flagged)) = complexitynet_router::fall_through(idx, &ok) else { return Ok(None) };
             d.tier = tiers[t].name.clone();
             d.model = tiers[t].model.clone();
             d.flagged = flagged;
@@ -457,7 +457,7 @@ impl App {
 
     /// The dial's budget for live traffic: what its routed prompts cost over the last 30 days against always-top,
     /// and this prompt's expected cost on the top tier (its tokens, and a typical answer's).
-    pub fn live_budget(&self, prompt: &str) -> Result<complexitynet_engine::route::Budget> {
+    pub fn live_budget(&self, prompt: &str) -> Result<complexitynet_router::Budget> {
         self.with_store(|s| {
             let mode = table::cost_mode(s)?;
             let spend = table::routed_spend(s, 30, mode)?;
@@ -469,7 +469,7 @@ impl App {
                 (Some(t), CostMode::PaperUnits) => t.paper_units,
                 (None, _) => 1.0,
             };
-            Ok(complexitynet_engine::route::Budget { spend, top: if top > 0.0 { top } else { 1.0 } })
+            Ok(complexitynet_router::Budget { spend, top: if top > 0.0 { top } else { 1.0 } })
         })
     }
 }

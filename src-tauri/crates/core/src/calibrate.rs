@@ -147,12 +147,12 @@ impl App {
         let abilities = self.tier_abilities()?;
         let (rows, mode) = self.with_store(|s| Ok((table::tiers(s)?, table::cost_mode(s)?)))?;
         let costs = crate::routing::relative_costs(&rows, mode);
-        let profiles: Vec<complexitynet_engine::route::TierProfile> = costs
+        let profiles: Vec<complexitynet_router::TierProfile> = costs
             .iter()
             .zip(&abilities)
-            .map(|(&cost, a)| complexitynet_engine::route::TierProfile { cost, rate: a.rate })
+            .map(|(&cost, a)| complexitynet_router::TierProfile { cost, rate: a.rate })
             .collect();
-        let hull = complexitynet_engine::route::hull_vertices(&profiles);
+        let hull = complexitynet_router::mixable(&profiles);
         for t in &mut tiers {
             t.on_hull = rows.iter().position(|r| r.name == t.tier).is_some_and(|i| hull.contains(&i));
         }
@@ -169,8 +169,8 @@ impl App {
             })
             .collect();
         let hull =
-            complexitynet_classifier::eval::upper_hull(fixed.iter().map(|p| [p.cost_share, p.pass_rate]).collect());
-        let hull_at_budget = (!hull.is_empty()).then(|| complexitynet_classifier::eval::hull_at(&hull, status.target));
+            complexitynet_router::Hull::new(&fixed.iter().map(|p| [p.cost_share, p.pass_rate]).collect::<Vec<_>>());
+        let hull_at_budget = (!hull.vertices.is_empty()).then(|| hull.at(status.target));
         tracing::info!(run = %run, stored = outcome.outcome.stored, "calibrated");
         Ok(Calibration { run, estimate, tiers, budget: status.why, fixed, hull_at_budget })
     }

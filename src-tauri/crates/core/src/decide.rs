@@ -3,10 +3,10 @@
 //! given the store's tiers and this availability.
 
 use complexitynet_engine::models;
-use complexitynet_engine::route::{self, Availability, Decision, Policy, Prediction, RouteError, Skip};
 use complexitynet_engine::store::Store;
 use complexitynet_engine::tiers::{self as table, ProviderKind, TierRow};
 use complexitynet_providers::keys::SecretStore;
+use complexitynet_router::{self as route, Availability, Decision, Policy, Prediction, Skip};
 
 /// The local tier has its model file; a cloud tier has a key in the keychain (or talks to a keyless local
 /// server such as Ollama on localhost).
@@ -53,16 +53,18 @@ pub fn decide(
     policy: &Policy,
     p: &Prediction,
     skip: &Skip,
-) -> Result<Decision, RouteError> {
+) -> crate::Result<Decision> {
     let tiers = table::tiers(store)?;
-    route::decide(&tiers, &|t| available(store, secrets, t), policy, p, skip)
+    let names: Vec<route::TierName> =
+        tiers.iter().map(|t| route::TierName { name: t.name.clone(), model: t.model.clone() }).collect();
+    Ok(route::decide(&names, &|i| available(store, secrets, &tiers[i]), policy, p, skip)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use complexitynet_engine::route::Budget;
     use complexitynet_providers::keys::SecretStore;
+    use complexitynet_router::Budget;
 
     fn store_with_tiers() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();

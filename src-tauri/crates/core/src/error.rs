@@ -5,7 +5,7 @@
 
 use complexitynet_classifier::ClassifierError;
 use complexitynet_engine::error::{
-    ChatError, DatasetError, LabelError, ModelError, RouteError, StoreError, TierError, VerifyError,
+    ChatError, DatasetError, LabelError, ModelError, StoreError, TierError, VerifyError,
 };
 use complexitynet_engine::label::RuleError;
 use complexitynet_engine::{EngineError, ErrorCode};
@@ -13,6 +13,7 @@ use complexitynet_llm_local::LocalError;
 use complexitynet_providers::download::DownloadError;
 use complexitynet_providers::keys::KeyError;
 use complexitynet_providers::ProviderError;
+use complexitynet_router::RouteError;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
@@ -58,7 +59,7 @@ macro_rules! from_engine_domain {
         }
     )*};
 }
-from_engine_domain!(DatasetError, StoreError, TierError, ModelError, LabelError, VerifyError, ChatError, RouteError);
+from_engine_domain!(DatasetError, StoreError, TierError, ModelError, LabelError, VerifyError, ChatError);
 
 /// The providers' errors: each knows its code (the providers do not depend on the store, so they are not part of
 /// the engine's error).
@@ -71,7 +72,7 @@ macro_rules! from_coded {
         }
     )*};
 }
-from_coded!(DownloadError, KeyError, ProviderError);
+from_coded!(DownloadError, KeyError, ProviderError, RouteError);
 
 impl From<ClassifierError> for AppError {
     fn from(e: ClassifierError) -> Self {

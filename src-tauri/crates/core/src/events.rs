@@ -1,7 +1,7 @@
 //! What a front end hears while an answer is made, and the record of each call: shared by [`crate::ask`] and
 //! [`crate::cascade`] (so neither imports the other's types).
 
-use complexitynet_engine::route::Decision;
+use complexitynet_router::Decision;
 use complexitynet_verify::checks::CheckItem;
 use serde::Serialize;
 

@@ -11,10 +11,10 @@ use complexitynet_classifier::artifact::{self, Classifier, Meta};
 use complexitynet_classifier::eval::{self, EvalOptions, EvalReport};
 use complexitynet_classifier::LabeledSet;
 use complexitynet_engine::label::run::TrialKey;
-use complexitynet_engine::route::{self, Decision, Policy, PolicyKind, RouteSettings};
 use complexitynet_engine::tiers::{self as table, CostMode, TierRow};
 use complexitynet_engine::ErrorCode;
 use complexitynet_providers::CancellationToken;
+use complexitynet_router::{self as route, Decision, Policy, PolicyKind, RouteSettings};
 use complexitynet_verify::checks::Checks;
 use complexitynet_verify::judge;
 use complexitynet_verify::{Limits, Outcome};
@@ -197,14 +197,15 @@ fn held_out_pool(meta: &Meta, tiers: usize) -> Vec<Vec<f64>> {
 impl App {
     /// The routing policy saved in Settings.
     pub fn route_settings(&self) -> Result<RouteSettings> {
-        self.with_store(|s| Ok(route::load_settings(s)?))
+        self.with_store(|s| Ok(complexitynet_engine::settings::route_settings(s)?))
     }
 
     /// Saves the policy for the chat, `ask`, `route` and the server; returns what is now saved.
     pub fn set_route_settings(&self, settings: &RouteSettings) -> Result<RouteSettings> {
+        settings.validate()?;
         let saved = self.with_store(|s| {
-            route::save_settings(s, settings)?;
-            Ok(route::load_settings(s)?)
+            complexitynet_engine::settings::save_route_settings(s, settings)?;
+            Ok(complexitynet_engine::settings::route_settings(s)?)
         })?;
         *lock(&self.dial) = None;
         Ok(saved)
@@ -264,7 +265,7 @@ impl App {
                         let lambda = self.dial_lambda(&c, &settings, &costs)?;
                         Policy::Dial { lambda, costs }
                     }
-                    false => self.hull_policy(&settings, costs)?,
+                    false => self.budget_policy(&settings, costs)?,
                 }
             }
             _ => settings
@@ -277,39 +278,14 @@ impl App {
     /// The default dial: the hull of the fixed tiers at the budget, its neighbouring tiers known by their models'
     /// abilities (a tier weaker than a cheaper one is never on it); with an expected pass rate as the target
     /// instead, the cheapest point of the hull that reaches it.
-    fn hull_policy(&self, settings: &RouteSettings, costs: Vec<f64>) -> Result<Policy> {
+    fn budget_policy(&self, settings: &RouteSettings, costs: Vec<f64>) -> Result<Policy> {
         let abilities = self.tier_abilities()?;
         let profiles: Vec<route::TierProfile> = costs
             .iter()
             .zip(abilities.iter().map(|a| a.rate).chain(std::iter::repeat(None)))
             .map(|(&cost, rate)| route::TierProfile { cost, rate })
             .collect();
-        let share = match settings.min_pass {
-            Some(m) if profiles.iter().all(|p| p.rate.is_some()) => {
-                let h = route::hull_vertices(&profiles);
-                let rate = |k: usize| profiles[k].rate.unwrap_or(0.0);
-                let mut s = profiles.last().map(|p| p.cost).unwrap_or(1.0);
-                for w in h.windows(2) {
-                    let (a, b) = (w[0], w[1]);
-                    if rate(a) >= m {
-                        s = profiles[a].cost;
-                        break;
-                    }
-                    if rate(b) >= m {
-                        let f = (m - rate(a)) / (rate(b) - rate(a)).max(1e-12);
-                        s = profiles[a].cost + f * (profiles[b].cost - profiles[a].cost);
-                        break;
-                    }
-                }
-                if h.len() == 1 {
-                    s = profiles[h[0]].cost;
-                }
-                s
-            }
-            _ => settings.cost_share,
-        };
-        let (lower, upper, _) = route::hull_mix(&profiles, share);
-        Ok(Policy::Hull { share, lower, upper, costs })
+        Ok(route::mix_policy(&profiles, settings.cost_share, settings.min_pass))
     }
 
     /// The dial's budget and router, for Settings and the chat header.
@@ -333,7 +309,7 @@ impl App {
             )
         } else {
             let costs = relative_costs(&tiers, mode);
-            let mix = match self.hull_policy(&settings, costs)? {
+            let mix = match self.budget_policy(&settings, costs)? {
                 Policy::Hull { lower, upper, .. } if lower != upper => {
                     format!("a mix of {} and {}", tiers[lower].name, tiers[upper].name)
                 }
@@ -487,7 +463,7 @@ impl App {
                 classifier: &p.classifier,
                 budget,
             };
-            Ok(crate::decide::decide(s, self.secrets(), policy, &input, skip)?)
+            crate::decide::decide(s, self.secrets(), policy, &input, skip)
         })
     }
 
@@ -550,7 +526,7 @@ impl App {
                         route::TierProfile { cost: rel[t], rate: Some(rate) }
                     })
                     .collect();
-                let (lower, upper, _) = route::hull_mix(&profiles, settings.cost_share);
+                let (lower, upper, _) = route::mix(&profiles, settings.cost_share);
                 (
                     Policy::Hull { share: settings.cost_share, lower, upper, costs: rel },
                     format!(

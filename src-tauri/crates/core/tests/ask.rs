@@ -8,12 +8,12 @@ use complexitynet_core::keys::{ProviderUpdate, TierFields};
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::App;
 use complexitynet_engine::paths::DataDir;
-use complexitynet_engine::route::{PolicyKind, RouteSettings};
 use complexitynet_engine::tiers::ProviderKind;
 use complexitynet_engine::ErrorCode;
 use complexitynet_providers::keys::MemoryStore;
 use complexitynet_providers::testing::{error_reply, openai_sse, with_header, ChatServer, Reply};
 use complexitynet_providers::{CancellationToken, GenParams};
+use complexitynet_router::{PolicyKind, RouteSettings};
 
 const PROMPT: &str = "Write a function to find the longest common subsequence of two strings.";
 

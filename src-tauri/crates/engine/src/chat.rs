@@ -5,8 +5,8 @@
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::route::Decision;
 use crate::store::{Store, StoreError};
+use complexitynet_router::Decision;
 use complexitynet_verify::judge::{Verification, VerifiedStep};
 
 /// How an answer came about: where the router sent the prompt, and for a prompt with checks, the verified

@@ -8,7 +8,6 @@ pub use crate::chat::ChatError;
 pub use crate::dataset::DatasetError;
 pub use crate::label::run::LabelError;
 pub use crate::models::ModelError;
-pub use crate::route::RouteError;
 pub use crate::store::StoreError;
 pub use crate::tiers::TierError;
 pub use complexitynet_verify::VerifyError;
@@ -29,8 +28,6 @@ pub enum EngineError {
     Label(#[from] LabelError),
     #[error(transparent)]
     Chat(#[from] ChatError),
-    #[error(transparent)]
-    Route(#[from] RouteError),
 }
 
 impl EngineError {
@@ -43,7 +40,6 @@ impl EngineError {
             EngineError::Model(e) => e.code(),
             EngineError::Label(e) => e.code(),
             EngineError::Chat(e) => e.code(),
-            EngineError::Route(e) => e.code(),
         }
     }
 }

@@ -13,7 +13,7 @@ pub mod label;
 pub mod models;
 pub mod money;
 pub mod paths;
-pub mod route;
+pub mod settings;
 pub mod store;
 pub mod tiers;
 

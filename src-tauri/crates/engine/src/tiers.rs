@@ -397,7 +397,7 @@ pub fn set_top_cost(store: &Store, call: i64, usd: f64, units: f64) -> Result<()
 
 /// The dial's routed traffic over the last `days` days: what it cost and what always-top would have cost, in the
 /// cost mode in use.
-pub fn routed_spend(store: &Store, days: u32, mode: CostMode) -> Result<crate::route::Spend, TierError> {
+pub fn routed_spend(store: &Store, days: u32, mode: CostMode) -> Result<complexitynet_router::Spend, TierError> {
     let (cost, top) = match mode {
         CostMode::Usd => ("cost_usd", "top_usd"),
         CostMode::PaperUnits => ("cost_units", "top_units"),
@@ -408,7 +408,7 @@ pub fn routed_spend(store: &Store, days: u32, mode: CostMode) -> Result<crate::r
              WHERE routed = 1 AND at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)"
         ),
         [format!("-{days} days")],
-        |r| Ok(crate::route::Spend { spent: r.get(0)?, top: r.get(1)?, prompts: r.get::<_, i64>(2)? as u64 }),
+        |r| Ok(complexitynet_router::Spend { spent: r.get(0)?, top: r.get(1)?, prompts: r.get::<_, i64>(2)? as u64 }),
     )?)
 }
 

@@ -25,7 +25,9 @@ fn documented_broken() -> BTreeSet<String> {
 }
 
 fn limits() -> Limits {
-    Limits { timeout_ms: 10_000, ..Limits::default() }
+    // Generous: some references compute for seconds (MBPP 123 takes ~2 s alone), and a verdict must not flip when
+    // the machine is busy with the rest of the suite (seen: 123 past 10 s while llama.cpp tests ran beside it).
+    Limits { timeout_ms: 60_000, ..Limits::default() }
 }
 
 #[test]

@@ -13,8 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, StoreError};
-use crate::tiers::{TierError, TierRow};
+use crate::budget::{controlled_up, Spend};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "policy", rename_all = "snake_case")]
@@ -239,7 +238,7 @@ pub fn fall_through(chosen: usize, available: &[bool]) -> Option<(usize, bool)> 
 }
 
 /// The routing policy as the user saves it in Settings (`route-policy`), used by the chat, `ask`, `route` and the
-/// server. Stored in the settings table; read and written only through [`load_settings`] / [`save_settings`].
+/// server. The store keeps it in its settings table (`complexitynet_engine::settings`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RouteSettings {
     pub policy: PolicyKind,
@@ -381,29 +380,6 @@ fn bisect(ok: impl Fn(f64) -> bool) -> f64 {
     hi
 }
 
-/// The saved routing policy (the cost dial at a tenth of always-top's cost until the user changes it). Unreadable values fall back to the
-/// defaults: a bad setting must not stop the chat.
-pub fn load_settings(store: &Store) -> Result<RouteSettings, StoreError> {
-    let d = RouteSettings::default();
-    Ok(RouteSettings {
-        policy: store.setting("route_policy")?.and_then(|v| v.parse().ok()).unwrap_or(d.policy),
-        tau: store.setting("route_tau")?.and_then(|v| v.parse().ok()).unwrap_or(d.tau),
-        map: store.setting("route_map")?.filter(|m| !m.trim().is_empty()),
-        cost_share: store.setting("route_cost_share")?.and_then(|v| v.parse().ok()).unwrap_or(d.cost_share),
-        min_pass: store.setting("route_min_pass")?.and_then(|v| v.parse().ok()),
-    })
-}
-
-pub fn save_settings(store: &Store, s: &RouteSettings) -> Result<(), RouteError> {
-    s.validate()?;
-    store.set_setting("route_policy", Some(s.policy.as_str()))?;
-    store.set_setting("route_tau", Some(&s.tau.to_string()))?;
-    store.set_setting("route_map", s.map.as_deref().filter(|m| !m.trim().is_empty()))?;
-    store.set_setting("route_cost_share", Some(&s.cost_share.to_string()))?;
-    store.set_setting("route_min_pass", s.min_pass.map(|m| m.to_string()).as_deref())?;
-    Ok(())
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum RouteError {
     #[error("{0}")]
@@ -413,19 +389,13 @@ pub enum RouteError {
     /// Every tier is unavailable (no model, no key); the message names each one's reason and fix.
     #[error("no tier can answer: {0}")]
     NoTierAvailable(String),
-    #[error(transparent)]
-    Tier(#[from] TierError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 impl RouteError {
-    pub fn code(&self) -> crate::ErrorCode {
+    pub fn code(&self) -> complexitynet_errors::ErrorCode {
         match self {
-            RouteError::Invalid(_) | RouteError::NoTiers => crate::ErrorCode::InvalidArguments,
-            RouteError::NoTierAvailable(_) => crate::ErrorCode::NoTierAvailable,
-            RouteError::Tier(e) => e.code(),
-            RouteError::Store(e) => e.code(),
+            RouteError::Invalid(_) | RouteError::NoTiers => complexitynet_errors::ErrorCode::InvalidArguments,
+            RouteError::NoTierAvailable(_) => complexitynet_errors::ErrorCode::NoTierAvailable,
         }
     }
 }
@@ -523,12 +493,19 @@ impl Skip {
     }
 }
 
+/// A tier as a decision names it: the tier and the model behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierName {
+    pub name: String,
+    pub model: String,
+}
+
 /// Picks the tier for a prediction: the policy's choice among the tiers up to the cap, then the first tier that
 /// can answer (`available` says, per tier, whether it can now and the fix when it cannot; it is asked only for
 /// the tiers the request may use).
 pub fn decide(
-    tiers: &[TierRow],
-    available: &dyn Fn(&TierRow) -> Availability,
+    tiers: &[TierName],
+    available: &dyn Fn(usize) -> Availability,
     policy: &Policy,
     p: &Prediction,
     skip: &Skip,
@@ -559,7 +536,7 @@ pub fn decide(
             } else if skip.failed.contains(&t.name) {
                 Availability { available: false, note: "failed on this request".into() }
             } else {
-                available(t)
+                available(i)
             }
         })
         .collect();
@@ -691,175 +668,10 @@ mod tests {
     }
 
     #[test]
-    fn the_saved_policy_round_trips_and_is_validated() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
-        assert_eq!(load_settings(&store).unwrap(), RouteSettings::default());
-        assert_eq!(RouteSettings::default().policy, PolicyKind::Dial, "the cost dial is the default");
-        let s = RouteSettings {
-            policy: PolicyKind::Threshold,
-            tau: 0.7,
-            cost_share: 0.2,
-            min_pass: Some(0.75),
-            ..Default::default()
-        };
-        save_settings(&store, &s).unwrap();
-        assert_eq!(load_settings(&store).unwrap(), s);
-        assert!(save_settings(&store, &RouteSettings { tau: 1.5, ..s.clone() }).is_err());
-        assert!(save_settings(&store, &RouteSettings { cost_share: 0.0, ..s.clone() }).is_err());
-        assert_eq!(s.fixed_policy("single3", &[0, 1, 2], 3).unwrap(), Policy::Threshold { tau: 0.7 });
-        let paper = RouteSettings { policy: PolicyKind::Paper, map: Some("0-1:1,2:3".into()), ..Default::default() };
-        assert_eq!(paper.fixed_policy("single3", &[0, 1, 2], 3).unwrap(), Policy::Paper { map: vec![0, 0, 2] });
-    }
-
-    #[test]
     fn an_unavailable_tier_falls_through_up_then_down() {
         assert_eq!(fall_through(0, &[false, true, true]), Some((1, false)));
         assert_eq!(fall_through(1, &[true, false, false]), Some((0, true)), "offline: the local tier, flagged");
         assert_eq!(fall_through(2, &[true, true, true]), Some((2, false)));
         assert_eq!(fall_through(0, &[false, false, false]), None);
-    }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The budget: the hull of the fixed tiers, and a controller on realized spend
-
-/// A tier as the budget sees it: its cost relative to the top tier's, and its expected pass rate on a typical
-/// prompt when that is known (from its model's ability), else None.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TierProfile {
-    pub cost: f64,
-    pub rate: Option<f64>,
-}
-
-/// The tiers on the upper hull of (cost, pass rate): a tier that passes no more than a cheaper one, or lies
-/// under the line between its neighbours, is never worth its price (a mid tier weaker than the local one).
-/// Tiers whose rate is unknown are taken to be as good as their price says: each one a vertex, in cost order.
-pub fn hull_vertices(tiers: &[TierProfile]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..tiers.len()).collect();
-    order.sort_by(|&a, &b| tiers[a].cost.total_cmp(&tiers[b].cost).then(a.cmp(&b)));
-    if tiers.iter().any(|t| t.rate.is_none()) {
-        return order;
-    }
-    let rate = |i: usize| tiers[i].rate.unwrap_or(0.0);
-    let mut h: Vec<usize> = Vec::new();
-    for i in order {
-        if h.last().is_some_and(|&l| rate(i) <= rate(l)) {
-            continue; // costs more, passes no more
-        }
-        while h.len() >= 2 {
-            let (a, b) = (h[h.len() - 2], h[h.len() - 1]);
-            let under = (rate(b) - rate(a)) * (tiers[i].cost - tiers[a].cost)
-                <= (rate(i) - rate(a)) * (tiers[b].cost - tiers[a].cost);
-            if under {
-                h.pop();
-            } else {
-                break;
-            }
-        }
-        h.push(i);
-    }
-    h
-}
-
-/// The mix of two neighbouring hull tiers that a budget buys: `(lower, upper, fraction of prompts to upper)`.
-/// Below the cheapest vertex every prompt goes to it; above the costliest, to it.
-pub fn hull_mix(tiers: &[TierProfile], share: f64) -> (usize, usize, f64) {
-    let h = hull_vertices(tiers);
-    let Some(&first) = h.first() else { return (0, 0, 0.0) };
-    if share <= tiers[first].cost {
-        return (first, first, 0.0);
-    }
-    for w in h.windows(2) {
-        let (lo, hi) = (w[0], w[1]);
-        if share <= tiers[hi].cost {
-            let f = (share - tiers[lo].cost) / (tiers[hi].cost - tiers[lo].cost).max(1e-12);
-            return (lo, hi, f.clamp(0.0, 1.0));
-        }
-    }
-    let last = *h.last().expect("non-empty");
-    (last, last, 0.0)
-}
-
-/// What routed prompts have cost so far and what always using the top tier would have cost for them (in any
-/// one unit: dollars, or shares of the top tier's price).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-pub struct Spend {
-    pub spent: f64,
-    pub top: f64,
-    /// How many prompts.
-    pub prompts: u64,
-}
-
-impl Spend {
-    /// The realized share of always-top's cost, once anything was routed.
-    pub fn share(&self) -> Option<f64> {
-        (self.top > 0.0).then(|| self.spent / self.top)
-    }
-
-    pub fn add(&mut self, cost: f64, top: f64) {
-        self.spent += cost;
-        self.top += top;
-        self.prompts += 1;
-    }
-}
-
-/// The dial's choice between the two hull tiers its budget buys, as a controller on realized spend: the next
-/// prompt goes to the upper tier when that brings the spend nearer the budget than the lower tier would (the
-/// spend after this prompt, at the midpoint of the two costs, is still within it). No coin: a budget met by rare
-/// top-tier calls (5% of always-top with a 1 : 100 price ratio is one call in twenty-five) stays within half a
-/// call's cost of the target, where a coin misses it by a quarter often. `lower`/`upper`/`top` are this prompt's
-/// expected costs on those tiers.
-pub fn controlled_up(spend: &Spend, share: f64, lower: f64, upper: f64, top: f64) -> bool {
-    if upper <= lower {
-        return false;
-    }
-    spend.spent + (lower + upper) / 2.0 <= share * (spend.top + top) + 1e-12
-}
-
-#[cfg(test)]
-mod budget_tests {
-    use super::*;
-
-    fn p(cost: f64, rate: Option<f64>) -> TierProfile {
-        TierProfile { cost, rate }
-    }
-
-    #[test]
-    fn a_tier_under_the_hull_is_skipped_and_unknown_rates_keep_every_tier() {
-        // A mid tier weaker than the local one (DeepSeek-Coder 6.7B local, Claude 3 Haiku mid): never worth it.
-        assert_eq!(hull_vertices(&[p(0.01, Some(0.72)), p(0.1, Some(0.69)), p(1.0, Some(0.73))]), vec![0, 2]);
-        // Under the line from local to top.
-        assert_eq!(hull_vertices(&[p(0.01, Some(0.40)), p(0.5, Some(0.55)), p(1.0, Some(0.80))]), vec![0, 2]);
-        assert_eq!(hull_vertices(&[p(0.01, Some(0.40)), p(0.1, Some(0.70)), p(1.0, Some(0.80))]), vec![0, 1, 2]);
-        assert_eq!(hull_vertices(&[p(0.01, None), p(0.1, Some(0.1)), p(1.0, None)]), vec![0, 1, 2]);
-    }
-
-    #[test]
-    fn the_mix_a_budget_buys() {
-        let t = [p(0.01, Some(0.4)), p(0.1, Some(0.7)), p(1.0, Some(0.8))];
-        assert_eq!(hull_mix(&t, 0.005), (0, 0, 0.0));
-        let (lo, hi, f) = hull_mix(&t, 0.055);
-        assert_eq!((lo, hi), (0, 1));
-        assert!((f - 0.5).abs() < 1e-9);
-        let (lo, hi, f) = hull_mix(&t, 0.55);
-        assert_eq!((lo, hi), (1, 2));
-        assert!((f - 0.5).abs() < 1e-9);
-        assert_eq!(hull_mix(&t, 1.0).1, 2);
-    }
-
-    #[test]
-    fn the_controller_keeps_a_rare_top_tier_budget_after_fifty_prompts() {
-        // 5% of always-top with local at 1% and top at 100%: whatever the prompts, the realized share stays
-        // within a quarter of the target from the 50th prompt on.
-        let mut s = Spend::default();
-        for n in 1..=400 {
-            let up = controlled_up(&s, 0.05, 0.01, 1.0, 1.0);
-            s.add(if up { 1.0 } else { 0.01 }, 1.0);
-            if n >= 50 {
-                let share = s.share().unwrap();
-                assert!((share / 0.05 - 1.0).abs() <= 0.25, "after {n}: {share}");
-            }
-        }
     }
 }
