@@ -11,7 +11,6 @@ use std::time::Instant;
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::App;
 use complexitynet_engine::paths::DataDir;
-use complexitynet_engine::store::Store;
 use complexitynet_engine::tiers::{self as table, ProviderKind, TierUpdate};
 use complexitynet_providers::keys::MemoryStore;
 use complexitynet_providers::testing::{openai_json, ChatServer};
@@ -35,7 +34,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::at(dir.path());
     {
-        let store = Store::open(&data.database()).unwrap();
+        let store = complexitynet_engine::open(&data.database()).unwrap();
         let base = format!("{}/v1", upstream.url());
         table::set_provider(&store, "fast", Some(ProviderKind::Openai), Some(&base), Some(64), None).unwrap();
         table::set_tier(

@@ -15,9 +15,9 @@ mod serve;
 mod verify;
 
 use clap::{Parser, Subcommand};
+use complexitynet_core::types::DataDir;
+use complexitynet_core::types::Keychain;
 use complexitynet_core::{App, AppError};
-use complexitynet_engine::paths::DataDir;
-use complexitynet_providers::keys::Keychain;
 use serde::Serialize;
 use serde_json::json;
 use std::io::Write;
@@ -125,7 +125,7 @@ pub(crate) fn bar(template: &str, len: Option<u64>) -> indicatif::ProgressBar {
 /// A download's progress for a bar.
 pub(crate) fn download_progress(
     bar: &indicatif::ProgressBar,
-) -> impl Fn(complexitynet_providers::download::DownloadProgress) + Send + Sync + 'static {
+) -> impl Fn(complexitynet_core::types::DownloadProgress) + Send + Sync + 'static {
     let bar = bar.clone();
     move |p| {
         if let Some(t) = p.total {

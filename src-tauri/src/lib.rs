@@ -7,9 +7,9 @@ pub mod commands;
 pub mod logging;
 pub mod server;
 
+use complexitynet_core::types::DataDir;
+use complexitynet_core::types::Keychain;
 use complexitynet_core::App;
-use complexitynet_engine::paths::DataDir;
-use complexitynet_providers::keys::Keychain;
 use std::sync::Arc;
 
 pub use complexitynet_core::AppError;
@@ -86,6 +86,6 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
 pub fn run(data_dir: DataDir) -> Result<(), tauri::Error> {
     let _ = commands::app::STARTED.set(std::time::Instant::now());
     let _log_guard = logging::init_app(&data_dir.logs());
-    tracing::info!(version = complexitynet_engine::VERSION, data_dir = %data_dir.root.display(), "starting the app");
+    tracing::info!(version = complexitynet_core::types::VERSION, data_dir = %data_dir.root.display(), "starting the app");
     builder(Arc::new(App::open(data_dir, Arc::new(Keychain::open())))).run(tauri::generate_context!())
 }

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use complexitynet_app::cli::Cli;
-use complexitynet_engine::paths::DataDir;
+use complexitynet_core::types::DataDir;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

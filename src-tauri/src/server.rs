@@ -29,12 +29,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use complexitynet_core::ask::{AskEvent, AskOutcome, AskRequest};
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::serving::{Gate, Refusal, ServerSettings};
+use complexitynet_core::types::is_valid_python;
+use complexitynet_core::types::Decision;
+use complexitynet_core::types::ErrorCode;
+use complexitynet_core::types::{CancellationToken, GenParams, Message, Role};
+use complexitynet_core::types::{CheckKind, Checks};
 use complexitynet_core::{App, AppError};
-use complexitynet_engine::ErrorCode;
-use complexitynet_providers::{CancellationToken, GenParams, Message, Role};
-use complexitynet_router::Decision;
-use complexitynet_verify::checks::{CheckKind, Checks};
-use complexitynet_verify::extract::is_valid_python;
 
 /// Requests larger than this are refused with 413 (a chat request is kilobytes).
 pub const MAX_BODY: usize = 1 << 20;
@@ -346,7 +346,7 @@ impl Drop for CancelOnDrop {
 
 fn finish(o: &AskOutcome) -> &'static str {
     match o.completion.finish_reason {
-        complexitynet_providers::FinishReason::Length => "length",
+        complexitynet_core::types::FinishReason::Length => "length",
         _ => "stop",
     }
 }

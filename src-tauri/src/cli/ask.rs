@@ -3,11 +3,11 @@
 
 use clap::Args;
 use complexitynet_core::ask::{AskEvent, AskRequest};
-use complexitynet_core::money::usd;
 use complexitynet_core::routing::RouteOverrides;
+use complexitynet_core::types::usd;
+use complexitynet_core::types::CostMode;
+use complexitynet_core::types::{CancellationToken, GenParams, Message};
 use complexitynet_core::AppError;
-use complexitynet_engine::tiers::CostMode;
-use complexitynet_providers::{CancellationToken, GenParams, Message};
 use serde_json::json;
 
 use super::Ctx;

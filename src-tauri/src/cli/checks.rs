@@ -2,8 +2,8 @@
 //! them; exit 0 also when a prompt shows none.
 
 use clap::Args;
+use complexitynet_core::types::Checks;
 use complexitynet_core::AppError;
-use complexitynet_verify::checks::Checks;
 use std::path::PathBuf;
 
 use super::Ctx;

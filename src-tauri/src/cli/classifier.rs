@@ -1,12 +1,12 @@
 //! `train`, `classify` and `classifier …`: the complexity classifier from the command line.
 
 use clap::{Args, Subcommand};
-use complexitynet_classifier::artifact::Meta;
-use complexitynet_classifier::bert;
-use complexitynet_classifier::train::Event;
 use complexitynet_core::training::TrainRequest;
+use complexitynet_core::types::bert;
+use complexitynet_core::types::CancellationToken;
+use complexitynet_core::types::Event;
+use complexitynet_core::types::Meta;
 use complexitynet_core::AppError;
-use complexitynet_providers::CancellationToken;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -131,7 +131,7 @@ fn print_event(e: Event) {
     }
 }
 
-fn metrics_line(m: &complexitynet_classifier::metrics::Metrics) -> String {
+fn metrics_line(m: &complexitynet_core::types::Metrics) -> String {
     format!(
         "acc {:.3} [{:.3}, {:.3}]  macro-F1 {:.3} [{:.3}, {:.3}]  within-one {:.3}  (n={})",
         m.accuracy,
@@ -315,7 +315,7 @@ pub fn classifier(cmd: ClassifierCommand, ctx: &Ctx) -> Result<(), AppError> {
                 None => {
                     let bar = super::bar("{msg} [{bar:30}] {bytes}/{total_bytes}", None);
                     let b = bar.clone();
-                    let progress = move |f: &str, p: complexitynet_providers::download::DownloadProgress| {
+                    let progress = move |f: &str, p: complexitynet_core::types::DownloadProgress| {
                         b.set_message(f.to_owned());
                         if let Some(t) = p.total {
                             b.set_length(t);

@@ -1,8 +1,8 @@
 //! `complexitynet dataset …`: import, list, show, delete, download.
 
 use clap::{Args, Subcommand};
+use complexitynet_core::types::{Format, ImportOutcome, ImportStatus};
 use complexitynet_core::AppError;
-use complexitynet_engine::dataset::{Format, ImportOutcome, ImportStatus};
 use serde::Serialize;
 use serde_json::json;
 use std::path::PathBuf;
@@ -108,8 +108,8 @@ pub fn run(cmd: DatasetCommand, ctx: &Ctx) -> Result<(), AppError> {
             #[derive(Serialize)]
             struct Shown<'a> {
                 #[serde(flatten)]
-                summary: &'a complexitynet_engine::dataset::DatasetSummary,
-                page: &'a complexitynet_engine::dataset::TaskPage,
+                summary: &'a complexitynet_core::types::DatasetSummary,
+                page: &'a complexitynet_core::types::TaskPage,
             }
             ctx.emit(&Shown { summary: &summary, page: &page }, || {
                 let mut s = format!(

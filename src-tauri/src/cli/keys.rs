@@ -2,8 +2,8 @@
 
 use clap::Subcommand;
 use complexitynet_core::keys::{ProviderUpdate, TierFields};
+use complexitynet_core::types::{CostMode, ProviderKind};
 use complexitynet_core::AppError;
-use complexitynet_engine::tiers::{CostMode, ProviderKind};
 use serde_json::json;
 use std::io::{IsTerminal, Read};
 
@@ -90,7 +90,7 @@ pub fn keys(cmd: KeysCommand, ctx: &Ctx) -> Result<(), AppError> {
             app.providers()?
                 .iter()
                 .find(|p| p.name == provider)
-                .ok_or_else(|| AppError::from(complexitynet_engine::tiers::TierError::Unknown(provider.clone())))?;
+                .ok_or_else(|| AppError::from(complexitynet_core::types::TierError::Unknown(provider.clone())))?;
             let masked = app.set_key(&provider, &read_key(&provider)?)?;
             let backend = app.secrets().backend();
             ctx.emit(&json!({"provider": provider, "key": masked, "keychain": backend}), || {

@@ -4,9 +4,9 @@
 use clap::{Args, Subcommand};
 use complexitynet_core::calibrate::{CalibrateRequest, Calibration};
 use complexitynet_core::label::{ExportFormat, LabelEvent, LabelRequest, RuleResult};
-use complexitynet_core::money::usd;
+use complexitynet_core::types::usd;
+use complexitynet_core::types::RunSummary;
 use complexitynet_core::AppError;
-use complexitynet_engine::label::run::RunSummary;
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,8 +1,8 @@
 //! `complexitynet models …`: local GGUF models for the local tier.
 
 use clap::Subcommand;
+use complexitynet_core::types::LocalRuntimeSettings;
 use complexitynet_core::AppError;
-use complexitynet_engine::tiers::LocalRuntimeSettings;
 use serde_json::json;
 
 use super::Ctx;

@@ -3,8 +3,8 @@
 
 use clap::Args;
 use complexitynet_core::routing::RouteOverrides;
+use complexitynet_core::types::{Decision, PolicyKind, RouteSettings};
 use complexitynet_core::AppError;
-use complexitynet_router::{Decision, PolicyKind, RouteSettings};
 use std::path::PathBuf;
 
 use super::Ctx;

@@ -3,11 +3,11 @@
 //! script can never mistake "not checked" for "failed".
 
 use clap::Args;
+use complexitynet_core::types::default_parallelism;
+use complexitynet_core::types::ErrorCode;
+use complexitynet_core::types::{read_tests, Limits};
 use complexitynet_core::verify::{Against, TestsFrom};
 use complexitynet_core::AppError;
-use complexitynet_engine::ErrorCode;
-use complexitynet_verify::sandbox::default_parallelism;
-use complexitynet_verify::{read_tests, Limits};
 use std::path::{Path, PathBuf};
 
 use super::Ctx;

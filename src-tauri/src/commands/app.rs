@@ -17,7 +17,7 @@ pub struct AppInfo {
 pub async fn app_info(app: AppState<'_>) -> Result<AppInfo, AppError> {
     let d = app.data_dir();
     Ok(AppInfo {
-        version: complexitynet_engine::VERSION.into(),
+        version: complexitynet_core::types::VERSION.into(),
         data_dir: d.root.display().to_string(),
         database: d.database().display().to_string(),
         logs: d.logs().display().to_string(),

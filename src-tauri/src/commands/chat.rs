@@ -4,8 +4,8 @@
 
 use complexitynet_core::ask::AskEvent;
 use complexitynet_core::chat::{ChatTotals, ExportFormat};
-use complexitynet_engine::chat::{ChatMessage, Conversation};
-use complexitynet_verify::checks::{CheckItem, Checks};
+use complexitynet_core::types::{ChatMessage, Conversation};
+use complexitynet_core::types::{CheckItem, Checks};
 use tauri::ipc::Channel;
 
 use super::{forward, AppError, AppState};

@@ -1,9 +1,9 @@
 //! Fine-tune tab: train a classifier with live per-epoch progress and cloud job events (`job_cancel("train")`
 //! stops it), list the trained ones, activate or remove one, classify a prompt.
 
-use complexitynet_classifier::artifact::{Meta, Prediction};
-use complexitynet_classifier::train::Event;
 use complexitynet_core::training::{EncoderStatus, TrainRequest};
+use complexitynet_core::types::Event;
+use complexitynet_core::types::{Meta, Prediction};
 use std::sync::Arc;
 use tauri::ipc::Channel;
 

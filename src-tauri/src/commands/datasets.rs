@@ -2,8 +2,8 @@
 
 use complexitynet_core::datasets::CatalogEntry;
 use complexitynet_core::jobs::DownloadEvent;
-use complexitynet_engine::dataset::{DatasetSummary, Format, ImportOutcome, TaskPage};
-use complexitynet_verify::TaskView;
+use complexitynet_core::types::TaskView;
+use complexitynet_core::types::{DatasetSummary, Format, ImportOutcome, TaskPage};
 use std::path::PathBuf;
 use tauri::ipc::Channel;
 

@@ -3,7 +3,7 @@
 
 use complexitynet_core::calibrate::{CalibrateRequest, Calibration};
 use complexitynet_core::label::{Estimate, LabelEvent, LabelRequest};
-use complexitynet_engine::label::run::{RunSummary, TrialView};
+use complexitynet_core::types::{RunSummary, TrialView};
 use std::sync::Arc;
 use tauri::ipc::Channel;
 

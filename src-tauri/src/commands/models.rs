@@ -5,9 +5,9 @@ use complexitynet_core::ask::{AskEvent, AskOutcome, AskRequest};
 use complexitynet_core::jobs::DownloadEvent;
 use complexitynet_core::keys::{KeyTable, ProviderUpdate, TierFields, TierTable};
 use complexitynet_core::models::{CatalogModelView, LocalStatus, ModelView};
-use complexitynet_engine::models::ModelRow;
-use complexitynet_engine::tiers::{CostMode, Preset, ProviderRow, TierRow};
-use complexitynet_providers::{GenParams, Message};
+use complexitynet_core::types::ModelRow;
+use complexitynet_core::types::{CostMode, Preset, ProviderRow, TierRow};
+use complexitynet_core::types::{GenParams, Message};
 use std::path::PathBuf;
 use tauri::ipc::Channel;
 

@@ -3,8 +3,8 @@
 
 use complexitynet_core::routing::{BudgetStatus, DialCurve};
 use complexitynet_core::serving::{new_key, ServerSettings};
+use complexitynet_core::types::RouteSettings;
 use complexitynet_core::AppError;
-use complexitynet_router::RouteSettings;
 use serde::Serialize;
 use std::sync::Mutex;
 use tauri::State;

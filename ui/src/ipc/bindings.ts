@@ -249,7 +249,7 @@ tier: string | null,
  */
 fine_tuned_model: string | null, builtin: boolean, 
 /**
- * Filled in by [`list`].
+ * Filled in when classifiers are listed.
  */
 active: boolean, };
 

@@ -1,16 +1,14 @@
 //! Stored classifiers: each one a folder under `<data dir>/classifiers/<id>/` (the head as safetensors, or the
-//! TF-IDF model as JSON, a fine-tuned encoder's weights, and `meta.json`) plus a row in the database. One is
-//! active; a default classifier ships inside the app (a 3 × 384 head and its metadata, built by
+//! TF-IDF model as JSON, a fine-tuned encoder's weights, and `meta.json`); the store keeps a row for each and
+//! which one is active (`complexitynet_engine::classifiers`, joined to these files by the application core); a default classifier ships inside the app (a 3 × 384 head and its metadata, built by
 //! `complexitynet train` from the replayed paper labels), so routing works on first launch.
 
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use complexitynet_engine::label::Rule;
-use complexitynet_engine::store::Store;
 use complexitynet_providers::CancellationToken;
+use complexitynet_router::label::Rule;
 
 use crate::bert::{self, Encoder};
 use crate::error::{ClassifierError, Result};
@@ -55,7 +53,7 @@ pub struct Meta {
     pub fine_tuned_model: Option<String>,
     #[serde(default)]
     pub builtin: bool,
-    /// Filled in by [`list`].
+    /// Filled in when classifiers are listed.
     #[serde(default)]
     pub active: bool,
 }
@@ -85,9 +83,10 @@ pub fn new_id(labels: &str, method: Method) -> String {
     format!("{clean}-{}-{secs}", method.name())
 }
 
-/// Stores a trained classifier under `id` (replacing one of that id). The files are written to a temporary
-/// folder and renamed into place, so a crash leaves either the old classifier or the new one.
-pub fn save(store: &Store, data_dir: &Path, id: &str, outcome: &Outcome, tier: Option<String>) -> Result<Meta> {
+/// Writes a trained classifier's files under `id` (replacing one of that id) and returns its metadata and folder;
+/// the caller records the row. The files are written to a temporary folder and renamed into place, so a crash
+/// leaves either the old classifier or the new one.
+pub fn save(data_dir: &Path, id: &str, outcome: &Outcome, tier: Option<String>) -> Result<(Meta, PathBuf)> {
     check_id(id)?;
     let io = |what: &str, e| ClassifierError::io(what.to_owned(), e);
     let root = root(data_dir);
@@ -135,13 +134,7 @@ pub fn save(store: &Store, data_dir: &Path, id: &str, outcome: &Outcome, tier: O
     let dir = root.join(id);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::rename(&tmp, &dir).map_err(|e| io("moving the classifier into place", e))?;
-    store.conn().execute(
-        "INSERT INTO classifiers(id, method, labels, dir, meta) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(id) DO UPDATE SET method = excluded.method, labels = excluded.labels, dir = excluded.dir,
-         meta = excluded.meta",
-        params![id, meta.method.name(), meta.labels, dir.to_string_lossy(), meta_json],
-    )?;
-    Ok(meta)
+    Ok((meta, dir))
 }
 
 /// The shipped default's metadata.
@@ -152,68 +145,15 @@ pub fn builtin() -> Meta {
     m
 }
 
-pub fn active_id(store: &Store) -> Result<String> {
-    let id: Option<String> = store
-        .conn()
-        .query_row("SELECT value FROM settings WHERE key = 'active_classifier'", [], |r| r.get(0))
-        .optional()?;
-    Ok(id.unwrap_or_else(|| BUILTIN_ID.into()))
+/// A stored classifier's metadata, from its row's JSON.
+pub fn parse_meta(id: &str, json: &str) -> Result<Meta> {
+    serde_json::from_str(json).map_err(|e| ClassifierError::Invalid(format!("{id}: {e}")))
 }
 
-/// Every classifier, the shipped one first, newest next; `active` marks the one in use.
-pub fn list(store: &Store) -> Result<Vec<Meta>> {
-    let active = active_id(store)?;
-    let mut out = vec![builtin()];
-    let mut stmt = store.conn().prepare("SELECT meta FROM classifiers ORDER BY created_at DESC, id")?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    for row in rows {
-        if let Ok(m) = serde_json::from_str::<Meta>(&row?) {
-            out.push(m);
-        }
-    }
-    for m in &mut out {
-        m.active = m.id == active;
-    }
-    Ok(out)
-}
-
-/// A classifier's metadata and folder (none for the shipped one).
-pub fn get(store: &Store, id: &str) -> Result<(Meta, Option<PathBuf>)> {
-    if id == BUILTIN_ID {
-        return Ok((builtin(), None));
-    }
-    let row: Option<(String, String)> = store
-        .conn()
-        .query_row("SELECT meta, dir FROM classifiers WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (meta, dir) = row.ok_or_else(|| ClassifierError::Unknown(id.to_owned()))?;
-    let meta: Meta = serde_json::from_str(&meta).map_err(|e| ClassifierError::Invalid(format!("{id}: {e}")))?;
-    Ok((meta, Some(PathBuf::from(dir))))
-}
-
-pub fn activate(store: &Store, id: &str) -> Result<Meta> {
-    let (mut meta, _) = get(store, id)?;
-    store.conn().execute(
-        "INSERT INTO settings(key, value) VALUES ('active_classifier', ?1)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [id],
-    )?;
-    meta.active = true;
-    Ok(meta)
-}
-
-/// Removes a stored classifier (not the shipped one); if it was active, the shipped one takes over.
-pub fn remove(store: &Store, id: &str) -> Result<()> {
-    let (meta, dir) = get(store, id)?;
+/// Whether a classifier may be removed (the shipped one may not).
+pub fn removable(meta: &Meta) -> Result<()> {
     if meta.builtin {
         return Err(ClassifierError::Invalid("the shipped classifier cannot be removed".into()));
-    }
-    if active_id(store)? == id {
-        store.conn().execute("DELETE FROM settings WHERE key = 'active_classifier'", [])?;
-    }
-    store.conn().execute("DELETE FROM classifiers WHERE id = ?1", [id])?;
-    if let Some(d) = dir {
-        let _ = std::fs::remove_dir_all(d);
     }
     Ok(())
 }

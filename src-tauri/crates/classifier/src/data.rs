@@ -1,13 +1,11 @@
-//! A labeled set: (prompt, level) pairs from a label run, with the rule that made the levels. Its checks run
+//! A labeled set: (prompt, level) pairs from a label run or the user's chat, with the rule that made the levels. Its checks run
 //! before any training, so a set that cannot be evaluated fails in milliseconds with the reason, not after an
 //! hour of fine-tuning.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use complexitynet_engine::dataset;
-use complexitynet_engine::label::{run, Rule};
-use complexitynet_engine::store::Store;
+use complexitynet_router::label::Rule;
 
 use crate::error::{ClassifierError, Result};
 
@@ -35,6 +33,17 @@ impl Example {
     }
 }
 
+/// One chat answer as the personal labels read it: the prompt it answered, each verified step (the tier and
+/// whether its answer passed in the sandbox), and the tier that gave it with the user's word on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatEvidence {
+    pub id: i64,
+    pub prompt: String,
+    pub steps: Vec<(String, bool)>,
+    pub tier: Option<String>,
+    pub feedback: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct LabeledSet {
     /// The label run (or personal dataset) the labels came from.
@@ -57,51 +66,23 @@ pub fn rule_levels(rule: &Rule, tiers: usize) -> Vec<u32> {
 }
 
 impl LabeledSet {
-    /// The labeled (complete, not dropped) tasks of a label run, with their prompts from the run's dataset.
-    pub fn from_run(store: &Store, name: &str) -> Result<LabeledSet> {
-        let summary = run::summary(store, name)?;
-        let tasks = dataset::all_tasks(store, &summary.dataset)?;
-        let prompts: std::collections::HashMap<String, (String, Vec<String>)> =
-            tasks.into_iter().map(|t| (t.task_id, (t.prompt, t.asserts))).collect();
-        let mut examples = Vec::new();
-        for row in summary.labels {
-            let (Some(level), Some((prompt, asserts))) = (row.level, prompts.get(&row.task_id)) else { continue };
-            examples.push(Example {
-                task_id: row.task_id,
-                prompt: prompt.clone(),
-                level,
-                counts: row.counts,
-                trials: row.trials,
-                asserts: asserts.clone(),
-            });
-        }
-        Ok(LabeledSet {
-            source: name.to_owned(),
-            levels: rule_levels(&summary.rule, summary.config.tiers.len()),
-            rule: summary.rule,
-            examples,
-            tiers: summary.config.tiers,
-        })
-    }
-
-    /// The personal dataset, from the user's own chat outcomes (read by the core, [`chat::outcomes`]): every
+    /// The personal dataset, from the user's own chat outcomes (read by the core from the chat): every
     /// verified step of a chat answer (each tier the cascade tried, passed or failed in the sandbox), and answers
     /// the user marked (`worked`/`up` or `failed`/`down`, which override the verdict for the tier that answered).
     /// Each prompt is labeled with the cheapest tier known to have answered it well (single3 levels over the
     /// first three tiers: 0 local, 1 mid, 2 top); prompts no tier answered well carry no level and are left out.
     /// A tier that never tried a prompt is unknown for it, not failed.
     ///
-    /// [`chat::outcomes`]: complexitynet_engine::chat::outcomes
-    pub fn from_outcomes(tiers: &[String], outcomes: &[complexitynet_engine::chat::ChatOutcome]) -> LabeledSet {
+    pub fn from_outcomes(tiers: &[String], outcomes: &[ChatEvidence]) -> LabeledSet {
         let k = tiers.len().min(3);
         let mut by_prompt: std::collections::BTreeMap<&str, (i64, Vec<u32>, Vec<u32>)> = Default::default();
         for o in outcomes {
             let e = by_prompt.entry(o.prompt.as_str()).or_insert_with(|| (o.id, vec![0; k], vec![0; k]));
             // The sandbox's verdicts, tier by tier (a later answer to the same prompt adds to them).
-            for s in &o.steps {
-                let Some(t) = tiers.iter().position(|x| *x == s.tier).filter(|&t| t < k) else { continue };
+            for (tier, passed) in &o.steps {
+                let Some(t) = tiers.iter().position(|x| x == tier).filter(|&t| t < k) else { continue };
                 e.2[t] += 1;
-                e.1[t] += s.passed as u32;
+                e.1[t] += *passed as u32;
             }
             // The user's word on the answer replaces the verdict for the tier that gave it.
             let (Some(tier), Some(feedback)) = (&o.tier, &o.feedback) else { continue };
@@ -276,102 +257,6 @@ mod tests {
         let e = set(&[0, 1, 2, 0, 1, 2]).validate(0, Some("paper5")).unwrap_err().to_string();
         assert!(e.contains("single3 rule") && e.contains("paper5"), "{e}");
         set(&[0, 1, 2, 0, 1, 2]).validate(2, Some("single3")).unwrap();
-    }
-
-    #[test]
-    fn chat_feedback_becomes_a_personal_labeled_set() {
-        use complexitynet_engine::chat::{self, ChatMessage, ChatRoute};
-        use complexitynet_verify::judge::{Verification, VerifiedStep};
-        let personal = |store: &Store| {
-            let tiers: Vec<String> =
-                complexitynet_engine::tiers::tiers(store).unwrap().into_iter().map(|t| t.name).collect();
-            LabeledSet::from_outcomes(&tiers, &chat::outcomes(store).unwrap())
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
-        let c = chat::create(&store, "x").unwrap();
-        let ask = |prompt: &str, tier: &str, feedback: &str| {
-            chat::add(
-                &store,
-                &ChatMessage { conversation_id: c, role: "user".into(), content: prompt.into(), ..Default::default() },
-            )
-            .unwrap();
-            let a = chat::add(
-                &store,
-                &ChatMessage {
-                    conversation_id: c,
-                    role: "assistant".into(),
-                    content: "…".into(),
-                    tier: Some(tier.into()),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-            chat::set_feedback(&store, a.id, Some(feedback)).unwrap();
-        };
-        ask("reverse a string", "local", "worked");
-        ask("edit distance", "local", "failed");
-        ask("edit distance", "mid", "worked");
-        ask("n-queens", "top", "down");
-        let set = personal(&store);
-        let got: Vec<(&str, u32)> = set.examples.iter().map(|e| (e.prompt.as_str(), e.level)).collect();
-        assert_eq!(got, vec![("edit distance", 1), ("reverse a string", 0)], "no positive evidence: no label");
-        assert_eq!(set.examples[0].trials, vec![1, 1, 0]);
-        assert_eq!(set.tiers, vec!["local", "mid", "top"]);
-        // An untried tier is unknown, not failed.
-        assert!(set.pass_fractions()[0][2].is_nan());
-
-        // A verified chat answer teaches without any feedback: each cascade step is an outcome of its tier.
-        chat::add(
-            &store,
-            &ChatMessage {
-                conversation_id: c,
-                role: "user".into(),
-                content: "add\nassert add(1, 2) == 3".into(),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let step = |tier: &str, passed: bool| VerifiedStep {
-            tier: tier.into(),
-            model: "m".into(),
-            verdict: if passed { "passed".into() } else { "failed at assert 0".into() },
-            passed,
-            cost_usd: 0.0,
-        };
-        let decision = serde_json::from_value(serde_json::json!({
-            "level": 0, "tier": "mid", "model": "m", "probabilities": [1.0], "levels": [0], "reason": "r",
-            "classifier": "c", "expected": [], "chosen": "local", "flagged": false, "available": true, "tiers": []
-        }))
-        .unwrap();
-        let route = ChatRoute {
-            decision,
-            verification: Some(Verification {
-                passed: true,
-                tests: 1,
-                checks: Vec::new(),
-                steps: vec![step("local", false), step("mid", true)],
-            }),
-        };
-        chat::add(
-            &store,
-            &ChatMessage {
-                conversation_id: c,
-                role: "assistant".into(),
-                content: "def add(a, b): return a + b".into(),
-                tier: Some("mid".into()),
-                route: Some(route),
-                verified: Some(true),
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let set = personal(&store);
-        let verified = set.examples.iter().find(|e| e.prompt.starts_with("add")).unwrap();
-        assert_eq!(
-            (verified.level, verified.counts.clone(), verified.trials.clone()),
-            (1, vec![0, 1, 0], vec![1, 1, 0])
-        );
     }
 
     #[test]

@@ -1,6 +1,5 @@
-//! The classifier domain's error. Every variant maps to one of the engine's closed `{code, message}` codes.
+//! The classifier domain's error. Every variant maps to one of the closed `{code, message}` codes.
 
-use complexitynet_engine::error::{DatasetError, LabelError, StoreError};
 use complexitynet_errors::ErrorCode;
 use complexitynet_providers::download::DownloadError;
 use complexitynet_providers::ProviderError;
@@ -28,19 +27,7 @@ pub enum ClassifierError {
     #[error(transparent)]
     Provider(#[from] ProviderError),
     #[error(transparent)]
-    Label(#[from] LabelError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Dataset(#[from] DatasetError),
-    #[error(transparent)]
     Download(#[from] DownloadError),
-}
-
-impl From<rusqlite::Error> for ClassifierError {
-    fn from(e: rusqlite::Error) -> Self {
-        ClassifierError::Store(StoreError::Sql(e))
-    }
 }
 
 impl ClassifierError {
@@ -58,9 +45,6 @@ impl ClassifierError {
             ClassifierError::Cancelled => ErrorCode::Cancelled,
             ClassifierError::Tensor(_) | ClassifierError::Io { .. } => ErrorCode::Internal,
             ClassifierError::Provider(e) => e.code(),
-            ClassifierError::Label(e) => e.code(),
-            ClassifierError::Store(e) => e.code(),
-            ClassifierError::Dataset(e) => e.code(),
             ClassifierError::Download(e) => e.code(),
         }
     }

@@ -18,9 +18,9 @@ use complexitynet_router::{self as route, Hull, Policy};
 
 use crate::data::LabeledSet;
 use crate::error::{ClassifierError, Result};
+use crate::metrics::TierMetrics;
 use crate::metrics::{argmax, evaluate, Metrics};
 use crate::split;
-use crate::train::TierMetrics;
 
 /// The cost shares the comparisons are made at.
 pub const SHARES: [f64; 4] = [0.05, 0.10, 0.20, 0.50];

@@ -2,7 +2,8 @@
 //!
 //! Every method sits behind one interface: train on a [`LabeledSet`] → a [`Model`]; `predict(prompts)` → a
 //! probability per level. [`train::run`] evaluates any method on the same seeded 80/20 split and stratified
-//! k folds, then fits the deployed model on all the data; [`artifact`] stores, lists and activates the results.
+//! k folds, then fits the deployed model on all the data; [`artifact`] writes and loads the results' files (the store
+//! keeps their rows), [`eval`] scores routing against the router's hull. It must not depend on SQL.
 
 pub mod ability;
 pub mod artifact;
@@ -92,7 +93,7 @@ pub enum Model {
     /// Per-tier pass probabilities, with the rule that turns them into a level.
     Pass {
         model: passrate::PassModel,
-        rule: complexitynet_engine::label::Rule,
+        rule: complexitynet_router::label::Rule,
     },
 }
 

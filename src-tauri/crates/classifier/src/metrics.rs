@@ -127,9 +127,23 @@ pub fn evaluate(levels: &[u32], truth: &[usize], pred: &[usize], seed: u64) -> M
     }
 }
 
+/// How well a tier's pass probability is predicted, on held-out folds.
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+pub struct TierMetrics {
+    pub tier: String,
+    /// The share of tasks (trials) the tier passed.
+    pub base_rate: f64,
+    /// Area under the ROC curve of "the tier passes" (a pass fraction ≥ ½ counts as a pass).
+    pub auc: f64,
+    /// Mean squared error of the probability against the pass fraction.
+    pub brier: f64,
+    /// Expected calibration error over 10 bins of predicted probability.
+    pub ece: f64,
+}
+
 /// The index of the largest probability (the first on ties).
 /// A tier's held-out figures: `p` its predicted pass probabilities, `y` the observed pass fractions.
-pub fn tier_metrics(tier: &str, p: &[f64], y: &[f64]) -> crate::train::TierMetrics {
+pub fn tier_metrics(tier: &str, p: &[f64], y: &[f64]) -> TierMetrics {
     let n = p.len().max(1) as f64;
     let brier = p.iter().zip(y).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / n;
     // 10 equal-width bins of predicted probability.
@@ -141,7 +155,7 @@ pub fn tier_metrics(tier: &str, p: &[f64], y: &[f64]) -> crate::train::TierMetri
         bins[i].2 += 1;
     }
     let ece = bins.iter().filter(|b| b.2 > 0).map(|b| (b.0 - b.1).abs() / n).sum();
-    crate::train::TierMetrics {
+    TierMetrics {
         tier: tier.to_owned(),
         base_rate: y.iter().sum::<f64>() / n,
         auc: auc(p, &y.iter().map(|&v| v >= 0.5).collect::<Vec<_>>()),

@@ -8,10 +8,10 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::time::Duration;
 
-use complexitynet_engine::label::Rule;
 use complexitynet_providers::http::{Cloud, CloudConfig};
 use complexitynet_providers::keys::Secret;
 use complexitynet_providers::{CancellationToken, ErrorKind, ProviderError};
+use complexitynet_router::label::Rule;
 
 use crate::data::Example;
 use crate::error::{ClassifierError, Result};

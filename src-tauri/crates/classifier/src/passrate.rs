@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use complexitynet_engine::label::{Label, Rule};
+use complexitynet_router::label::{Label, Rule};
 
 use crate::features::{Blocks, Featurizer, PromptParts};
 use crate::logistic::{Logistic, Platt, Sparse};

@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use complexitynet_engine::label::Rule;
 use complexitynet_providers::CancellationToken;
+use complexitynet_router::label::Rule;
 
 use crate::bert::Encoder;
 use crate::data::LabeledSet;
 use crate::error::{ClassifierError, Result};
-use crate::metrics::{argmax, evaluate, Metrics};
+use crate::metrics::{argmax, evaluate, Metrics, TierMetrics};
 use crate::neural::{self, Epoch, FinetuneParams, HeadParams};
 use crate::openai::{FineTuneClient, Job, JobUpdate};
 use crate::split;
@@ -135,20 +135,6 @@ pub struct HeldOut {
     /// Each tier's calibrated probability of passing (the `pass` method; empty for level-only methods).
     #[serde(default)]
     pub tier_pass: Vec<f32>,
-}
-
-/// How well a tier's pass probability is predicted, on held-out folds.
-#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
-pub struct TierMetrics {
-    pub tier: String,
-    /// The share of tasks (trials) the tier passed.
-    pub base_rate: f64,
-    /// Area under the ROC curve of "the tier passes" (a pass fraction ≥ ½ counts as a pass).
-    pub auc: f64,
-    /// Mean squared error of the probability against the pass fraction.
-    pub brier: f64,
-    /// Expected calibration error over 10 bins of predicted probability.
-    pub ece: f64,
 }
 
 pub struct Outcome {

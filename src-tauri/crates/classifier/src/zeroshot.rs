@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use complexitynet_engine::label::Rule;
 use complexitynet_providers::{CancellationToken, GenParams, Message, Price, Provider, Request};
+use complexitynet_router::label::Rule;
 
 use crate::error::Result;
 

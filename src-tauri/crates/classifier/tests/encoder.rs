@@ -40,7 +40,7 @@ fn a_missing_encoder_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let err = Encoder::load(tmp.path()).err().expect("no files, no encoder");
     let msg = err.to_string();
-    assert_eq!(err.code(), complexitynet_engine::ErrorCode::EncoderMissing);
+    assert_eq!(err.code(), complexitynet_errors::ErrorCode::EncoderMissing);
     assert!(msg.contains("config.json is missing") && msg.contains("fetch-encoder"), "{msg}");
 }
 

@@ -8,13 +8,13 @@ use complexitynet_classifier::testing::{FineTuneServer, TEST_KEY};
 use complexitynet_classifier::train::{self, Event, OpenAiOptions, Options};
 use complexitynet_classifier::zeroshot::ZeroShot;
 use complexitynet_classifier::{Example, LabeledSet, Method};
-use complexitynet_engine::label::Rule;
-use complexitynet_engine::ErrorCode;
+use complexitynet_errors::ErrorCode;
 use complexitynet_providers::http::CloudConfig;
 use complexitynet_providers::keys::Secret;
 use complexitynet_providers::openai::OpenAiCompatible;
 use complexitynet_providers::testing::{openai_json, ChatServer};
 use complexitynet_providers::CancellationToken;
+use complexitynet_router::label::Rule;
 use complexitynet_verify::testing::shared_data;
 
 /// MBPP prompts with arbitrary levels (from the prompt length), enough to exercise the plumbing.

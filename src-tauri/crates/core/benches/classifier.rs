@@ -20,13 +20,12 @@ use std::time::Instant;
 use complexitynet_classifier::artifact::{self, LoadContext};
 use complexitynet_classifier::eval::{self, EvalOptions};
 use complexitynet_classifier::train::{self, Options};
-use complexitynet_classifier::{LabeledSet, Method};
+use complexitynet_classifier::Method;
 use complexitynet_core::label::pipeline::{self, Progress, Tier};
 use complexitynet_engine::dataset::{self, parse_file, Format};
-use complexitynet_engine::label::run::{self, RunConfig};
-use complexitynet_engine::label::Rule;
-use complexitynet_engine::store::Store;
+use complexitynet_engine::runs::{self as run, RunConfig};
 use complexitynet_providers::CancellationToken;
+use complexitynet_router::label::Rule;
 use complexitynet_verify::sandbox::default_parallelism;
 use complexitynet_verify::testing::{shared_data, test_models};
 use complexitynet_verify::{read_answers, Verifier};
@@ -46,7 +45,7 @@ fn main() {
     // 1. The replayed paper labels, made as `complexitynet label run … --replay` makes them.
     let t = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("bench.sqlite3")).unwrap();
+    let mut store = complexitynet_engine::open(&dir.path().join("bench.sqlite3")).unwrap();
     dataset::import_file(&mut store, &mbpp, Some(Format::Mbpp), Some("mbpp"), false).unwrap();
     let (_, tasks) = parse_file(&mbpp, Some(Format::Mbpp)).unwrap();
     let recorded = read_answers(&data.join("recorded/complexitynet-mbpp-outputs.jsonl")).unwrap();
@@ -73,7 +72,7 @@ fn main() {
         Arc::new(|_: &Progress| {}),
     ))
     .unwrap();
-    let set = LabeledSet::from_run(&store, "paper-replay").unwrap();
+    let set = complexitynet_core::training::labeled_set(&store, "paper-replay").unwrap();
     println!(
         "labels: {} labeled tasks of {} ({:?}), replayed and verified in {:.1} s",
         set.examples.len(),

@@ -7,9 +7,8 @@
 
 use complexitynet_core::label::pipeline::{self, Tier};
 use complexitynet_engine::dataset::{self, parse_file, Format};
-use complexitynet_engine::label::run::{self, RunConfig};
-use complexitynet_engine::label::Rule;
-use complexitynet_engine::store::Store;
+use complexitynet_engine::runs::{self as run, RunConfig};
+use complexitynet_router::label::Rule;
 use complexitynet_verify::extract::extract_for_tests;
 use complexitynet_verify::sandbox::default_parallelism;
 use complexitynet_verify::{read_answers, Check, Limits, Verifier};
@@ -64,7 +63,7 @@ fn main() {
 
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("bench.sqlite3");
-        let mut store = Store::open(&db).unwrap();
+        let mut store = complexitynet_engine::open(&db).unwrap();
         dataset::import_file(&mut store, &mbpp, Some(Format::Mbpp), Some("mbpp"), false).unwrap();
         let cfg = RunConfig {
             tiers: MODELS.iter().map(|m| format!("replay:{m}")).collect(),
@@ -94,7 +93,7 @@ fn main() {
             ))
             .unwrap();
         best_run = best_run.min(t.elapsed().as_secs_f64());
-        let store = Store::open(&db).unwrap();
+        let store = complexitynet_engine::open(&db).unwrap();
         let s = run::summary(&store, "bench").unwrap();
         let run_passed: usize = s.tiers.iter().map(|t| t.passes as usize).sum();
         let busy_run: f64 = store

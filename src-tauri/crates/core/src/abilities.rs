@@ -33,7 +33,7 @@ pub struct TierAbility {
 
 /// The published rate the catalog knows for a model it lists (its MBPP pass@1).
 fn catalog_rate(model: &str) -> Option<ModelRate> {
-    let catalog = complexitynet_engine::models::catalog();
+    let catalog = complexitynet_engine::local_models::catalog();
     let (name, entry) = catalog.iter().find(|(name, _)| same_model(name, model))?;
     let score = entry.scores.iter().find(|s| s.benchmark.eq_ignore_ascii_case("mbpp"))?;
     Some(ModelRate {
@@ -50,8 +50,9 @@ impl App {
     /// What is known of each tier's model, in tier order.
     pub fn tier_abilities(&self) -> Result<Vec<TierAbility>> {
         let dm = ability::builtin();
-        let (tiers, rates, outcomes) = self
-            .with_store(|s| Ok((table::tiers(s)?, table::model_rates(s)?, complexitynet_engine::chat::outcomes(s)?)))?;
+        let (tiers, rates, outcomes) = self.with_store(|s| {
+            Ok((table::tiers(s)?, table::model_rates(s)?, complexitynet_engine::conversations::outcomes(s)?))
+        })?;
         Ok(tiers.iter().map(|t| ability_of(dm, t, &rates, &outcomes)).collect())
     }
 
@@ -128,7 +129,7 @@ fn ability_of(
     dm: &DifficultyModel,
     t: &TierRow,
     rates: &[ModelRate],
-    outcomes: &[complexitynet_engine::chat::ChatOutcome],
+    outcomes: &[complexitynet_engine::conversations::ChatOutcome],
 ) -> TierAbility {
     let pick = |source: &str| rates.iter().find(|r| r.source == source && same_model(&r.model, &t.model)).cloned();
     let (calibrated, published, catalog) = (pick("calibrated"), pick("published"), catalog_rate(&t.model));

@@ -9,7 +9,8 @@
 //! Either way every call, answered or failed, is recorded in the calls log, and the front end hears each step
 //! (the decision before any text, each hand-over or verified step, each piece).
 
-use complexitynet_engine::tiers::{self as table, CostMode, Entry, ProviderRow, TierRow};
+use complexitynet_engine::ledger::Entry;
+use complexitynet_engine::tiers::{self as table, CostMode, ProviderRow, TierRow};
 use complexitynet_providers::{CancellationToken, Completion, GenParams, Message, ProviderError, Request, Role};
 use complexitynet_router::Decision;
 use complexitynet_verify::checks::Checks;
@@ -347,7 +348,7 @@ impl App {
         let top = tiers.last().map(|t| t.price().cost(last.completion.usage)).unwrap_or(0.0);
         // The ledger: the answering call carries what always-top would have charged for the prompt.
         if let (Some(call), Some(t)) = (last.call, tiers.last()) {
-            let r = self.with_store(|s| Ok(table::set_top_cost(s, call, top, t.paper_units)?));
+            let r = self.with_store(|s| Ok(complexitynet_engine::ledger::set_top_cost(s, call, top, t.paper_units)?));
             if let Err(e) = r {
                 tracing::warn!(error = %e, "could not record the prompt's always-top cost");
             }
@@ -460,11 +461,11 @@ impl App {
     pub fn live_budget(&self, prompt: &str) -> Result<complexitynet_router::Budget> {
         self.with_store(|s| {
             let mode = table::cost_mode(s)?;
-            let spend = table::routed_spend(s, 30, mode)?;
+            let spend = complexitynet_engine::ledger::routed_spend(s, 30, mode)?;
             let top = match (table::tiers(s)?.last(), mode) {
                 (Some(t), CostMode::Usd) => t.price().cost(complexitynet_providers::Usage {
                     prompt_tokens: complexitynet_providers::http::estimate_tokens(prompt),
-                    completion_tokens: table::typical_completion_tokens(s)? as u32,
+                    completion_tokens: complexitynet_engine::ledger::typical_completion_tokens(s)? as u32,
                 }),
                 (Some(t), CostMode::PaperUnits) => t.paper_units,
                 (None, _) => 1.0,

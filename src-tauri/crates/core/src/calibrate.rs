@@ -103,8 +103,8 @@ impl App {
         }
         let outcome = self.label_run(&label, on_event).await?;
         // Each tier's model: its ability from its verdicts on tasks of known difficulty.
-        let trials = self.with_store(|s| Ok(complexitynet_engine::label::run::trial_answers(s, &run)?))?;
-        let models = self.with_store(|s| Ok(complexitynet_engine::label::run::run_models(s, &run)?))?;
+        let trials = self.with_store(|s| Ok(complexitynet_engine::runs::trial_answers(s, &run)?))?;
+        let models = self.with_store(|s| Ok(complexitynet_engine::runs::run_models(s, &run)?))?;
         let mut tiers = Vec::new();
         for (k, name) in names.iter().enumerate() {
             let observed: Vec<(f64, bool)> = trials

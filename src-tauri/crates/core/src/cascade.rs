@@ -7,7 +7,8 @@
 //! the server alike.
 
 use complexitynet_engine::dataset;
-use complexitynet_engine::tiers::{self as table, Entry, TierRow};
+use complexitynet_engine::ledger::Entry;
+use complexitynet_engine::tiers::{self as table, TierRow};
 use complexitynet_providers::{CancellationToken, Completion, GenParams, Message, Request};
 use complexitynet_verify::checks::Checks;
 use complexitynet_verify::extract::Extraction;

@@ -1,7 +1,7 @@
 //! The Chat tab's use cases: send a prompt (through [`App::ask`]: routed, or the verified cascade when it carries
 //! tests), conversations, feedback, totals and exports.
 
-use complexitynet_engine::chat::{self, ChatMessage, ChatRoute, Conversation, Totals};
+use complexitynet_engine::conversations::{self as chat, ChatMessage, ChatRoute, Conversation, Totals};
 use complexitynet_providers::{GenParams, Message, Role};
 use complexitynet_verify::checks::{CheckItem, Checks};
 use serde::{Deserialize, Serialize};

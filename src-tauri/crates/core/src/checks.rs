@@ -106,7 +106,10 @@ impl App {
         };
         let span = tracing::info_span!("propose_checks", tier = %tier.name);
         let result = provider.generate(&request, &|_| {}, &CancellationToken::new()).instrument(span).await;
-        let ledger = table::Entry { units: tier.paper_units, ..table::Entry::of("checks") };
+        let ledger = complexitynet_engine::ledger::Entry {
+            units: tier.paper_units,
+            ..complexitynet_engine::ledger::Entry::of("checks")
+        };
         self.record(&tier, &prov, &result, ledger);
         let reply = result?.text;
         Ok(proposed_from_reply(&reply, entry.as_deref()))

@@ -2,7 +2,7 @@
 //! key in the keychain (or talks to a keyless server on this machine); the decision itself is the router's,
 //! given the store's tiers and this availability.
 
-use complexitynet_engine::models;
+use complexitynet_engine::local_models as models;
 use complexitynet_engine::store::Store;
 use complexitynet_engine::tiers::{self as table, ProviderKind, TierRow};
 use complexitynet_providers::keys::SecretStore;
@@ -68,7 +68,7 @@ mod tests {
 
     fn store_with_tiers() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+        let store = complexitynet_engine::open(&dir.path().join("db.sqlite3")).unwrap();
         // The mid and top tiers call a cloud provider that needs a key; the local tier's model is not installed.
         table::set_provider(
             &store,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::process::Command;
 
 use complexitynet_engine::paths::{DataDir, DataDirSource};
-use complexitynet_engine::store::{self, Store};
+use complexitynet_engine::store;
 use complexitynet_providers::keys::SecretStore;
 
 use crate::App;
@@ -56,7 +56,7 @@ fn tool_version(cmd: &str, args: &[&str]) -> Option<String> {
 fn report(data_dir: &DataDir, keychain: &dyn SecretStore) -> Report {
     let mut checks = Vec::new();
     let db_path = data_dir.database();
-    let (schema_version, datasets) = match Store::open(&db_path) {
+    let (schema_version, datasets) = match complexitynet_engine::open(&db_path) {
         Ok(store) => {
             let v = store.schema_version().ok();
             let n = complexitynet_engine::dataset::list(&store).ok().map(|l| l.len());

@@ -7,12 +7,12 @@ use complexitynet_classifier::ClassifierError;
 use complexitynet_engine::error::{
     ChatError, DatasetError, LabelError, ModelError, StoreError, TierError, VerifyError,
 };
-use complexitynet_engine::label::RuleError;
 use complexitynet_engine::{EngineError, ErrorCode};
 use complexitynet_llm_local::LocalError;
 use complexitynet_providers::download::DownloadError;
 use complexitynet_providers::keys::KeyError;
 use complexitynet_providers::ProviderError;
+use complexitynet_router::label::RuleError;
 use complexitynet_router::RouteError;
 use serde::Serialize;
 

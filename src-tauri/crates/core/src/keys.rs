@@ -1,7 +1,8 @@
 //! API keys (in the secret store only: a key is written, masked for display, never returned), providers, tiers
 //! and their prices, and the cost mode.
 
-use complexitynet_engine::tiers::{self as table, CallRow, CostMode, ProviderKind, ProviderRow, TierRow, TierUpdate};
+use complexitynet_engine::ledger::CallRow;
+use complexitynet_engine::tiers::{self as table, CostMode, ProviderKind, ProviderRow, TierRow, TierUpdate};
 use complexitynet_providers::keys::{KeyListing, Secret};
 use serde::Serialize;
 
@@ -154,6 +155,6 @@ impl App {
 
     /// The calls log, oldest first.
     pub fn calls(&self) -> Result<Vec<CallRow>> {
-        self.with_store(|s| Ok(table::calls(s)?))
+        self.with_store(|s| Ok(complexitynet_engine::ledger::calls(s)?))
     }
 }

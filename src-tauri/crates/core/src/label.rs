@@ -9,11 +9,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use complexitynet_engine::dataset;
-use complexitynet_engine::label::run::{self, RunConfig, RunSummary, TrialView};
-use complexitynet_engine::label::{Label, Rule};
+use complexitynet_engine::runs::{self as run, RunConfig, RunSummary, TrialView};
 use complexitynet_engine::store::Store;
 use complexitynet_engine::tiers::{self as table, ProviderKind};
 use complexitynet_providers::Price;
+use complexitynet_router::label::{Label, Rule};
 use complexitynet_verify::read_answers;
 use complexitynet_verify::sandbox::default_parallelism;
 use complexitynet_verify::Task;

@@ -23,7 +23,6 @@ pub mod jobs;
 pub mod keys;
 pub mod label;
 pub mod models;
-pub mod money;
 pub mod providers;
 pub mod routing;
 pub mod serving;
@@ -79,7 +78,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl App {
     /// Opens the app over `data_dir` with `secrets` as the only place API keys are read from and written to.
     pub fn open(data_dir: DataDir, secrets: Arc<dyn SecretStore>) -> App {
-        let store = Store::open(&data_dir.database()).map(Mutex::new).map_err(|e| {
+        let store = complexitynet_engine::open(&data_dir.database()).map(Mutex::new).map_err(|e| {
             tracing::error!(error = %e, "cannot open the database");
             AppError::from(e)
         });
@@ -139,4 +138,32 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|e| AppError::internal(format!("cannot start the async runtime: {e}")))
+}
+
+/// The types of the crates below that the front ends name: the shell (CLI, window, server) reaches the engine,
+/// the providers, verification, the router and the classifier only through the core.
+pub mod types {
+    pub use complexitynet_classifier::artifact::{Meta, Prediction};
+    pub use complexitynet_classifier::bert;
+    pub use complexitynet_classifier::metrics::Metrics;
+    pub use complexitynet_classifier::train::Event;
+    pub use complexitynet_engine::conversations::{ChatMessage, ChatRoute, Conversation};
+    pub use complexitynet_engine::dataset::{DatasetSummary, Format, ImportOutcome, ImportStatus, TaskPage};
+    pub use complexitynet_engine::local_models::{ModelRow, PublishedScore};
+    pub use complexitynet_engine::money::usd;
+    pub use complexitynet_engine::paths::DataDir;
+    pub use complexitynet_engine::runs::{RunSummary, TrialView};
+    pub use complexitynet_engine::tiers::{
+        CostMode, LocalRuntimeSettings, Preset, ProviderKind, ProviderRow, TierError, TierRow,
+    };
+    pub use complexitynet_engine::{ErrorCode, VERSION};
+    pub use complexitynet_providers::download::DownloadProgress;
+    pub use complexitynet_providers::keys::Keychain;
+    pub use complexitynet_providers::{CancellationToken, Completion, FinishReason, GenParams, Message, Role};
+    pub use complexitynet_router::{Decision, PolicyKind, RouteSettings};
+    pub use complexitynet_verify::checks::{CheckItem, CheckKind, Checks};
+    pub use complexitynet_verify::extract::is_valid_python;
+    pub use complexitynet_verify::judge::Verification;
+    pub use complexitynet_verify::sandbox::default_parallelism;
+    pub use complexitynet_verify::{read_tests, Limits, TaskView};
 }

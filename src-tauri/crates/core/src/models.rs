@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use complexitynet_engine::models::ModelError;
+use complexitynet_engine::local_models::ModelError;
 use complexitynet_engine::paths::DataDir;
 use complexitynet_providers::download::{FetchOutcome, FetchRequest};
 
 use crate::doctor::{Check, CheckStatus};
-use complexitynet_engine::models::{self, ModelRow};
+use complexitynet_engine::local_models::{self as models, ModelRow};
 use complexitynet_engine::tiers::{self as table, LocalRuntimeSettings};
 use complexitynet_providers::download::DownloadProgress;
 use serde::Serialize;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use complexitynet_engine::models;
+use complexitynet_engine::local_models as models;
 use complexitynet_engine::store::Store;
 use complexitynet_engine::tiers::{self as table, LocalRuntimeSettings, ProviderKind, ProviderRow, TierRow};
 use complexitynet_engine::ErrorCode;
@@ -135,10 +135,10 @@ pub(crate) fn record_result(
     provider: &str,
     model: &str,
     result: &Result<Completion, ProviderError>,
-    entry: table::Entry,
-) -> Result<i64, table::TierError> {
+    entry: complexitynet_engine::ledger::Entry,
+) -> Result<i64, complexitynet_engine::store::StoreError> {
     let r = match result {
-        Ok(c) => table::CallRecord {
+        Ok(c) => complexitynet_engine::ledger::CallRecord {
             tier,
             provider,
             model: &c.model,
@@ -151,7 +151,7 @@ pub(crate) fn record_result(
             usage_estimated: c.usage_estimated,
             entry,
         },
-        Err(e) => table::CallRecord {
+        Err(e) => complexitynet_engine::ledger::CallRecord {
             tier,
             provider,
             model,
@@ -162,8 +162,8 @@ pub(crate) fn record_result(
             finish_reason: "error",
             error_kind: Some(e.kind.as_str()),
             usage_estimated: false,
-            entry: table::Entry { units: 0.0, top: None, ..entry },
+            entry: complexitynet_engine::ledger::Entry { units: 0.0, top: None, ..entry },
         },
     };
-    table::record_call(store, &r)
+    complexitynet_engine::ledger::record_call(store, &r)
 }

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use complexitynet_classifier::artifact::{self, Classifier, Meta};
 use complexitynet_classifier::eval::{self, EvalOptions, EvalReport};
-use complexitynet_classifier::LabeledSet;
-use complexitynet_engine::label::run::TrialKey;
+use complexitynet_engine::runs::TrialKey;
 use complexitynet_engine::tiers::{self as table, CostMode, TierRow};
 use complexitynet_engine::ErrorCode;
 use complexitynet_providers::CancellationToken;
@@ -217,7 +216,7 @@ impl App {
     fn dial_pool(&self, meta: &Meta, tiers: usize) -> Result<(WeightedPool, usize, usize)> {
         let held = held_out_pool(meta, tiers);
         let user: Vec<Vec<f64>> = self
-            .with_store(|s| Ok(complexitynet_engine::chat::recent_routes(s, 500)?))?
+            .with_store(|s| Ok(complexitynet_engine::conversations::recent_routes(s, 500)?))?
             .into_iter()
             .filter(|d| d.classifier == meta.id && d.tiers.len() == tiers)
             .filter_map(|d| d.tiers.iter().map(|t| t.expected).collect::<Option<Vec<f64>>>())
@@ -292,7 +291,7 @@ impl App {
     pub fn budget_status(&self) -> Result<BudgetStatus> {
         let settings = self.route_settings()?;
         let (tiers, mode) = self.with_store(|s| Ok((table::tiers(s)?, table::cost_mode(s)?)))?;
-        let spend = self.with_store(|s| Ok(table::routed_spend(s, 30, mode)?))?;
+        let spend = self.with_store(|s| Ok(complexitynet_engine::ledger::routed_spend(s, 30, mode)?))?;
         let abilities = self.tier_abilities()?;
         let learned = self.learned_router(&settings, &tiers)?;
         let verdict = self.router_verdict()?;
@@ -357,7 +356,7 @@ impl App {
     /// names (a replayed run's are the models).
     pub(crate) fn learned_models(&self, meta: &Meta) -> Vec<String> {
         let from_run =
-            self.with_store(|s| Ok(complexitynet_engine::label::run::run_models(s, &meta.labels)?)).unwrap_or_default();
+            self.with_store(|s| Ok(complexitynet_engine::runs::run_models(s, &meta.labels)?)).unwrap_or_default();
         if !from_run.is_empty() {
             return from_run;
         }
@@ -479,12 +478,12 @@ impl App {
         let settings = overrides.apply(self.route_settings()?);
         settings.validate()?;
         let (set, meta) = self.with_store(|s| {
-            let set = LabeledSet::from_run(s, labels)?;
+            let set = crate::training::labeled_set(s, labels)?;
             let id = match &overrides.classifier {
                 Some(i) => i.clone(),
-                None => artifact::active_id(s)?,
+                None => crate::training::active_id(s)?,
             };
-            Ok((set, artifact::get(s, &id)?.0))
+            Ok((set, crate::training::stored(s, &id)?.0))
         })?;
         if meta.training_hash != set.hash() || meta.report.cv_predictions.is_empty() {
             return Err(AppError::new(
@@ -581,7 +580,7 @@ impl App {
     fn unsolved_tasks(&self, labels: &str, meta: &Meta) -> Result<Vec<eval::Unsolved>> {
         use futures_util::FutureExt;
         let (summary, tasks) = self.with_store(|s| {
-            let summary = complexitynet_engine::label::run::summary(s, labels)?;
+            let summary = complexitynet_engine::runs::summary(s, labels)?;
             let tasks = complexitynet_engine::dataset::all_tasks(s, &summary.dataset)?;
             Ok((summary, tasks))
         })?;
@@ -638,12 +637,12 @@ impl App {
     /// later evaluations are immediate.
     pub fn shown_judgements(&self, run: &str) -> Result<HashMap<String, eval::Shown>> {
         let (trials, tasks, k) = self.with_store(|s| {
-            let summary = complexitynet_engine::label::run::summary(s, run)?;
+            let summary = complexitynet_engine::runs::summary(s, run)?;
             let tasks = complexitynet_engine::dataset::all_tasks(s, &summary.dataset)?;
-            Ok((complexitynet_engine::label::run::trial_answers(s, run)?, tasks, summary.config.tiers.len()))
+            Ok((complexitynet_engine::runs::trial_answers(s, run)?, tasks, summary.config.tiers.len()))
         })?;
         let checks: HashMap<&str, Checks> = tasks.iter().map(|t| (t.task_id.as_str(), Checks::shown(t))).collect();
-        let todo: Vec<&complexitynet_engine::label::run::TrialAnswer> =
+        let todo: Vec<&complexitynet_engine::runs::TrialAnswer> =
             trials.iter().filter(|t| t.shown.is_none() && checks.contains_key(t.key.task_id.as_str())).collect();
         let mut shown: HashMap<TrialKey, i64> =
             trials.iter().filter_map(|t| t.shown.map(|v| (t.key.clone(), v))).collect();
@@ -668,7 +667,7 @@ impl App {
                     (t.key.clone(), v)
                 })
                 .collect();
-            self.with_store(|s| Ok(complexitynet_engine::label::run::set_shown_verdicts(s, &verdicts)?))?;
+            self.with_store(|s| Ok(complexitynet_engine::runs::set_shown_verdicts(s, &verdicts)?))?;
             shown.extend(verdicts);
         }
         let mut out: HashMap<String, eval::Shown> = HashMap::new();

@@ -212,7 +212,7 @@ impl App {
     /// What was spent today (UTC) — every call in the ledger, the chat's, `ask`'s, label runs' and the
     /// server's — in the cost mode in use: what the server's daily cap is held to.
     pub fn spent_today(&self) -> Result<f64> {
-        self.with_store(|s| Ok(table::spent_today(s, table::cost_mode(s)?)?))
+        self.with_store(|s| Ok(complexitynet_engine::ledger::spent_today(s, table::cost_mode(s)?)?))
     }
 
     /// Holds a request through the server to the daily spend cap: under it, nothing changes; at or over it, the
@@ -228,7 +228,7 @@ impl App {
         }
         let unit = |x: f64| match self.with_store(|s| Ok(table::cost_mode(s)?)) {
             Ok(table::CostMode::PaperUnits) => format!("{x} units"),
-            _ => crate::money::usd(x),
+            _ => complexitynet_engine::money::usd(x),
         };
         let refuse = |why: &str| {
             AppError::new(

@@ -7,14 +7,16 @@ use std::sync::Arc;
 
 use crate::doctor::{Check, CheckStatus};
 use complexitynet_classifier::artifact::{self, Classifier, LoadContext, Meta, Prediction};
+use complexitynet_classifier::data::{ChatEvidence, Example};
 use complexitynet_classifier::openai::FineTuneClient;
 use complexitynet_classifier::train::{self, Event, Options};
 use complexitynet_classifier::zeroshot::ZeroShot;
 use complexitynet_classifier::{bert, LabeledSet, Method};
-use complexitynet_engine::label::Rule;
+use complexitynet_engine::store::Store;
 use complexitynet_engine::tiers as table;
 use complexitynet_providers::download::DownloadProgress;
 use complexitynet_providers::CancellationToken;
+use complexitynet_router::label::Rule;
 use serde::{Deserialize, Serialize};
 
 use crate::{lock, App, AppError, Result};
@@ -129,9 +131,9 @@ impl App {
         let (meta, dir) = self.with_store(|s| {
             let id = match id {
                 Some(i) => i.to_owned(),
-                None => artifact::active_id(s)?,
+                None => active_id(s)?,
             };
-            Ok(artifact::get(s, &id)?)
+            stored(s, &id)
         })?;
         let mut ctx = LoadContext { encoder_dir: self.encoder_dir(encoder), ..Default::default() };
         match meta.method {
@@ -146,7 +148,7 @@ impl App {
 
     /// The active classifier, loaded once and kept (reloaded when another one is activated).
     pub fn active_classifier(&self) -> Result<Arc<Classifier>> {
-        let active = self.with_store(|s| Ok(artifact::active_id(s)?))?;
+        let active = self.with_store(|s| active_id(s))?;
         if let Some(c) = lock(&self.classifier).as_ref() {
             if c.meta.id == active {
                 return Ok(c.clone());
@@ -180,19 +182,24 @@ impl App {
     }
 
     pub fn classifiers(&self) -> Result<Vec<Meta>> {
-        self.with_store(|s| Ok(artifact::list(s)?))
+        self.with_store(|s| list(s))
     }
 
     pub fn classifier_meta(&self, id: &str) -> Result<Meta> {
-        self.with_store(|s| Ok(artifact::get(s, id)?.0))
+        self.with_store(|s| Ok(stored(s, id)?.0))
     }
 
     pub fn activate_classifier(&self, id: &str) -> Result<Meta> {
-        self.with_store(|s| Ok(artifact::activate(s, id)?))
+        self.with_store(|s| {
+            let (mut meta, _) = stored(s, id)?;
+            complexitynet_engine::classifiers::set_active(s, Some(id))?;
+            meta.active = true;
+            Ok(meta)
+        })
     }
 
     pub fn remove_classifier(&self, id: &str) -> Result<()> {
-        self.with_store(|s| Ok(artifact::remove(s, id)?))?;
+        self.with_store(|s| remove(s, id))?;
         lock(&self.classifier).take_if(|c| c.meta.id == id);
         Ok(())
     }
@@ -208,8 +215,8 @@ impl App {
     pub fn personal_labels(&self) -> Result<LabeledSet> {
         self.with_store(|s| {
             let tiers: Vec<String> = complexitynet_engine::tiers::tiers(s)?.into_iter().map(|t| t.name).collect();
-            let outcomes = complexitynet_engine::chat::outcomes(s)?;
-            Ok(LabeledSet::from_outcomes(&tiers, &outcomes))
+            let outcomes = complexitynet_engine::conversations::outcomes(s)?;
+            Ok(personal_set(&tiers, &outcomes))
         })
     }
 
@@ -225,7 +232,7 @@ impl App {
         let set = if req.labels == "personal" {
             self.personal_labels()?
         } else {
-            self.with_store(|s| Ok(LabeledSet::from_run(s, &req.labels)?))?
+            self.with_store(|s| labeled_set(s, &req.labels))?
         };
         let mut opts = Options::new(method, self.encoder_dir(req.encoder.clone()));
         opts.folds = req.folds.unwrap_or(if method == Method::OpenAi { 0 } else { 5 });
@@ -266,7 +273,18 @@ impl App {
         let outcome = crate::runtime()?.block_on(train::run(&set, &opts, progress, cancel))?;
         let id = req.name.clone().unwrap_or_else(|| artifact::new_id(&req.labels, method));
         let root = self.data_dir().root.clone();
-        let mut meta = self.with_store(|s| Ok(artifact::save(s, &root, &id, &outcome, tier)?))?;
+        let (mut meta, dir) = artifact::save(&root, &id, &outcome, tier)?;
+        self.with_store(|s| {
+            let json = serde_json::to_string(&meta).map_err(|e| AppError::internal(e.to_string()))?;
+            Ok(complexitynet_engine::classifiers::upsert(
+                s,
+                &id,
+                meta.method.name(),
+                &meta.labels,
+                &dir.to_string_lossy(),
+                &json,
+            )?)
+        })?;
         if req.activate {
             meta = self.activate_classifier(&id)?;
         }
@@ -313,9 +331,9 @@ impl App {
 
     /// `doctor`'s line for the classifier: the active one and whether its encoder is installed.
     pub fn classifier_check(&self) -> Check {
-        let active = self.with_store(|s| Ok(artifact::active_id(s)?)).unwrap_or_else(|_| "default".into());
+        let active = self.with_store(|s| active_id(s)).unwrap_or_else(|_| "default".into());
         let needs_encoder =
-            self.with_store(|s| Ok(artifact::get(s, &active)?.0)).map(|m| m.encoder.is_some()).unwrap_or(false);
+            self.with_store(|s| Ok(stored(s, &active)?.0)).map(|m| m.encoder.is_some()).unwrap_or(false);
         let dir = self.encoder_dir(None);
         let (status, detail) = match (needs_encoder, bert::present(&dir)) {
             (false, present) => (
@@ -416,5 +434,192 @@ impl App {
             abilities: model.abilities.iter().map(|(m, a)| (m.clone(), *a, rate(m))).collect(),
             exported,
         })
+    }
+}
+
+/// The active classifier's id (the shipped default until the user activates another).
+pub(crate) fn active_id(store: &Store) -> Result<String> {
+    Ok(complexitynet_engine::classifiers::active(store)?.unwrap_or_else(|| artifact::BUILTIN_ID.into()))
+}
+
+/// A classifier's metadata and folder (none for the shipped one).
+pub(crate) fn stored(store: &Store, id: &str) -> Result<(Meta, Option<PathBuf>)> {
+    if id == artifact::BUILTIN_ID {
+        return Ok((artifact::builtin(), None));
+    }
+    let (meta, dir) = complexitynet_engine::classifiers::get(store, id)?
+        .ok_or_else(|| complexitynet_classifier::ClassifierError::Unknown(id.to_owned()))?;
+    Ok((artifact::parse_meta(id, &meta)?, Some(PathBuf::from(dir))))
+}
+
+/// Every classifier, the shipped one first, newest next; `active` marks the one in use.
+fn list(store: &Store) -> Result<Vec<Meta>> {
+    let active = active_id(store)?;
+    let mut out = vec![artifact::builtin()];
+    // A row whose metadata no longer parses (written by another version) is left out, not an error.
+    out.extend(
+        complexitynet_engine::classifiers::metas(store)?.iter().filter_map(|m| serde_json::from_str::<Meta>(m).ok()),
+    );
+    for m in &mut out {
+        m.active = m.id == active;
+    }
+    Ok(out)
+}
+
+/// Removes a stored classifier (not the shipped one) with its files; if it was active, the shipped one takes
+/// over.
+fn remove(store: &Store, id: &str) -> Result<()> {
+    let (meta, dir) = stored(store, id)?;
+    artifact::removable(&meta)?;
+    if active_id(store)? == id {
+        complexitynet_engine::classifiers::set_active(store, None)?;
+    }
+    complexitynet_engine::classifiers::delete(store, id)?;
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(())
+}
+
+/// The labeled (complete, not dropped) tasks of a label run, with their prompts from the run's dataset.
+pub fn labeled_set(store: &Store, name: &str) -> Result<LabeledSet> {
+    let summary = complexitynet_engine::runs::summary(store, name)?;
+    let tasks = complexitynet_engine::dataset::all_tasks(store, &summary.dataset)?;
+    let prompts: std::collections::HashMap<String, (String, Vec<String>)> =
+        tasks.into_iter().map(|t| (t.task_id, (t.prompt, t.asserts))).collect();
+    let mut examples = Vec::new();
+    for row in summary.labels {
+        let (Some(level), Some((prompt, asserts))) = (row.level, prompts.get(&row.task_id)) else { continue };
+        examples.push(Example {
+            task_id: row.task_id,
+            prompt: prompt.clone(),
+            level,
+            counts: row.counts,
+            trials: row.trials,
+            asserts: asserts.clone(),
+        });
+    }
+    Ok(LabeledSet {
+        source: name.to_owned(),
+        levels: complexitynet_classifier::data::rule_levels(&summary.rule, summary.config.tiers.len()),
+        rule: summary.rule,
+        examples,
+        tiers: summary.config.tiers,
+    })
+}
+
+/// The personal labels from the chat's verified and marked answers.
+fn personal_set(tiers: &[String], outcomes: &[complexitynet_engine::conversations::ChatOutcome]) -> LabeledSet {
+    let evidence: Vec<ChatEvidence> = outcomes
+        .iter()
+        .map(|o| ChatEvidence {
+            id: o.id,
+            prompt: o.prompt.clone(),
+            steps: o.steps.iter().map(|s| (s.tier.clone(), s.passed)).collect(),
+            tier: o.tier.clone(),
+            feedback: o.feedback.clone(),
+        })
+        .collect();
+    LabeledSet::from_outcomes(tiers, &evidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_feedback_becomes_a_personal_labeled_set() {
+        use complexitynet_engine::conversations::{self as chat, ChatMessage, ChatRoute};
+        use complexitynet_verify::judge::{Verification, VerifiedStep};
+        let personal = |store: &complexitynet_engine::store::Store| {
+            let tiers: Vec<String> =
+                complexitynet_engine::tiers::tiers(store).unwrap().into_iter().map(|t| t.name).collect();
+            personal_set(&tiers, &chat::outcomes(store).unwrap())
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = complexitynet_engine::open(&dir.path().join("db.sqlite3")).unwrap();
+        let c = chat::create(&store, "x").unwrap();
+        let ask = |prompt: &str, tier: &str, feedback: &str| {
+            chat::add(
+                &store,
+                &ChatMessage { conversation_id: c, role: "user".into(), content: prompt.into(), ..Default::default() },
+            )
+            .unwrap();
+            let a = chat::add(
+                &store,
+                &ChatMessage {
+                    conversation_id: c,
+                    role: "assistant".into(),
+                    content: "…".into(),
+                    tier: Some(tier.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            chat::set_feedback(&store, a.id, Some(feedback)).unwrap();
+        };
+        ask("reverse a string", "local", "worked");
+        ask("edit distance", "local", "failed");
+        ask("edit distance", "mid", "worked");
+        ask("n-queens", "top", "down");
+        let set = personal(&store);
+        let got: Vec<(&str, u32)> = set.examples.iter().map(|e| (e.prompt.as_str(), e.level)).collect();
+        assert_eq!(got, vec![("edit distance", 1), ("reverse a string", 0)], "no positive evidence: no label");
+        assert_eq!(set.examples[0].trials, vec![1, 1, 0]);
+        assert_eq!(set.tiers, vec!["local", "mid", "top"]);
+        // An untried tier is unknown, not failed.
+        assert!(set.pass_fractions()[0][2].is_nan());
+
+        // A verified chat answer teaches without any feedback: each cascade step is an outcome of its tier.
+        chat::add(
+            &store,
+            &ChatMessage {
+                conversation_id: c,
+                role: "user".into(),
+                content: "add\nassert add(1, 2) == 3".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let step = |tier: &str, passed: bool| VerifiedStep {
+            tier: tier.into(),
+            model: "m".into(),
+            verdict: if passed { "passed".into() } else { "failed at assert 0".into() },
+            passed,
+            cost_usd: 0.0,
+        };
+        let decision = serde_json::from_value(serde_json::json!({
+            "level": 0, "tier": "mid", "model": "m", "probabilities": [1.0], "levels": [0], "reason": "r",
+            "classifier": "c", "expected": [], "chosen": "local", "flagged": false, "available": true, "tiers": []
+        }))
+        .unwrap();
+        let route = ChatRoute {
+            decision,
+            verification: Some(Verification {
+                passed: true,
+                tests: 1,
+                checks: Vec::new(),
+                steps: vec![step("local", false), step("mid", true)],
+            }),
+        };
+        chat::add(
+            &store,
+            &ChatMessage {
+                conversation_id: c,
+                role: "assistant".into(),
+                content: "def add(a, b): return a + b".into(),
+                tier: Some("mid".into()),
+                route: Some(route),
+                verified: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let set = personal(&store);
+        let verified = set.examples.iter().find(|e| e.prompt.starts_with("add")).unwrap();
+        assert_eq!(
+            (verified.level, verified.counts.clone(), verified.trials.clone()),
+            (1, vec![0, 1, 0], vec![1, 1, 0])
+        );
     }
 }

@@ -4,10 +4,10 @@
 
 pub use complexitynet_errors::ErrorCode;
 
-pub use crate::chat::ChatError;
+pub use crate::conversations::ChatError;
 pub use crate::dataset::DatasetError;
-pub use crate::label::run::LabelError;
-pub use crate::models::ModelError;
+pub use crate::local_models::ModelError;
+pub use crate::runs::LabelError;
 pub use crate::store::StoreError;
 pub use crate::tiers::TierError;
 pub use complexitynet_verify::VerifyError;

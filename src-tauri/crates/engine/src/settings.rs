@@ -36,7 +36,7 @@ mod tests {
     #[test]
     fn the_saved_policy_round_trips_and_is_validated() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+        let store = crate::open(&dir.path().join("db.sqlite3")).unwrap();
         assert_eq!(route_settings(&store).unwrap(), RouteSettings::default());
         assert_eq!(RouteSettings::default().policy, PolicyKind::Dial, "the cost dial is the default");
         let s = RouteSettings {

@@ -337,9 +337,6 @@ impl Store {
             // version intact and the next open retries it.
             let tx = self.conn.transaction().map_err(mig_err)?;
             tx.execute_batch(sql).map_err(mig_err)?;
-            if version == 2 {
-                crate::tiers::seed(&tx).map_err(mig_err)?;
-            }
             tx.execute(
                 "INSERT INTO meta(key, value) VALUES ('written_by', ?1)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",

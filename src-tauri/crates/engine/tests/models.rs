@@ -1,8 +1,7 @@
 //! Local model management on real GGUF files (SmolLM2-135M-Instruct and Gemma 3 270M from their PyPI wheels,
 //! fetched by scripts/fetch-models.sh): header validation and metadata, registration, the catalog.
 
-use complexitynet_engine::models::{self, gguf};
-use complexitynet_engine::store::Store;
+use complexitynet_engine::local_models::{self as models, gguf};
 use complexitynet_verify::testing::test_models as models_dir;
 
 #[test]
@@ -29,7 +28,7 @@ fn the_gguf_header_of_gemma_has_no_chat_template() {
 #[test]
 fn a_model_is_registered_by_path_and_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("db")).unwrap();
+    let store = complexitynet_engine::open(&dir.path().join("db")).unwrap();
     let row =
         models::add(&store, &models_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf"), Some("smollm2"), "file").unwrap();
     assert_eq!((row.name.as_str(), row.architecture.as_str()), ("smollm2", "llama"));

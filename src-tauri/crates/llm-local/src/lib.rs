@@ -1,5 +1,5 @@
-//! ComplexityNet's local tier: a llama.cpp runtime (through `llama-cpp-2`) behind the engine's [`Provider`]
-//! interface.
+//! ComplexityNet's local tier: a llama.cpp runtime (through `llama-cpp-2`) implementing the providers' [`Provider`]
+//! interface. It must not depend on SQL.
 //!
 //! - One `LlamaBackend` per process ([`backend`]), its logs sent to `tracing`.
 //! - One worker thread owns each loaded [`LocalModel`] and its context; requests queue on a channel and run one

@@ -6,13 +6,16 @@
 //! - [`budget`]: the hull of the fixed tiers (the one hull function and its inverse), the mix a budget buys and
 //!   the controller on realized spend;
 //! - [`known`]: what decides a model's ability (own outcomes, calibration, published figure) and when two model
-//!   names are the same model.
+//!   names are the same model;
+//! - [`label`]: the paper's rules from pass counts to complexity levels, the classes the classifier learns and
+//!   the paper's map routes.
 //!
 //! It must not depend on SQL or IO: the store reads and writes the settings and the ledger, the application core
 //! gathers availability (the keychain, the local model files), and this crate only decides.
 
 pub mod budget;
 pub mod known;
+pub mod label;
 pub mod policy;
 
 pub use budget::*;

@@ -1,6 +1,6 @@
 //! A label run's pipeline: every task of a dataset on each tier M times, every answer verified in the sandbox,
 //! each trial stored the moment it completes (the storage and its crash safety are the store's:
-//! `complexitynet_engine::label::run`).
+//! `complexitynet_engine::runs`).
 //!
 //! Generation and verification overlap: answers are verified on a pool of sandbox workers while further
 //! generations are in flight, and one writer thread commits finished trials as they come.
@@ -11,8 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use complexitynet_engine::label::run::{self, now_ms, LabelError, RunConfig, TrialRecord};
-use complexitynet_engine::store::Store;
+use complexitynet_engine::runs::{self as run, now_ms, LabelError, RunConfig, TrialRecord};
 use complexitynet_providers::{CancellationToken, GenParams, Message, Price, Provider, Request};
 use complexitynet_verify::checks::Checks;
 use complexitynet_verify::judge::{self, Prepared};
@@ -157,7 +156,7 @@ pub async fn execute_cancellable(
 ) -> Result<Outcome, LabelError> {
     let started = Instant::now();
     let already = {
-        let store = Store::open(&db_path)?;
+        let store = complexitynet_engine::open(&db_path)?;
         run::done(&store, run_id)?
     };
     // The writer: one thread, one connection, one commit per trial.
@@ -165,7 +164,7 @@ pub async fn execute_cancellable(
     let writer_db = db_path.clone();
     let on_trial2 = on_trial.clone();
     let writer = std::thread::spawn(move || -> Result<usize, LabelError> {
-        let mut store = Store::open(&writer_db)?;
+        let mut store = complexitynet_engine::open(&writer_db)?;
         let mut n = 0;
         // Each trial is written as soon as the writer has it; trials that finished while the last commit ran
         // share the next one (one commit, not many, when verification bursts), so nothing waits to be stored.

@@ -5,8 +5,6 @@
 //! passes at least a fraction of its trials). Every rule drops tasks that all tiers failed (the paper found those
 //! to be dataset errors). The rule travels with the labels it made.
 
-pub mod run;
-
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]

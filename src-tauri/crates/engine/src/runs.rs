@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Label, Rule};
+use crate::ledger::{self, CallRecord, Entry};
 use crate::store::{Store, StoreError};
+use complexitynet_router::label::{Label, Rule};
 use complexitynet_verify::extract::Extraction;
 use complexitynet_verify::Task;
 
@@ -24,7 +25,7 @@ pub enum LabelError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Rule(#[from] super::RuleError),
+    Rule(#[from] complexitynet_router::label::RuleError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -196,12 +197,20 @@ fn insert_trial(conn: &rusqlite::Connection, run_id: i64, t: &TrialRecord) -> Re
     // The ledger: a generated answer is a paid call like any other (a replayed one cost nothing and is not one).
     // `changes()` is 0 when the trial was stored already, so a resumed run never counts a call twice.
     if conn.changes() > 0 && !t.tier.starts_with("replay:") {
-        conn.execute(
-            "INSERT INTO calls(tier, provider, model, prompt_tokens, completion_tokens, cost_usd, latency_ms,
-                               finish_reason, source)
-             VALUES (?1, '', ?2, ?3, ?4, ?5, ?6, 'stop', 'label')",
-            params![t.tier, t.model, t.prompt_tokens, t.completion_tokens, t.cost_usd, t.latency_ms],
-        )?;
+        let call = CallRecord {
+            tier: &t.tier,
+            provider: "",
+            model: &t.model,
+            prompt_tokens: t.prompt_tokens,
+            completion_tokens: t.completion_tokens,
+            cost_usd: t.cost_usd,
+            latency_ms: t.latency_ms,
+            finish_reason: "stop",
+            error_kind: None,
+            usage_estimated: false,
+            entry: Entry::of("label"),
+        };
+        ledger::record_on(conn, &call)?;
     }
     Ok(())
 }

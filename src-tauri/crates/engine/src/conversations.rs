@@ -303,7 +303,7 @@ pub fn totals(store: &Store) -> Result<(Totals, Totals), ChatError> {
             },
         )?)
     };
-    let ledger = |fmt: &str| crate::tiers::spent_in(store, fmt).map_err(|e| ChatError::Invalid(e.to_string()));
+    let ledger = |fmt: &str| crate::ledger::spent_in(store, fmt).map_err(|e| ChatError::Invalid(e.to_string()));
     let (mut today, mut month) = (q("%Y-%m-%d")?, q("%Y-%m")?);
     today.cost_usd = ledger("%Y-%m-%d")?;
     month.cost_usd = ledger("%Y-%m")?;
@@ -360,7 +360,7 @@ mod tests {
     fn routes_stored_the_old_way_are_read_typed_after_the_upgrade() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite3");
-        let store = Store::open(&path).unwrap();
+        let store = crate::open(&path).unwrap();
         let c = create(&store, "old").unwrap();
         add(
             &store,
@@ -397,7 +397,7 @@ mod tests {
     #[test]
     fn a_conversation_stores_routed_answers_feedback_and_totals() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+        let store = crate::open(&dir.path().join("db.sqlite3")).unwrap();
         let c = create(&store, "Reverse a string").unwrap();
         add(
             &store,
@@ -454,15 +454,21 @@ mod tests {
         assert_eq!(failing.verified, Some(false));
         assert_eq!(failing.claimed_savings(), 0.0);
         // What was spent comes from the ledger: the calls behind the two answers (a failing one cost as much).
-        for cost in [0.000003, 0.01] {
-            store
-                .conn()
-                .execute(
-                    "INSERT INTO calls(tier, provider, model, prompt_tokens, completion_tokens, cost_usd, latency_ms,
-                                       finish_reason, source) VALUES ('t', 'p', 'm', 1, 1, ?1, 1, 'stop', 'chat')",
-                    [cost],
-                )
-                .unwrap();
+        for cost_usd in [0.000003, 0.01] {
+            let call = crate::ledger::CallRecord {
+                tier: "t",
+                provider: "p",
+                model: "m",
+                prompt_tokens: 1,
+                completion_tokens: 1,
+                cost_usd,
+                latency_ms: 1.0,
+                finish_reason: "stop",
+                error_kind: None,
+                usage_estimated: false,
+                entry: crate::ledger::Entry::of("chat"),
+            };
+            crate::ledger::record_call(&store, &call).unwrap();
         }
         let (today, _) = totals(&store).unwrap();
         assert_eq!((today.answers, today.failing), (2, 1));
