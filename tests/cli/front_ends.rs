@@ -215,7 +215,7 @@ fn the_server_answers_out_of_range_fields_with_a_400_naming_the_field() {
         (json!({"model": "mid", "messages": msg, "n": 2}), "n"),
         (json!({"model": "mid", "messages": msg, "stream": "yes"}), "stream"),
         (json!({"model": 7, "messages": msg}), "model"),
-        (json!({"model": "mid", "messages": [{"role": "robot", "content": "x"}]}), "messages"),
+        (json!({"model": "mid", "messages": [{"role": "robot", "content": "x"}]}), "messages[0].role"),
         (json!({"model": "mid", "messages": msg, "complexitynet": []}), "complexitynet"),
         (json!({"model": "mid", "messages": msg, "complexitynet": {"test": ["assert f() == 1"]}}), "complexitynet"),
         (

@@ -264,3 +264,102 @@ fn over_the_daily_spend_cap_paid_tiers_get_a_429_and_the_free_local_tier_still_a
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stdout).contains("positive"), "{}", String::from_utf8_lossy(&bad.stdout));
 }
+
+#[test]
+fn the_agents_front_doors_answer_in_their_own_shapes_count_tokens_honestly_and_fail_over_bad_tool_calls() {
+    use complexitynet_providers::testing::{anthropic_json, Reply};
+    let bad_call = json!({"id": "x", "object": "chat.completion", "model": "m-mid",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "Write", "arguments": "{not json"}}]}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5}});
+    let anth_call = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-top",
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": "Write", "input": {"file_path": "/tmp/a"}}],
+        "stop_reason": "tool_use", "usage": {"input_tokens": 10, "output_tokens": 5}});
+    let json_reply = |v: &Value| Reply::Json { status: 200, headers: Vec::new(), body: v.to_string() };
+    let upstream = ChatServer::start(vec![
+        openai_json("Hello from mid.", 10, 3), // 2. a plain Messages request, mid pinned
+        json_reply(&json!({"input_tokens": 321})), // 3. count_tokens, by the Anthropic tier
+        json_reply(&bad_call),                 // 4. mid's call has broken arguments …
+        json_reply(&anth_call),                //    … so top answers
+        anthropic_json("unused", 1, 1),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = upstream.url();
+    ok_json(&cn(d, &["providers", "set", "oa", "--kind", "openai", "--base-url", &format!("{base}/v1"), "--json"]));
+    ok_json(&cn(d, &["providers", "set", "anth", "--kind", "anthropic", "--base-url", &base, "--json"]));
+    ok_json(&cn(d, &["tiers", "set", "mid", "--provider", "oa", "--model", "m-mid", "--vision", "false", "--json"]));
+    ok_json(&cn(
+        d,
+        &["tiers", "set", "top", "--provider", "anth", "--model", "claude-top", "--vision", "false", "--json"],
+    ));
+    let (mut server, port, _) = serve(d, &["--api-key", KEY]);
+    let anth_key = [("content-type", "application/json"), ("x-api-key", KEY), ("anthropic-version", "2023-06-01")];
+
+    // 1. A bad block is a 400 naming it, in Anthropic's error shape; the key works as x-api-key.
+    let body =
+        json!({"model": "mid", "max_tokens": 50, "messages": [{"role": "user", "content": [{"type": "video"}]}]});
+    let (status, _, err) = raw(port, "POST", "/v1/messages", &anth_key, &body.to_string());
+    assert_eq!(status, 400, "{err}");
+    assert_eq!((err["type"].as_str(), err["error"]["type"].as_str()), (Some("error"), Some("invalid_request_error")));
+    assert_eq!(err["error"]["param"], "messages[0].content[0].type", "{err}");
+    let wrong = [("content-type", "application/json"), ("x-api-key", "nope")];
+    let (status, _, err) = raw(port, "POST", "/v1/messages", &wrong, &body.to_string());
+    assert_eq!((status, err["error"]["type"].as_str()), (401, Some("authentication_error")), "{err}");
+
+    // 2. A plain request answered by the OpenAI-compatible tier, in Anthropic's shape, the reason in a header.
+    let body = json!({"model": "mid", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]});
+    let (status, h, msg) = raw(port, "POST", "/v1/messages", &anth_key, &body.to_string());
+    assert_eq!(status, 200, "{msg}");
+    assert_eq!((msg["type"].as_str(), msg["content"][0]["text"].as_str()), (Some("message"), Some("Hello from mid.")));
+    assert_eq!(header(&h, "x-complexitynet-tier"), Some("mid"));
+    assert!(header(&h, "x-complexitynet-reason").is_some_and(|r| r.contains("named by the client")), "{h:?}");
+
+    // 3. count_tokens: the Anthropic tier's own count, never a made-up number.
+    let (status, _, count) = raw(port, "POST", "/v1/messages/count_tokens", &anth_key, &body.to_string());
+    assert_eq!((status, count["input_tokens"].as_u64()), (200, Some(321)), "{count}");
+    let asked = upstream.requests();
+    assert!(asked[1].head.contains("/v1/messages/count_tokens") && asked[1].json()["model"] == "claude-top");
+
+    // 4. A tier whose tool call is not JSON fails over to the next tier (routed: auto).
+    let tools = json!([{"name": "Write", "input_schema": {"type": "object"}}]);
+    let body = json!({"model": "auto", "max_tokens": 50, "tools": tools,
+        "messages": [{"role": "user", "content": "write /tmp/a"}]});
+    let (status, h, msg) = raw(port, "POST", "/v1/messages", &anth_key, &body.to_string());
+    assert_eq!(status, 200, "{msg}");
+    assert_eq!(msg["content"][0]["name"], "Write", "{msg}");
+    assert_eq!(header(&h, "x-complexitynet-tier"), Some("top"));
+    let info = &msg["complexitynet"];
+    assert!(info["attempts"][0]["error"].as_str().unwrap().contains("not a JSON object"), "{info}");
+
+    // 5. Images go only to tiers that read them: none here, and the error says why per tier.
+    let body = json!({"model": "auto", "max_tokens": 50, "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]}]});
+    let (status, _, err) = raw(port, "POST", "/v1/messages", &anth_key, &body.to_string());
+    assert_eq!(status, 503, "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("does not read images"), "{err}");
+
+    // 6. Models in Anthropic's shape for Anthropic's clients, OpenAI's for the rest.
+    let (_, _, list) = raw(port, "GET", "/v1/models", &anth_key, "");
+    assert_eq!((list["data"][0]["type"].as_str(), list["has_more"].as_bool()), (Some("model"), Some(false)), "{list}");
+    let bearer = format!("Bearer {KEY}");
+    let (_, _, list) = raw(port, "GET", "/v1/models", &[("authorization", bearer.as_str())], "");
+    assert_eq!(list["object"], "list", "{list}");
+
+    // 7. Responses keeps nothing: a follow-up by id is a 400 that says to send the whole input.
+    let oa = [("content-type", "application/json"), ("authorization", bearer.as_str())];
+    let body = json!({"model": "auto", "input": "x", "previous_response_id": "resp_1"});
+    let (status, _, err) = raw(port, "POST", "/v1/responses", &oa, &body.to_string());
+    assert_eq!((status, err["error"]["param"].as_str()), (400, Some("previous_response_id")), "{err}");
+    let _ = server.kill();
+
+    // Without an Anthropic tier there is no honest count: an error that says so.
+    ok_json(&cn(d, &["tiers", "set", "top", "--provider", "oa", "--model", "m-top", "--json"]));
+    let (mut server, port, _) = serve(d, &["--api-key", KEY]);
+    let body = json!({"model": "auto", "messages": [{"role": "user", "content": "hi"}]});
+    let (status, _, err) = raw(port, "POST", "/v1/messages/count_tokens", &anth_key, &body.to_string());
+    assert_eq!(status, 400, "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("needs an Anthropic tier"), "{err}");
+    let _ = server.kill();
+}

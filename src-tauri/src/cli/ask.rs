@@ -77,6 +77,7 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
         checks,
         verify: !args.no_verify,
         source: "ask",
+        agent: None,
     };
     let json = ctx.json;
     let on_event = move |e: AskEvent| match e {

@@ -62,6 +62,15 @@ pub enum TiersCommand {
         /// answers or `label calibrate` say more)
         #[arg(long, value_name = "mbpp:RATE")]
         published: Option<String>,
+        /// The model's context window in tokens (0: not known); a request that would not fit skips the tier
+        #[arg(long, value_name = "TOKENS")]
+        context_window: Option<u32>,
+        /// The longest answer the model writes, in tokens (0: not known); longer asks are cut to it
+        #[arg(long, value_name = "TOKENS")]
+        max_output: Option<u32>,
+        /// Whether the model reads images (requests with images go only to tiers that do)
+        #[arg(long)]
+        vision: Option<bool>,
     },
     /// Count costs in dollars (usd) or in the paper's unit costs (paper-units)
     CostMode { mode: String },
@@ -151,8 +160,30 @@ pub fn tiers(cmd: TiersCommand, ctx: &Ctx) -> Result<(), AppError> {
             ctx.emit(&json!({"cost_mode": m}), || format!("Cost mode: {mode}\n"));
             return Ok(());
         }
-        TiersCommand::Set { name, provider, model, price_in, price_out, units, published } => {
-            app.set_tier(&name, &TierFields { provider, model, price_in, price_out, units, published })?;
+        TiersCommand::Set {
+            name,
+            provider,
+            model,
+            price_in,
+            price_out,
+            units,
+            published,
+            context_window,
+            max_output,
+            vision,
+        } => {
+            let f = TierFields {
+                provider,
+                model,
+                price_in,
+                price_out,
+                units,
+                published,
+                context_window,
+                max_output,
+                vision,
+            };
+            app.set_tier(&name, &f)?;
         }
         TiersCommand::Preset { name: None } => {
             let presets = app.presets();

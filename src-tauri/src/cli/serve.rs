@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// answer 429 and the local tier still answers [default: the cap saved in Settings, else none]
     #[arg(long, value_name = "AMOUNT")]
     pub daily_cap: Option<f64>,
+    /// Send a model name no tier serves (a client's own, e.g. claude-sonnet-4-5) straight to the top tier's
+    /// provider under that name, instead of routing it [default: the setting saved in Settings]
+    #[arg(long)]
+    pub pass_through_models: bool,
     #[command(flatten)]
     pub policy: super::route::PolicyFlags,
 }
@@ -35,6 +39,7 @@ pub fn run(args: ServeArgs, ctx: &Ctx) -> Result<(), AppError> {
     settings.allowed_origins.extend(args.allow_origin);
     settings.allowed_hosts.extend(args.allow_host);
     settings.daily_cap = args.daily_cap.or(settings.daily_cap);
+    settings.pass_through |= args.pass_through_models;
     settings.validate().map_err(AppError::invalid)?;
     if args.api_key.is_none() {
         eprintln!(

@@ -462,7 +462,7 @@ kept: Array<string>,
  */
 dropped: Array<string>, };
 
-export type FinishReason = "stop" | "length" | "cancelled" | { "other": string };
+export type FinishReason = "stop" | "length" | "tool_calls" | "cancelled" | { "other": string };
 
 /**
  * The file formats `dataset import` reads.
@@ -697,7 +697,12 @@ export type PresetTier = { name: string, provider: string, model: string, input_
 /**
  * The model's MBPP pass@1 as EvalPlus reports it, when there is one.
  */
-published_mbpp?: number | null, };
+published_mbpp?: number | null, 
+/**
+ * The model's context window and longest answer in tokens, and whether it reads images, as its provider
+ * documents them.
+ */
+context_window?: number | null, max_output?: number | null, vision: boolean, };
 
 export type ProviderKind = "openai" | "anthropic" | "local";
 
@@ -846,7 +851,12 @@ allowed_hosts: Array<string>,
  * The most that requests through the server may spend per day (UTC), in the cost mode in use (dollars or
  * the paper's units); over it, paid tiers are refused and the local tier still answers. None: no cap.
  */
-daily_cap: number | null, };
+daily_cap: number | null, 
+/**
+ * A model name no tier serves (a client's own, `claude-sonnet-4-5` say) goes straight to the top tier's
+ * provider under that name instead of being routed.
+ */
+pass_through: boolean, };
 
 export type ServerStatus = { running: boolean, url: string | null, 
 /**
@@ -913,7 +923,19 @@ units?: number | null,
  * The tier's model's published pass rate, `mbpp:0.66`: what the router knows of it until your own outcomes
  * or a calibration say more.
  */
-published?: string | null, };
+published?: string | null, 
+/**
+ * The model's context window in tokens (0 clears it: not known).
+ */
+context_window?: number | null, 
+/**
+ * The longest answer the model writes, in tokens (0 clears it).
+ */
+max_output?: number | null, 
+/**
+ * The model reads images.
+ */
+vision?: boolean | null, };
 
 /**
  * How well a tier's pass probability is predicted, on held-out folds.
@@ -936,7 +958,19 @@ brier: number,
  */
 ece: number, };
 
-export type TierRow = { name: string, position: number, provider: string, model: string, input_per_1k: number, output_per_1k: number, paper_units: number, };
+export type TierRow = { name: string, position: number, provider: string, model: string, input_per_1k: number, output_per_1k: number, paper_units: number, 
+/**
+ * The model's context window in tokens (prompt and answer together); None: not known, not checked.
+ */
+context_window?: number | null, 
+/**
+ * The longest answer the model writes, in tokens; a request asking for more is asked for this much.
+ */
+max_output?: number | null, 
+/**
+ * The model reads images.
+ */
+vision: boolean, };
 
 /**
  * A tier's results in a run.
@@ -1035,7 +1069,11 @@ export type TrialView = { tier: string, trial: number, verdict: string, verdict_
  */
 extraction: Extraction | null, cost_usd: number, };
 
-export type Usage = { prompt_tokens: number, completion_tokens: number, };
+export type Usage = { prompt_tokens: number, completion_tokens: number, 
+/**
+ * Of the prompt tokens, those read from the provider's prompt cache (billed at its cache rate).
+ */
+cached_tokens: number, };
 
 /**
  * What the sandbox said of an answer whose prompt carried checks.

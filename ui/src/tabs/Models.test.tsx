@@ -171,7 +171,7 @@ describe("Models & Keys tab", () => {
 
 describe("describeCompletion", () => {
   it("says when usage was estimated", () => {
-    const s = describeCompletion({ text: "", model: "m", usage: { prompt_tokens: 1, completion_tokens: 2 }, finish_reason: "stop", latency_ms: 10.4, cost_usd: 0.5, attempts: 1, usage_estimated: true });
+    const s = describeCompletion({ text: "", model: "m", usage: { prompt_tokens: 1, completion_tokens: 2, cached_tokens: 0 }, finish_reason: "stop", latency_ms: 10.4, cost_usd: 0.5, attempts: 1, usage_estimated: true });
     expect(s).toBe("m · 1 + 2 tokens (estimated) · $0.50 · 10 ms");
   });
 });

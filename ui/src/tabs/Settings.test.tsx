@@ -20,7 +20,7 @@ describe("Settings: the local server", () => {
       if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
       if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null, cost_share: 0.1, min_pass: null };
       if (cmd === "dial_curve") return curve;
-      if (cmd === "server_settings_get") return { allowed_origins: [], allowed_hosts: [], daily_cap: null };
+      if (cmd === "server_settings_get") return { allowed_origins: [], allowed_hosts: [], daily_cap: null, pass_through: false };
       if (cmd === "server_settings_set") return (args as { settings: unknown }).settings;
       if (cmd === "server_status") return { running, url: running ? "http://127.0.0.1:9999/v1" : null, key: running ? KEY : null };
       if (cmd === "server_start") {
@@ -47,6 +47,8 @@ describe("Settings: the local server", () => {
     await waitFor(() => expect(document.querySelector("#server-key-value")?.textContent).toBe(KEY));
     expect(calls.find((c) => c.cmd === "server_start")?.args).toMatchObject({ port: 9999, no_key: false });
     expect(document.querySelector("#server-snippet-continue")?.textContent).toContain(`apiKey: ${KEY}`);
+    expect(document.querySelector("#server-snippet-claude")?.textContent).toContain("ANTHROPIC_BASE_URL=http://127.0.0.1:9999\n");
+    expect(document.querySelector("#server-snippet-codex")?.textContent).toContain('wire_api = "responses"');
     expect(document.querySelector("#server-snippet-python")?.textContent).toContain('base_url="http://127.0.0.1:9999/v1"');
     expect(JSON.stringify(localStorage)).not.toContain(KEY);
     expect(JSON.stringify(sessionStorage)).not.toContain(KEY);
@@ -64,7 +66,7 @@ describe("Settings: the local server", () => {
     fireEvent.change(screen.getByLabelText("Daily spend cap"), { target: { value: "1.5" } });
     fireEvent.click(document.querySelector("#server-gate-save")!);
     await waitFor(() => expect(calls.some((c) => c.cmd === "server_settings_set")).toBe(true));
-    expect(calls.find((c) => c.cmd === "server_settings_set")?.args.settings).toEqual({ allowed_origins: ["https://app.example"], allowed_hosts: [], daily_cap: 1.5 });
+    expect(calls.find((c) => c.cmd === "server_settings_set")?.args.settings).toEqual({ allowed_origins: ["https://app.example"], allowed_hosts: [], daily_cap: 1.5, pass_through: false });
   });
 });
 
@@ -75,7 +77,7 @@ describe("Settings: the routing policy", () => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
       if (cmd === "server_status") return { running: false, url: null, key: null };
-      if (cmd === "server_settings_get") return { allowed_origins: [], allowed_hosts: [], daily_cap: null };
+      if (cmd === "server_settings_get") return { allowed_origins: [], allowed_hosts: [], daily_cap: null, pass_through: false };
       if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null, cost_share: 0.1, min_pass: null };
       if (cmd === "dial_curve") return curve;
       if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
@@ -97,7 +99,7 @@ describe("Settings: the cost dial", () => {
       calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
       if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
       if (cmd === "server_status") return { running: false, url: null, key: null };
-      if (cmd === "server_settings_get") return { allowed_origins: [], allowed_hosts: [], daily_cap: null };
+      if (cmd === "server_settings_get") return { allowed_origins: [], allowed_hosts: [], daily_cap: null, pass_through: false };
       if (cmd === "route_policy_get") return { policy: "dial", tau: 0.5, map: null, cost_share: 0.1, min_pass: null };
       if (cmd === "route_policy_set") return (args as { policy: unknown }).policy;
       if (cmd === "dial_curve") return curve;

@@ -9,7 +9,28 @@ const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 /** Ready-to-paste set-ups for the common clients, for a server at `url` with `key`. */
 export function snippets(url: string, key: string | null): { id: string; title: string; text: string }[] {
   const k = key ?? "none";
+  const base = url.replace(/\/v1$/, "");
   return [
+    {
+      id: "claude",
+      title: "Claude Code (shell)",
+      text: `export ANTHROPIC_BASE_URL=${base}\nexport ANTHROPIC_API_KEY=${k}\nclaude`,
+    },
+    {
+      id: "codex",
+      title: "Codex CLI (~/.codex/config.toml, then CN_KEY=${k} codex)",
+      text: `model_provider = "complexitynet"\n\n[model_providers.complexitynet]\nname = "ComplexityNet"\nbase_url = "${url}"\nenv_key = "CN_KEY"\nwire_api = "responses"`,
+    },
+    {
+      id: "opencode",
+      title: "opencode (opencode.json)",
+      text: `{\n  "provider": {\n    "complexitynet": {\n      "npm": "@ai-sdk/openai-compatible",\n      "options": { "baseURL": "${url}", "apiKey": "${k}" },\n      "models": { "auto": {} }\n    }\n  },\n  "model": "complexitynet/auto"\n}`,
+    },
+    {
+      id: "aider",
+      title: "aider",
+      text: `aider --openai-api-base ${url} --openai-api-key ${k} --model openai/auto`,
+    },
     {
       id: "continue",
       title: "Continue (config.yaml)",
@@ -76,6 +97,7 @@ export function SettingsTab() {
   const [origins, setOrigins] = useState("");
   const [hosts, setHosts] = useState("");
   const [cap, setCap] = useState("");
+  const [pass, setPass] = useState(false);
   const [gateSaved, setGateSaved] = useState(false);
   const [policy, setPolicy] = useState<RouteSettings | null>(null);
   const [saved, setSaved] = useState(false);
@@ -92,12 +114,13 @@ export function SettingsTab() {
       setOrigins(g.allowed_origins.join("\n"));
       setHosts(g.allowed_hosts.join("\n"));
       setCap(g.daily_cap === null ? "" : String(g.daily_cap));
+      setPass(g.pass_through);
     }, setError);
   }, []);
   const saveGate = async () => {
     try {
       const c = cap.trim() === "" ? null : Number(cap);
-      setGate(await serverSettingsSet({ allowed_origins: lines(origins), allowed_hosts: lines(hosts), daily_cap: c }));
+      setGate(await serverSettingsSet({ allowed_origins: lines(origins), allowed_hosts: lines(hosts), daily_cap: c, pass_through: pass }));
       setGateSaved(true);
     } catch (e) {
       setError(e as AppError);
@@ -330,6 +353,10 @@ export function SettingsTab() {
             <label className="small">
               Daily spend cap through the server (cost mode in use; empty: none)
               <input aria-label="Daily spend cap" id="server-cap" className="num" value={cap} onChange={(e) => { setGateSaved(false); setCap(e.target.value); }} placeholder="e.g. 1.00" />
+            </label>
+            <label className="small">
+              <input type="checkbox" aria-label="Pass model names through" id="server-pass" checked={pass} onChange={(e) => { setGateSaved(false); setPass(e.target.checked); }} />
+              Send a model name no tier serves (a client's own) straight to the top tier's provider instead of routing it
             </label>
             <button id="server-gate-save" onClick={saveGate}>
               Save

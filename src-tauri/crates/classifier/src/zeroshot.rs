@@ -77,6 +77,7 @@ impl ZeroShot {
             params: GenParams { temperature: 0.0, max_tokens: 4, ..Default::default() },
             stream: false,
             price: Price::default(),
+            ..Default::default()
         };
         let c = self.provider.generate(&req, &|_| {}, cancel).await?;
         let level = parse_level(&c.text, &self.levels).unwrap_or_else(|| {

@@ -47,6 +47,9 @@ pub struct AskRequest {
     pub verify: bool,
     /// Where the request came from, for the ledger: `ask`, `chat` or `serve`.
     pub source: &'static str,
+    /// An agent's request (it carries tools, or tool rounds): routed per human turn, never verified against the
+    /// prompt's examples (the agent's own test runs are the evidence), climbing when they fail.
+    pub agent: Option<Box<crate::agent::AgentAsk>>,
 }
 
 impl AskRequest {
@@ -63,6 +66,7 @@ impl AskRequest {
             checks: None,
             verify: true,
             source: "ask",
+            agent: None,
         }
     }
 
@@ -79,6 +83,7 @@ impl AskRequest {
             checks: None,
             verify: true,
             source: "ask",
+            agent: None,
         }
     }
 
@@ -141,6 +146,9 @@ impl App {
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<AskOutcome> {
+        if let Some(agent) = &req.agent {
+            return self.ask_agent(req, agent, on_event, cancel).await;
+        }
         let prompt = req.prompt().to_owned();
         if prompt.trim().is_empty() {
             return Err(AppError::invalid("the prompt is empty"));
@@ -189,6 +197,7 @@ impl App {
                 params: req.params.clone(),
                 stream: req.stream,
                 price: tier.price(),
+                ..Default::default()
             };
             let streamed = AtomicBool::new(false);
             let on_text = |t: &str| {
@@ -208,6 +217,7 @@ impl App {
                 routed: req.tier.is_none(),
                 units: tier.paper_units,
                 top: result.as_ref().ok().zip(top_price).map(|(c, (p, u))| (p.cost(c.usage), u)),
+                agent: None,
             };
             self.record(tier, prov, &result, entry);
             match result {
@@ -414,7 +424,11 @@ impl App {
             classifier: prev.classifier.clone(),
             tier_pass: prev.tiers.iter().map(|t| t.expected.unwrap_or(0.0) as f32).collect(),
         };
-        let skip = complexitynet_router::Skip { failed: failed.to_vec(), cap: req.route.max_tier.clone() };
+        let skip = complexitynet_router::Skip {
+            failed: failed.to_vec(),
+            cap: req.route.max_tier.clone(),
+            ..Default::default()
+        };
         let mut d = self.decide_from(&policy, &p, &skip, self.live_budget(req.prompt())?)?;
         // A named tier that failed: the hand-over starts from it, not from the router's own choice.
         if req.tier.is_some() {
@@ -466,6 +480,7 @@ impl App {
                 (Some(t), CostMode::Usd) => t.price().cost(complexitynet_providers::Usage {
                     prompt_tokens: complexitynet_providers::http::estimate_tokens(prompt),
                     completion_tokens: complexitynet_engine::ledger::typical_completion_tokens(s)? as u32,
+                    cached_tokens: 0,
                 }),
                 (Some(t), CostMode::PaperUnits) => t.paper_units,
                 (None, _) => 1.0,

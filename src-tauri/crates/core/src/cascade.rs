@@ -168,9 +168,10 @@ impl App {
             params: GenParams { code_answer: true, ..params.clone() },
             stream: false,
             price: tier.price(),
+            ..Default::default()
         };
         let result = provider.generate(&request, &|_| {}, cancel).await;
-        let entry = Entry { source, routed: false, units: tier.paper_units, top: None };
+        let entry = Entry { source, routed: false, units: tier.paper_units, top: None, agent: None };
         let call = self.record(tier, &prov, &result, entry);
         let completion = match result {
             Ok(c) => c,

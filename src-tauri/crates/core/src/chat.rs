@@ -95,10 +95,7 @@ impl App {
         let history = self.conversation(conversation)?;
         let mut messages: Vec<Message> = history
             .iter()
-            .map(|m| Message {
-                role: if m.role == "user" { Role::User } else { Role::Assistant },
-                content: m.content.clone(),
-            })
+            .map(|m| Message::new(if m.role == "user" { Role::User } else { Role::Assistant }, m.content.clone()))
             .collect();
         messages.push(Message::user(prompt));
         self.with_store(|s| {
@@ -122,6 +119,7 @@ impl App {
             checks: checks.as_ref().filter(|c| !c.is_empty()).map(|c| Checks::with_items(prompt, c.clone())),
             verify: checks.as_ref().is_none_or(|c| !c.is_empty()),
             source: "chat",
+            agent: None,
         };
         let out = self.ask(&req, on_event, job.token()).await?;
         let route = out.route.clone().map(|decision| ChatRoute { decision, verification: out.verification.clone() });

@@ -103,6 +103,7 @@ impl App {
             params: GenParams { temperature: 0.0, max_tokens: 400, ..GenParams::default() },
             stream: false,
             price: tier.price(),
+            ..Default::default()
         };
         let span = tracing::info_span!("propose_checks", tier = %tier.name);
         let result = provider.generate(&request, &|_| {}, &CancellationToken::new()).instrument(span).await;

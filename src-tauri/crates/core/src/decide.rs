@@ -114,7 +114,7 @@ mod tests {
         assert_eq!((d.tier.as_str(), d.flagged), ("mid", true));
         // A cap ("never the top tier") is a choice among the tiers below it, not a flagged fall; the tiers above
         // say why they were not used.
-        let capped = Skip { failed: vec![], cap: Some("mid".into()) };
+        let capped = Skip { cap: Some("mid".into()), ..Skip::default() };
         let d = decide(&store, &keys, &paper, &prediction(&[0.1, 0.1, 0.8]), &capped).unwrap();
         assert_eq!((d.tier.as_str(), d.chosen.as_str(), d.flagged), ("mid", "mid", false));
         assert!(d.tiers[2].note.contains("above mid, the highest tier allowed"), "{:?}", d.tiers[2]);
@@ -129,7 +129,7 @@ mod tests {
         assert_eq!(decide(&store, &keys, &dial, &p, &Skip::default()).unwrap().tier, "top");
         assert_eq!(decide(&store, &keys, &dial, &p, &capped).unwrap().tier, "mid");
         assert_eq!(decide(&store, &keys, &dial, &p, &capped).unwrap().expected, vec![0.2, 0.5, 0.9]);
-        let bad = Skip { failed: vec![], cap: Some("huge".into()) };
+        let bad = Skip { cap: Some("huge".into()), ..Skip::default() };
         assert!(decide(&store, &keys, &dial, &p, &bad).unwrap_err().to_string().contains("no tier \"huge\""));
     }
 }

@@ -60,6 +60,15 @@ pub struct TierFields {
     /// or a calibration say more.
     #[ts(optional = nullable)]
     pub published: Option<String>,
+    /// The model's context window in tokens (0 clears it: not known).
+    #[ts(optional = nullable)]
+    pub context_window: Option<u32>,
+    /// The longest answer the model writes, in tokens (0 clears it).
+    #[ts(optional = nullable)]
+    pub max_output: Option<u32>,
+    /// The model reads images.
+    #[ts(optional = nullable)]
+    pub vision: Option<bool>,
 }
 
 impl App {
@@ -124,6 +133,9 @@ impl App {
             input_per_1k: f.price_in,
             output_per_1k: f.price_out,
             paper_units: f.units,
+            context_window: f.context_window.map(|n| (n > 0).then_some(n)),
+            max_output: f.max_output.map(|n| (n > 0).then_some(n)),
+            vision: f.vision,
         };
         if let Some(p) = &f.published {
             table::parse_published(p)?; // checked before anything changes

@@ -9,6 +9,7 @@
 //! when the [`App`] is built, never probed per call.
 
 pub mod abilities;
+pub mod agent;
 pub mod ask;
 pub mod calibrate;
 pub mod cascade;
@@ -27,6 +28,7 @@ pub mod providers;
 pub mod routing;
 pub mod serving;
 pub mod training;
+pub mod usage;
 pub mod verify;
 
 use std::collections::HashMap;
@@ -66,6 +68,8 @@ pub struct App {
     pub(crate) dial: Mutex<Option<routing::DialCache>>,
     /// The sandbox, started on the first check and kept warm.
     verifier: std::sync::OnceLock<Arc<Verifier>>,
+    /// Agents' turns in progress (the tier each is on, what its tool results showed), by turn.
+    pub(crate) turns: agent::Turns,
     jobs: Jobs,
 }
 
@@ -91,6 +95,7 @@ impl App {
             classifier: Mutex::new(None),
             dial: Mutex::new(None),
             verifier: std::sync::OnceLock::new(),
+            turns: Mutex::new(HashMap::new()),
             jobs: Jobs::default(),
         }
     }
@@ -149,6 +154,7 @@ pub mod types {
     pub use complexitynet_classifier::train::Event;
     pub use complexitynet_engine::conversations::{ChatMessage, ChatRoute, Conversation};
     pub use complexitynet_engine::dataset::{DatasetSummary, Format, ImportOutcome, ImportStatus, TaskPage};
+    pub use complexitynet_engine::ledger::{UsageBy, UsageRow};
     pub use complexitynet_engine::local_models::{ModelRow, PublishedScore};
     pub use complexitynet_engine::money::usd;
     pub use complexitynet_engine::paths::DataDir;
@@ -158,6 +164,7 @@ pub mod types {
     };
     pub use complexitynet_engine::{ErrorCode, VERSION};
     pub use complexitynet_providers::download::DownloadProgress;
+    pub use complexitynet_providers::formats;
     pub use complexitynet_providers::keys::Keychain;
     pub use complexitynet_providers::{CancellationToken, Completion, FinishReason, GenParams, Message, Role};
     pub use complexitynet_router::{Decision, PolicyKind, RouteSettings};

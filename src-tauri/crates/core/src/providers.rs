@@ -149,6 +149,7 @@ pub(crate) fn record_result(
             finish_reason: c.finish_reason.as_str(),
             error_kind: None,
             usage_estimated: c.usage_estimated,
+            cached_tokens: c.usage.cached_tokens,
             entry,
         },
         Err(e) => complexitynet_engine::ledger::CallRecord {
@@ -162,6 +163,7 @@ pub(crate) fn record_result(
             finish_reason: "error",
             error_kind: Some(e.kind.as_str()),
             usage_estimated: false,
+            cached_tokens: 0,
             entry: complexitynet_engine::ledger::Entry { units: 0.0, top: None, ..entry },
         },
     };

@@ -408,6 +408,26 @@ impl App {
         self.decide_within(prompt, overrides, failed, budget).await
     }
 
+    /// [`App::decide`] for a request some tiers cannot take (tools, images, a context window too small), each
+    /// with why: the policy's choice falls through past them.
+    pub async fn decide_cannot(
+        &self,
+        prompt: &str,
+        overrides: &RouteOverrides,
+        cannot: &[(String, String)],
+    ) -> Result<Decision> {
+        let budget = self.live_budget(prompt)?;
+        let (c, policy) = self.routing(overrides)?;
+        let p = c.classify(prompt, &CancellationToken::new()).await?;
+        let skip = route::Skip { failed: Vec::new(), cap: overrides.max_tier.clone(), cannot: cannot.to_vec() };
+        let mut d = self.decide_from(&policy, &p, &skip, budget)?;
+        let learned_for = self.learned_models(&c.meta);
+        let pass = align(&p.tier_pass, d.tiers.len());
+        let pass: Vec<f64> = if p.tier_pass.is_empty() { Vec::new() } else { pass };
+        self.explain_tiers(prompt, &mut d.tiers, &learned_for, &pass)?;
+        Ok(d)
+    }
+
     /// [`App::decide`] with a given spend so far (a file of prompts keeps its own).
     pub async fn decide_within(
         &self,
@@ -418,7 +438,7 @@ impl App {
     ) -> Result<Decision> {
         let (c, policy) = self.routing(overrides)?;
         let p = c.classify(prompt, &CancellationToken::new()).await?;
-        let skip = route::Skip { failed: failed.to_vec(), cap: overrides.max_tier.clone() };
+        let skip = route::Skip { failed: failed.to_vec(), cap: overrides.max_tier.clone(), ..Default::default() };
         let mut d = self.decide_from(&policy, &p, &skip, budget)?;
         let learned_for = self.learned_models(&c.meta);
         let pass = align(&p.tier_pass, d.tiers.len());

@@ -38,6 +38,10 @@ pub struct ServerSettings {
     /// the paper's units); over it, paid tiers are refused and the local tier still answers. None: no cap.
     #[serde(default)]
     pub daily_cap: Option<f64>,
+    /// A model name no tier serves (a client's own, `claude-sonnet-4-5` say) goes straight to the top tier's
+    /// provider under that name instead of being routed.
+    #[serde(default)]
+    pub pass_through: bool,
 }
 
 const SETTINGS_KEY: &str = "server";
@@ -272,6 +276,7 @@ mod tests {
             allowed_origins: vec!["https://app.example".into()],
             allowed_hosts: vec!["devbox".into()],
             daily_cap: None,
+            pass_through: false,
         };
         Gate::new(8731, &s, key)
     }

@@ -466,6 +466,7 @@ mod tests {
                 finish_reason: "stop",
                 error_kind: None,
                 usage_estimated: false,
+                cached_tokens: 0,
                 entry: crate::ledger::Entry::of("chat"),
             };
             crate::ledger::record_call(&store, &call).unwrap();

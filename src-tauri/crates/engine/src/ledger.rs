@@ -23,6 +23,8 @@ pub struct CallRecord<'a> {
     pub finish_reason: &'a str,
     pub error_kind: Option<&'a str>,
     pub usage_estimated: bool,
+    /// Of the prompt tokens, those read from the provider's prompt cache.
+    pub cached_tokens: u32,
     #[serde(skip)]
     pub entry: Entry<'a>,
 }
@@ -39,11 +41,27 @@ pub struct Entry<'a> {
     /// What the top tier would have charged for this answer, in dollars and units: set on the call that
     /// answered a prompt (one per prompt, so always-top's cost counts each prompt once).
     pub top: Option<(f64, f64)>,
+    /// For a request of an agent through the server: which front door, which client, which conversation and
+    /// turn.
+    pub agent: Option<AgentCall<'a>>,
+}
+
+/// Where an agent's call belongs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AgentCall<'a> {
+    /// `openai`, `anthropic` or `responses`.
+    pub front_door: &'a str,
+    /// The client as it names itself (`claude-cli`, `codex_exec`, `OpenAI/Python`).
+    pub client: &'a str,
+    /// A short id of the conversation (the same for every request of one session).
+    pub conversation: &'a str,
+    /// The turn: how many human messages the conversation has had.
+    pub turn: u32,
 }
 
 impl Entry<'_> {
     pub fn of(source: &str) -> Entry<'_> {
-        Entry { source, routed: false, units: 0.0, top: None }
+        Entry { source, routed: false, units: 0.0, top: None, agent: None }
     }
 }
 
@@ -52,6 +70,15 @@ impl Entry<'_> {
 pub fn set_top_cost(store: &Store, call: i64, usd: f64, units: f64) -> Result<(), StoreError> {
     store.conn().execute("UPDATE calls SET top_usd = ?1, top_units = ?2 WHERE id = ?3", params![usd, units, call])?;
     Ok(())
+}
+
+/// An agent's turn that climbed away from `tier`: its calls on that tier answered nothing the user kept, so they
+/// claim no always-top cost (the turn's savings count them as spent, not as saved).
+pub fn unclaim_turn(store: &Store, conversation: &str, turn: u32, tier: &str) -> Result<usize, StoreError> {
+    Ok(store.conn().execute(
+        "UPDATE calls SET top_usd = 0, top_units = 0 WHERE conversation = ?1 AND turn = ?2 AND tier = ?3",
+        params![conversation, turn, tier],
+    )?)
 }
 
 /// The dial's routed traffic over the last `days` days: what it cost and what always-top would have cost, in the
@@ -157,8 +184,9 @@ pub fn record_on(conn: &Connection, c: &CallRecord) -> Result<i64, StoreError> {
     let (top_usd, top_units) = c.entry.top.unwrap_or((0.0, 0.0));
     conn.execute(
         "INSERT INTO calls(tier, provider, model, prompt_tokens, completion_tokens, cost_usd, latency_ms,
-                           finish_reason, error_kind, usage_estimated, source, routed, cost_units, top_usd, top_units)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                           finish_reason, error_kind, usage_estimated, source, routed, cost_units, top_usd, top_units,
+                           cached_tokens, front_door, client, conversation, turn)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         params![
             c.tier,
             c.provider,
@@ -174,8 +202,92 @@ pub fn record_on(conn: &Connection, c: &CallRecord) -> Result<i64, StoreError> {
             c.entry.routed,
             c.entry.units,
             top_usd,
-            top_units
+            top_units,
+            c.cached_tokens,
+            c.entry.agent.map(|a| a.front_door),
+            c.entry.agent.map(|a| a.client),
+            c.entry.agent.map(|a| a.conversation),
+            c.entry.agent.map(|a| a.turn)
         ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// How `usage` groups the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageBy {
+    Day,
+    Tier,
+    Source,
+    Client,
+    Conversation,
+}
+
+impl UsageBy {
+    fn column(self) -> &'static str {
+        match self {
+            UsageBy::Day => "substr(at, 1, 10)",
+            UsageBy::Tier => "tier",
+            UsageBy::Source => "source",
+            UsageBy::Client => "coalesce(client, '-')",
+            UsageBy::Conversation => "coalesce(conversation, '-')",
+        }
+    }
+}
+
+impl std::str::FromStr for UsageBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "day" => Ok(UsageBy::Day),
+            "tier" => Ok(UsageBy::Tier),
+            "source" => Ok(UsageBy::Source),
+            "client" => Ok(UsageBy::Client),
+            "conversation" => Ok(UsageBy::Conversation),
+            other => Err(format!("cannot group by {other:?} (day, tier, source, client or conversation)")),
+        }
+    }
+}
+
+/// One group of the ledger: calls, tokens, what they cost and what always-top would have cost for the prompts
+/// they answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct UsageRow {
+    pub key: String,
+    pub calls: u64,
+    /// Calls that failed (no answer, no cost).
+    pub failed: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cached_tokens: u64,
+    pub cost_usd: f64,
+    /// What the top tier would have charged for the same answers.
+    pub top_usd: f64,
+}
+
+/// The ledger over the last `days` days, grouped; the most expensive group first (days: the latest first).
+pub fn usage(store: &Store, by: UsageBy, days: u32) -> Result<Vec<UsageRow>, StoreError> {
+    let key = by.column();
+    let order = if by == UsageBy::Day { "key DESC" } else { "cost DESC, key" };
+    let mut stmt = store.conn().prepare(&format!(
+        "SELECT {key} AS key, count(*), coalesce(sum(error_kind IS NOT NULL), 0), coalesce(sum(prompt_tokens), 0),
+                coalesce(sum(completion_tokens), 0), coalesce(sum(cached_tokens), 0), coalesce(sum(cost_usd), 0) AS cost,
+                coalesce(sum(top_usd), 0)
+         FROM calls WHERE at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)
+         GROUP BY key ORDER BY {order}"
+    ))?;
+    let rows = stmt.query_map([format!("-{days} days")], |r| {
+        Ok(UsageRow {
+            key: r.get(0)?,
+            calls: r.get::<_, i64>(1)? as u64,
+            failed: r.get::<_, i64>(2)? as u64,
+            prompt_tokens: r.get::<_, i64>(3)? as u64,
+            completion_tokens: r.get::<_, i64>(4)? as u64,
+            cached_tokens: r.get::<_, i64>(5)? as u64,
+            cost_usd: r.get(6)?,
+            top_usd: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

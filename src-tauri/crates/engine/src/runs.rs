@@ -208,6 +208,7 @@ fn insert_trial(conn: &rusqlite::Connection, run_id: i64, t: &TrialRecord) -> Re
             finish_reason: "stop",
             error_kind: None,
             usage_estimated: false,
+            cached_tokens: 0,
             entry: Entry::of("label"),
         };
         ledger::record_on(conn, &call)?;

@@ -232,6 +232,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX calls_by_time ON calls(at);
     DROP TABLE server_spend;
     "#,
+    // v14: agents. What a tier can take (its context window and longest answer in tokens, whether it reads
+    // images; NULL: not known, so not checked), and for each call of an agent, where it came from: the server's
+    // front door (`openai`, `anthropic`, `responses`), the client, the conversation and its turn, and the prompt
+    // tokens read from the provider's cache.
+    r#"
+    ALTER TABLE tiers ADD COLUMN context_window INTEGER;
+    ALTER TABLE tiers ADD COLUMN max_output INTEGER;
+    ALTER TABLE tiers ADD COLUMN vision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN front_door TEXT;
+    ALTER TABLE calls ADD COLUMN client TEXT;
+    ALTER TABLE calls ADD COLUMN conversation TEXT;
+    ALTER TABLE calls ADD COLUMN turn INTEGER;
+    ALTER TABLE calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The SQL that migrates a database to `version` (1-based), for tests of one migration's data conversion.

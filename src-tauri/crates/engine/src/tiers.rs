@@ -60,6 +60,17 @@ pub struct TierRow {
     pub input_per_1k: f64,
     pub output_per_1k: f64,
     pub paper_units: f64,
+    /// The model's context window in tokens (prompt and answer together); None: not known, not checked.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub context_window: Option<u32>,
+    /// The longest answer the model writes, in tokens; a request asking for more is asked for this much.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub max_output: Option<u32>,
+    /// The model reads images.
+    #[serde(default)]
+    pub vision: bool,
 }
 
 /// How costs are counted: dollars from token prices, or the paper's unit cost per call (1 / 10 / 100).
@@ -134,6 +145,16 @@ pub struct PresetTier {
     #[serde(default)]
     #[ts(optional = nullable)]
     pub published_mbpp: Option<f64>,
+    /// The model's context window and longest answer in tokens, and whether it reads images, as its provider
+    /// documents them.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub context_window: Option<u32>,
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub max_output: Option<u32>,
+    #[serde(default)]
+    pub vision: bool,
 }
 
 fn defaults() -> Defaults {
@@ -179,6 +200,9 @@ pub fn apply_preset(store: &Store, name: &str) -> Result<Preset, TierError> {
                 input_per_1k: Some(t.input_per_1k),
                 output_per_1k: Some(t.output_per_1k),
                 paper_units: Some(t.paper_units),
+                context_window: Some(t.context_window),
+                max_output: Some(t.max_output),
+                vision: Some(t.vision),
             },
         )
         .map(|_| ())
@@ -218,9 +242,21 @@ fn insert_defaults(tx: &Transaction) -> rusqlite::Result<()> {
         d.presets.iter().find(|p| p.name == d.default_preset).expect("the default preset exists (unit-tested)");
     for (i, t) in preset.tiers.iter().enumerate() {
         tx.execute(
-            "INSERT OR IGNORE INTO tiers(name, position, provider, model, input_per_1k, output_per_1k, paper_units)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![t.name, i as i64 + 1, t.provider, t.model, t.input_per_1k, t.output_per_1k, t.paper_units],
+            "INSERT OR IGNORE INTO tiers(name, position, provider, model, input_per_1k, output_per_1k, paper_units,
+                                         context_window, max_output, vision)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                t.name,
+                i as i64 + 1,
+                t.provider,
+                t.model,
+                t.input_per_1k,
+                t.output_per_1k,
+                t.paper_units,
+                t.context_window,
+                t.max_output,
+                t.vision
+            ],
         )?;
     }
     Ok(())
@@ -278,7 +314,9 @@ pub fn set_provider(
 
 pub fn tiers(store: &Store) -> Result<Vec<TierRow>, TierError> {
     let mut stmt = store.conn().prepare(
-        "SELECT name, position, provider, model, input_per_1k, output_per_1k, paper_units FROM tiers ORDER BY position",
+        "SELECT name, position, provider, model, input_per_1k, output_per_1k, paper_units, context_window, max_output,
+                vision
+         FROM tiers ORDER BY position",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(TierRow {
@@ -289,6 +327,9 @@ pub fn tiers(store: &Store) -> Result<Vec<TierRow>, TierError> {
             input_per_1k: r.get(4)?,
             output_per_1k: r.get(5)?,
             paper_units: r.get(6)?,
+            context_window: r.get(7)?,
+            max_output: r.get(8)?,
+            vision: r.get(9)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -302,6 +343,10 @@ pub struct TierUpdate<'a> {
     pub input_per_1k: Option<f64>,
     pub output_per_1k: Option<f64>,
     pub paper_units: Option<f64>,
+    /// Some(None) clears a figure (back to "not known").
+    pub context_window: Option<Option<u32>>,
+    pub max_output: Option<Option<u32>>,
+    pub vision: Option<bool>,
 }
 
 pub fn set_tier(store: &Store, name: &str, u: TierUpdate) -> Result<TierRow, TierError> {
@@ -320,17 +365,22 @@ pub fn set_tier(store: &Store, name: &str, u: TierUpdate) -> Result<TierRow, Tie
     if [input, output, units].iter().any(|v| !v.is_finite() || *v < 0.0) {
         return Err(TierError::Invalid("prices and units must be zero or positive numbers".into()));
     }
+    let context_window = u.context_window.unwrap_or(current.as_ref().and_then(|t| t.context_window));
+    let max_output = u.max_output.unwrap_or(current.as_ref().and_then(|t| t.max_output));
+    let vision = u.vision.or(current.as_ref().map(|t| t.vision)).unwrap_or(false);
     let position: i64 = match &current {
         Some(t) => t.position as i64,
         None => store.conn().query_row("SELECT coalesce(max(position), 0) + 1 FROM tiers", [], |r| r.get(0))?,
     };
     store.conn().execute(
-        "INSERT INTO tiers(name, position, provider, model, input_per_1k, output_per_1k, paper_units)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO tiers(name, position, provider, model, input_per_1k, output_per_1k, paper_units, context_window,
+                           max_output, vision)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT(name) DO UPDATE SET provider = excluded.provider, model = excluded.model,
              input_per_1k = excluded.input_per_1k, output_per_1k = excluded.output_per_1k,
-             paper_units = excluded.paper_units",
-        params![name, position, provider_name, model, input, output, units],
+             paper_units = excluded.paper_units, context_window = excluded.context_window,
+             max_output = excluded.max_output, vision = excluded.vision",
+        params![name, position, provider_name, model, input, output, units, context_window, max_output, vision],
     )?;
     tiers(store)?.into_iter().find(|t| t.name == name).ok_or_else(|| TierError::Unknown(name.to_owned()))
 }
@@ -366,6 +416,9 @@ pub fn resolve(store: &Store, spec: &str) -> Result<(TierRow, ProviderRow), Tier
         input_per_1k: 0.0,
         output_per_1k: 0.0,
         paper_units: 0.0,
+        context_window: None,
+        max_output: None,
+        vision: false,
     });
     Ok((tier, prov))
 }

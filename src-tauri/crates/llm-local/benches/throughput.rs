@@ -49,6 +49,7 @@ fn ours(model: &Arc<LocalModel>) -> Option<Run> {
         params: GenParams { temperature: 0.0, max_tokens: N_GEN, ..GenParams::default() },
         stream: true,
         price: Price::default(),
+        ..Default::default()
     };
     let mut best: Option<Run> = None;
     for _ in 0..3 {

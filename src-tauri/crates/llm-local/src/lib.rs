@@ -16,7 +16,7 @@ mod worker;
 
 use complexitynet_providers::complete as price_completion;
 use complexitynet_providers::{
-    BoxFuture, CancellationToken, Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage,
+    Answer, BoxFuture, CancellationToken, Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage,
 };
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, OnceLock};
@@ -157,16 +157,15 @@ impl Provider for LocalProvider {
                         text.push_str(&p);
                     }
                     Event::Done { prompt_tokens, completion_tokens, finish } => {
-                        let usage = Usage { prompt_tokens, completion_tokens };
-                        let mut c = price_completion(
-                            request,
+                        let usage = Usage { prompt_tokens, completion_tokens, cached_tokens: 0 };
+                        let answer = Answer {
                             text,
-                            Some(usage),
+                            tool_calls: Vec::new(),
+                            usage: Some(usage),
                             finish,
-                            self.model.info.name.clone(),
-                            start,
-                            1,
-                        );
+                            model: self.model.info.name.clone(),
+                        };
+                        let mut c = price_completion(request, answer, start, 1);
                         if c.finish_reason == FinishReason::Cancelled {
                             c.latency_ms = start.elapsed().as_secs_f64() * 1000.0;
                         }

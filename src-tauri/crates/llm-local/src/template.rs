@@ -19,7 +19,7 @@ pub fn llama_inst(messages: &[Message]) -> String {
     let mut first_user = true;
     for m in messages.iter().filter(|m| m.role != Role::System) {
         match m.role {
-            Role::User => {
+            Role::User | Role::Tool => {
                 if !out.is_empty() {
                     out.push_str("<s>");
                 }
@@ -28,7 +28,7 @@ pub fn llama_inst(messages: &[Message]) -> String {
                     out.push_str(&format!("<<SYS>>\n{}\n<</SYS>>\n\n", system.join("\n")));
                 }
                 first_user = false;
-                out.push_str(m.content.trim());
+                out.push_str(text_of(m).trim());
                 out.push_str(" [/INST]");
             }
             Role::Assistant => {
@@ -42,6 +42,17 @@ pub fn llama_inst(messages: &[Message]) -> String {
     out
 }
 
+/// A message as plain text for a template without tools: its text, and any tool results it carries (a
+/// conversation pinned to the local tier after tools were used elsewhere).
+fn text_of(m: &Message) -> String {
+    let mut t = m.content.clone();
+    for (id, content, is_error) in m.tool_results() {
+        let label = if is_error { "failed" } else { "returned" };
+        t.push_str(&format!("\n[tool call {id} {label}]\n{content}"));
+    }
+    t
+}
+
 /// Formats `messages` as the model expects and says which template was used.
 pub fn format(model: &LlamaModel, messages: &[Message]) -> Result<(String, TemplateKind), String> {
     match model.chat_template(None) {
@@ -51,10 +62,10 @@ pub fn format(model: &LlamaModel, messages: &[Message]) -> Result<(String, Templ
                 .map(|m| {
                     let role = match m.role {
                         Role::System => "system",
-                        Role::User => "user",
+                        Role::User | Role::Tool => "user",
                         Role::Assistant => "assistant",
                     };
-                    LlamaChatMessage::new(role.into(), m.content.clone()).map_err(|e| e.to_string())
+                    LlamaChatMessage::new(role.into(), text_of(m)).map_err(|e| e.to_string())
                 })
                 .collect::<Result<_, _>>()?;
             match model.apply_chat_template(&tmpl, &chat, true) {
@@ -79,7 +90,7 @@ mod tests {
         let msgs = [
             Message::system("Answer with code only."),
             Message::user("Add two numbers."),
-            Message { role: Role::Assistant, content: "def add(a, b): return a + b".into() },
+            Message::assistant("def add(a, b): return a + b"),
             Message::user("Now subtract."),
         ];
         assert_eq!(

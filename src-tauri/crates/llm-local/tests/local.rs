@@ -23,6 +23,7 @@ fn request(prompt: &str, params: GenParams) -> Request {
         params,
         stream: true,
         price: Price { input_per_1k: 0.0002, output_per_1k: 0.0002 },
+        ..Default::default()
     }
 }
 

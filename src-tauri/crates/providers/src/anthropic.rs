@@ -2,13 +2,14 @@
 //! uses named SSE events: `message_start` (input tokens), `content_block_delta` (text), `message_delta` (stop
 //! reason, output tokens), `message_stop`, `ping`, and `error` (e.g. `overloaded_error` mid-stream).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::http::{generate_with_retries, Attempt, Cloud, CloudConfig, Flow, StreamEnd};
-use super::{BoxFuture, CancellationToken, Completion, FinishReason, Provider, ProviderError, Request, Role, Usage};
+use super::formats::anthropic_messages::{self as wire, StreamReader};
+use super::http::{generate_with_retries, Cloud, CloudConfig, Flow, StreamEnd};
+use super::{Answer, BoxFuture, CancellationToken, Completion, Provider, ProviderError, Request};
 
-pub const API_VERSION: &str = "2023-06-01";
+pub use super::formats::anthropic_messages::API_VERSION;
 
 pub struct Anthropic {
     cloud: Cloud,
@@ -17,44 +18,6 @@ pub struct Anthropic {
 impl Anthropic {
     pub fn new(config: CloudConfig) -> Self {
         Anthropic { cloud: Cloud::new(config) }
-    }
-
-    fn body(req: &Request) -> Value {
-        let p = &req.params;
-        // System messages go in the top-level `system` field; the rest alternate user/assistant.
-        let system: Vec<&str> =
-            req.messages.iter().filter(|m| m.role == Role::System).map(|m| m.content.as_str()).collect();
-        let messages: Vec<Value> = req
-            .messages
-            .iter()
-            .filter(|m| m.role != Role::System)
-            .map(|m| json!({ "role": m.role, "content": m.content }))
-            .collect();
-        let mut body = json!({
-            "model": req.model,
-            "max_tokens": p.max_tokens,
-            "messages": messages,
-            "temperature": p.temperature,
-            "stream": req.stream,
-        });
-        if !system.is_empty() {
-            body["system"] = json!(system.join("\n\n"));
-        }
-        if let Some(top_p) = p.top_p {
-            body["top_p"] = json!(top_p);
-        }
-        if !p.stop.is_empty() {
-            body["stop_sequences"] = json!(p.stop);
-        }
-        body
-    }
-
-    fn finish(reason: Option<&str>) -> FinishReason {
-        match reason {
-            Some("end_turn") | Some("stop_sequence") | None => FinishReason::Stop,
-            Some("max_tokens") => FinishReason::Length,
-            Some(other) => FinishReason::Other(other.to_owned()),
-        }
     }
 
     fn stream_error(&self, data: &str) -> ProviderError {
@@ -78,75 +41,44 @@ impl Anthropic {
         on_text: &(dyn Fn(&str) + Send + Sync),
         cancel: &CancellationToken,
         delivered: &AtomicBool,
-    ) -> Result<Attempt, ProviderError> {
+    ) -> Result<Answer, ProviderError> {
         let c = &self.cloud;
         let mut headers = vec![("anthropic-version", API_VERSION.to_owned())];
         if let Some(key) = &c.config.api_key {
             headers.push(("x-api-key", key.expose().to_owned()));
         }
         let url = format!("{}/v1/messages", c.config.base_url);
-        let resp = c.post(&url, &headers, &Self::body(req), cancel).await?;
+        let resp = c.post(&url, &headers, &wire::request_body(req), cancel).await?;
         if !req.stream {
             let v = c.json(resp, cancel).await?;
             if v["type"] == "error" {
                 return Err(self.stream_error(&v.to_string()));
             }
-            let text: String =
-                v["content"].as_array().into_iter().flatten().filter_map(|b| b["text"].as_str()).collect();
-            if !text.is_empty() {
+            let answer = wire::read_response(&v, &req.model);
+            if !answer.text.is_empty() {
                 delivered.store(true, Ordering::SeqCst);
-                on_text(&text);
+                on_text(&answer.text);
             }
-            let usage = v["usage"].is_object().then(|| Usage {
-                prompt_tokens: v["usage"]["input_tokens"].as_u64().unwrap_or(0) as u32,
-                completion_tokens: v["usage"]["output_tokens"].as_u64().unwrap_or(0) as u32,
-            });
-            let model = v["model"].as_str().unwrap_or(&req.model).to_owned();
-            return Ok((text, usage, Self::finish(v["stop_reason"].as_str()), model));
+            return Ok(answer);
         }
-        let (mut text, mut input, mut output, mut stop, mut model) =
-            (String::new(), None, None, None::<String>, req.model.clone());
+        let mut reader = StreamReader::default();
         let end = c
             .stream(resp, cancel, |ev| {
                 let v: Value = serde_json::from_str(&ev.data).unwrap_or(Value::Null);
                 match ev.event.as_str() {
-                    "message_start" => {
-                        input = v["message"]["usage"]["input_tokens"].as_u64();
-                        if let Some(m) = v["message"]["model"].as_str() {
-                            model = m.to_owned();
-                        }
-                    }
-                    "content_block_delta" => {
-                        if let Some(piece) = v["delta"]["text"].as_str().filter(|p| !p.is_empty()) {
-                            delivered.store(true, Ordering::SeqCst);
-                            on_text(piece);
-                            text.push_str(piece);
-                        }
-                    }
-                    "message_delta" => {
-                        if let Some(s) = v["delta"]["stop_reason"].as_str() {
-                            stop = Some(s.to_owned());
-                        }
-                        if let Some(o) = v["usage"]["output_tokens"].as_u64() {
-                            output = Some(o);
-                        }
-                    }
                     "message_stop" => return Ok(Flow::Done),
                     "error" => return Err(self.stream_error(&ev.data)),
-                    _ => {} // ping, content_block_start/stop
+                    event => {
+                        if let Some(piece) = reader.event(event, &v) {
+                            delivered.store(true, Ordering::SeqCst);
+                            on_text(&piece);
+                        }
+                    }
                 }
                 Ok(Flow::Continue)
             })
             .await?;
-        let usage = match (input, output) {
-            (None, None) => None,
-            (i, o) => Some(Usage { prompt_tokens: i.unwrap_or(0) as u32, completion_tokens: o.unwrap_or(0) as u32 }),
-        };
-        let finish = match end {
-            StreamEnd::Cancelled => FinishReason::Cancelled,
-            StreamEnd::Done => Self::finish(stop.as_deref()),
-        };
-        Ok((text, usage, finish, model))
+        Ok(reader.answer(&req.model, end == StreamEnd::Cancelled))
     }
 }
 
@@ -169,4 +101,20 @@ impl Provider for Anthropic {
             .await
         })
     }
+}
+
+/// Counts a Messages request's input tokens with the provider's own endpoint (`POST /v1/messages/count_tokens`).
+pub async fn count_tokens(config: CloudConfig, body: &Value, cancel: &CancellationToken) -> Result<u32, ProviderError> {
+    let cloud = Cloud::new(config);
+    let mut headers = vec![("anthropic-version", API_VERSION.to_owned())];
+    if let Some(key) = &cloud.config.api_key {
+        headers.push(("x-api-key", key.expose().to_owned()));
+    }
+    let url = format!("{}/v1/messages/count_tokens", cloud.config.base_url);
+    let resp = cloud.post(&url, &headers, body, cancel).await?;
+    let v = cloud.json(resp, cancel).await?;
+    v["input_tokens"]
+        .as_u64()
+        .map(|n| n as u32)
+        .ok_or_else(|| cloud.err(super::ErrorKind::Server, format!("no input_tokens in the count: {v}")))
 }

@@ -237,9 +237,6 @@ pub fn elapsed_ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
 
-/// What one attempt of a cloud call returns: text, usage when reported, finish reason, model.
-pub(crate) type Attempt = (String, Option<super::Usage>, super::FinishReason, String);
-
 /// Runs `attempt` under the provider's retry policy and prices the result. Each attempt holds one of the
 /// provider's concurrency permits while it runs (not while it waits to retry). An attempt that already showed
 /// text is not retried (it would show it twice): the attempt sets `delivered` when it shows some.
@@ -252,10 +249,10 @@ pub(crate) async fn generate_with_retries<F, Fut>(
 ) -> Result<super::Completion, ProviderError>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Attempt, ProviderError>>,
+    Fut: std::future::Future<Output = Result<super::Answer, ProviderError>>,
 {
     let start = Instant::now();
-    let ((text, usage, finish_reason, model), attempts) = cloud
+    let (answer, attempts) = cloud
         .config
         .retry
         .run(cancel, |_| {
@@ -269,5 +266,5 @@ where
             }
         })
         .await?;
-    Ok(super::complete(req, text, usage, finish_reason, model, start, attempts))
+    Ok(super::complete(req, answer, start, attempts))
 }

@@ -12,6 +12,7 @@
 
 pub mod anthropic;
 pub mod download;
+pub mod formats;
 pub mod http;
 pub mod keys;
 pub mod openai;
@@ -35,21 +36,108 @@ pub enum Role {
     System,
     User,
     Assistant,
+    /// The result of a tool call, sent back by an agent (OpenAI's `tool` role; Anthropic's `tool_result` blocks
+    /// in a user message).
+    Tool,
 }
 
+/// One message of a conversation: its text, and whatever else it carries (images, tool calls, tool results,
+/// the model's thinking) in order. Every front door reads its wire format into this and every tier writes it
+/// out in its own, so any front door reaches any tier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub role: Role,
+    /// The text parts, joined.
     pub content: String,
+    /// The parts that are not text, in the order they came.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
 }
 
 impl Message {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Message { role, content: content.into(), parts: Vec::new() }
+    }
     pub fn user(content: impl Into<String>) -> Self {
-        Message { role: Role::User, content: content.into() }
+        Message::new(Role::User, content)
     }
     pub fn system(content: impl Into<String>) -> Self {
-        Message { role: Role::System, content: content.into() }
+        Message::new(Role::System, content)
     }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Message::new(Role::Assistant, content)
+    }
+
+    /// The tool calls this (assistant) message made.
+    pub fn tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::ToolCall(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    /// The tool results this message carries: (call id, content, is_error).
+    pub fn tool_results(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::ToolResult { call_id, content, is_error } => Some((call_id.as_str(), content.as_str(), *is_error)),
+            _ => None,
+        })
+    }
+
+    pub fn has_images(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Image { .. }))
+    }
+
+    /// A message written by a person (not only tool results): what starts a new turn of an agent.
+    pub fn is_human(&self) -> bool {
+        self.role == Role::User
+            && (!self.content.trim().is_empty() || self.has_images())
+            && self.tool_results().next().is_none()
+    }
+}
+
+/// What a message carries besides text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Part {
+    /// An image: base64 `data` of `media_type`, or a URL.
+    Image { media_type: String, data: Option<String>, url: Option<String> },
+    /// A call the model made to one of the request's tools.
+    ToolCall(ToolCall),
+    /// A tool's result, for the call `call_id`.
+    ToolResult { call_id: String, content: String, is_error: bool },
+    /// The model's visible reasoning (Anthropic's `thinking` block): kept for the tier that wrote it, not sent
+    /// to another model (its signature only verifies with its own provider).
+    Thinking { text: String, signature: Option<String> },
+}
+
+/// A call the model made: the tool's name and its arguments as JSON text (as the wire formats carry them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// A tool the client offers the model: a function with a JSON Schema for its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDef {
+    pub name: String,
+    pub description: String,
+    pub parameters: serde_json::Value,
+}
+
+/// Whether and which tool the model must call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    #[default]
+    Auto,
+    None,
+    /// Some tool must be called.
+    Required,
+    /// This tool must be called.
+    Tool(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,15 +163,21 @@ impl Default for GenParams {
 pub struct Usage {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
+    /// Of the prompt tokens, those read from the provider's prompt cache (billed at its cache rate).
+    #[serde(default)]
+    pub cached_tokens: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     /// The model ended its answer (or hit a stop sequence).
+    #[default]
     Stop,
     /// `max_tokens` was reached.
     Length,
+    /// The model called tools and waits for their results.
+    ToolCalls,
     Cancelled,
     Other(String),
 }
@@ -94,6 +188,7 @@ impl FinishReason {
         match self {
             FinishReason::Stop => "stop",
             FinishReason::Length => "length",
+            FinishReason::ToolCalls => "tool_calls",
             FinishReason::Cancelled => "cancelled",
             FinishReason::Other(s) => s,
         }
@@ -116,6 +211,10 @@ impl Price {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Completion {
     pub text: String,
+    /// The tools the model called (empty for a plain answer).
+    #[serde(default)]
+    #[ts(skip)]
+    pub tool_calls: Vec<ToolCall>,
     pub model: String,
     pub usage: Usage,
     pub finish_reason: FinishReason,
@@ -219,13 +318,50 @@ impl ProviderError {
 }
 
 /// A request to a provider.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Request {
     pub model: String,
     pub messages: Vec<Message>,
     pub params: GenParams,
     pub stream: bool,
     pub price: Price,
+    /// Tools the model may call (an agent's request); empty for a plain chat.
+    pub tools: Vec<ToolDef>,
+    pub tool_choice: ToolChoice,
+    pub parallel_tool_calls: Option<bool>,
+}
+
+impl Request {
+    /// A plain request: no tools.
+    pub fn new(
+        model: impl Into<String>,
+        messages: Vec<Message>,
+        params: GenParams,
+        stream: bool,
+        price: Price,
+    ) -> Self {
+        Request {
+            model: model.into(),
+            messages,
+            params,
+            stream,
+            price,
+            tools: Vec::new(),
+            tool_choice: ToolChoice::Auto,
+            parallel_tool_calls: None,
+        }
+    }
+}
+
+/// What one generation returned, before it is priced: text, tool calls, usage when reported, why it ended, the
+/// model that answered.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    pub text: String,
+    pub tool_calls: Vec<ToolCall>,
+    pub usage: Option<Usage>,
+    pub finish: FinishReason,
+    pub model: String,
 }
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -266,23 +402,47 @@ pub fn http_client() -> reqwest::Client {
         .expect("a reqwest client builds")
 }
 
+/// The prompt's size in tokens, estimated (~4 characters a token): its messages with their parts, and the tool
+/// definitions. For a provider that reports no usage, and for the router's context-window check.
+pub fn estimate_prompt_tokens(messages: &[Message], tools: &[ToolDef]) -> u32 {
+    let parts = |m: &Message| -> u32 {
+        m.parts
+            .iter()
+            .map(|p| match p {
+                Part::ToolCall(c) => http::estimate_tokens(&c.name) + http::estimate_tokens(&c.arguments) + 4,
+                Part::ToolResult { content, .. } => http::estimate_tokens(content) + 4,
+                Part::Thinking { text, .. } => http::estimate_tokens(text),
+                // Providers bill an image by its pixels; a typical screenshot is about this many tokens.
+                Part::Image { .. } => 1_000,
+            })
+            .sum()
+    };
+    let msgs: u32 = messages.iter().map(|m| http::estimate_tokens(&m.content) + 4 + parts(m)).sum();
+    let tools: u32 = tools
+        .iter()
+        .map(|t| {
+            http::estimate_tokens(&t.name)
+                + http::estimate_tokens(&t.description)
+                + http::estimate_tokens(&t.parameters.to_string())
+        })
+        .sum();
+    msgs + tools
+}
+
 /// Builds a completion and prices it (estimating usage when the provider sent none).
-pub fn complete(
-    req: &Request,
-    text: String,
-    usage: Option<Usage>,
-    finish_reason: FinishReason,
-    model: String,
-    start: Instant,
-    attempts: u32,
-) -> Completion {
+pub fn complete(req: &Request, answer: Answer, start: Instant, attempts: u32) -> Completion {
+    let Answer { text, tool_calls, usage, finish, model } = answer;
     let usage_estimated = usage.is_none();
     let usage = usage.unwrap_or_else(|| Usage {
-        prompt_tokens: req.messages.iter().map(|m| http::estimate_tokens(&m.content) + 4).sum(),
-        completion_tokens: http::estimate_tokens(&text),
+        prompt_tokens: estimate_prompt_tokens(&req.messages, &req.tools),
+        completion_tokens: http::estimate_tokens(&text)
+            + tool_calls.iter().map(|c| http::estimate_tokens(&c.arguments) + 4).sum::<u32>(),
+        cached_tokens: 0,
     });
+    let finish_reason = finish;
     Completion {
         cost_usd: req.price.cost(usage),
+        tool_calls,
         text,
         model,
         usage,

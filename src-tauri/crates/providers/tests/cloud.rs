@@ -32,6 +32,7 @@ fn request(stream: bool) -> Request {
         params: GenParams { temperature: 0.5, max_tokens: 64, seed: Some(7), ..GenParams::default() },
         stream,
         price: Price { input_per_1k: 2.0, output_per_1k: 4.0 },
+        ..Default::default()
     }
 }
 

@@ -13,6 +13,7 @@
 //! It must not depend on SQL or IO: the store reads and writes the settings and the ledger, the application core
 //! gathers availability (the keychain, the local model files), and this crate only decides.
 
+pub mod agent;
 pub mod budget;
 pub mod known;
 pub mod label;

@@ -485,11 +485,14 @@ pub struct Skip {
     pub failed: Vec<String>,
     /// The highest tier allowed, by name; None: every tier.
     pub cap: Option<String>,
+    /// Tiers that cannot take this request (it has tools, images, or does not fit their context window), each
+    /// with why.
+    pub cannot: Vec<(String, String)>,
 }
 
 impl Skip {
     pub fn failed(failed: &[String]) -> Skip {
-        Skip { failed: failed.to_vec(), cap: None }
+        Skip { failed: failed.to_vec(), ..Skip::default() }
     }
 }
 
@@ -535,6 +538,8 @@ pub fn decide(
                 Availability { available: false, note: format!("above {cap}, the highest tier allowed here") }
             } else if skip.failed.contains(&t.name) {
                 Availability { available: false, note: "failed on this request".into() }
+            } else if let Some((_, why)) = skip.cannot.iter().find(|(n, _)| *n == t.name) {
+                Availability { available: false, note: why.clone() }
             } else {
                 available(i)
             }

@@ -276,6 +276,7 @@ pub async fn execute_cancellable(
                                 let worst = price.cost(complexitynet_providers::Usage {
                                     prompt_tokens: complexitynet_providers::http::estimate_tokens(&prompt_text) + 16,
                                     completion_tokens: cfg2.max_tokens,
+                                    cached_tokens: 0,
                                 });
                                 if spent.load(Ordering::SeqCst) as f64 / 1e6 + worst > budget {
                                     budget_hit.store(true, Ordering::SeqCst);
@@ -294,6 +295,7 @@ pub async fn execute_cancellable(
                                 },
                                 stream: false,
                                 price: *price,
+                                ..Default::default()
                             };
                             match provider.generate(&req, &|_| {}, &cancel).await {
                                 Ok(c) => {
