@@ -8,7 +8,10 @@ HumanEval's verdict is the function alone run with the task's `check()` in plain
 `complexitynet verify --answers … --dataset he`, once with the dataset's tests (agreement per shape) and once with
 `--tests prompt` (the prompt's own examples as a judge: precision and recall).
 
-    python3 scripts/bench-answer-shapes.py BINARY HumanEval.jsonl
+    python3 scripts/bench-answer-shapes.py BINARY HumanEval.jsonl [--limit N]
+
+It exits 1 when any answer's verdict disagrees with HumanEval's (the benchmark's key assertion); `--limit N` takes
+the first N tasks only (the smoke run a `cargo test` makes: tests/cli/main.rs).
 """
 import collections, json, os, random, re, subprocess, sys, tempfile
 
@@ -53,6 +56,8 @@ def shapes(e, f):
 def main():
     binary, humaneval = sys.argv[1], sys.argv[2]
     tasks = [json.loads(line) for line in open(humaneval)]
+    if "--limit" in sys.argv:
+        tasks = tasks[: int(sys.argv[sys.argv.index("--limit") + 1])]
     rnd = random.Random(1)
     work = tempfile.mkdtemp(prefix="shapes-")
     env = dict(os.environ, COMPLEXITYNET_DATA_DIR=os.path.join(work, "data"))
@@ -72,6 +77,7 @@ def main():
                     out.write(json.dumps({"task_id": t["task_id"], "model": model, "trial": 0, "output": answer}) + "\n")
                     truth[(t["task_id"], model)] = verdict
     print(f"{len(truth)} answers, {sum(truth.values())} right by HumanEval's tests")
+    disagreements = 0
     for tests in ["dataset", "prompt"]:
         run = subprocess.run([binary, "verify", "--answers", os.path.join(work, "answers.jsonl"), "--dataset", "he",
                               "--tests", tests, "--json", "--timeout-ms", "10000"], env=env, check=True,
@@ -86,6 +92,7 @@ def main():
             print("\n| shape | agrees with HumanEval's verdict |\n| --- | ---: |")
             for shape in total:
                 print(f"| {shape} | {agree[shape]}/{total[shape]} = {agree[shape] / total[shape]:.1%} |")
+            disagreements = sum(total.values()) - sum(agree.values())
         else:
             c = collections.Counter()
             for a in answers:
@@ -94,8 +101,11 @@ def main():
                 else:
                     c[(truth[(a["task_id"], a["model"])], a["verdict"] == "passed")] += 1
             tp, fp, fn = c[(True, True)], c[(False, True)], c[(True, False)]
-            print(f"\nthe prompt's checks as a judge: precision {tp / (tp + fp):.1%}, recall {tp / (tp + fn):.1%}, "
-                  f"unchecked {c['unchecked']} (a prompt without examples)")
+            print(f"\nthe prompt's checks as a judge: precision {tp / max(tp + fp, 1):.1%}, "
+                  f"recall {tp / max(tp + fn, 1):.1%}, unchecked {c['unchecked']} (a prompt without examples)")
+    if disagreements:
+        print(f"\n{disagreements} answers judged otherwise than HumanEval judges them", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

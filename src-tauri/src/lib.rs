@@ -50,6 +50,7 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
             commands::models::ask_tier,
             commands::labeling::label_estimate,
             commands::labeling::label_start,
+            commands::labeling::label_paper_replay,
             commands::labeling::label_runs,
             commands::labeling::label_trials,
             commands::labeling::calibrate_tiers,

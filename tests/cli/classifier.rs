@@ -50,9 +50,11 @@ fn replayed(dir: &Path, name: &str, limit: Option<&str>) {
     if let Some(l) = limit {
         args.extend(["--limit", l]);
     }
-    let out = cn(dir, &args);
+    let run = ok_json(&cn(dir, &args));
     // A finished run with tasks no tier solved (and task 440, which has no GPT answers) reports `incomplete`.
-    assert!(!out.stdout.is_empty(), "{}", stderr(&out));
+    assert!(matches!(run["status"].as_str(), Some("complete" | "incomplete")), "{run}");
+    let (stored, total) = (run["trials_stored"].as_u64().unwrap(), run["trials_total"].as_u64().unwrap());
+    assert!(stored > 0 && total - stored <= 2, "every recorded answer replayed: {stored} of {total}");
 }
 
 #[test]
@@ -283,7 +285,9 @@ fn replayed_more(dir: &Path) {
             "--json",
         ],
     );
-    assert!(!out.stdout.is_empty(), "{}", stderr(&out));
+    let run = ok_json(&out);
+    assert!(matches!(run["status"].as_str(), Some("complete" | "incomplete")), "{run}");
+    assert_eq!(run["trials_total"].as_u64(), Some(300), "100 tasks × 3 tiers: {run}");
 }
 
 /// The routing decisions of the shipped classifier over a committed prompt table, pinned in a snapshot.
@@ -321,8 +325,10 @@ fn routing_decisions_over_the_prompt_table_and_fallback_without_keys() {
     assert!(String::from_utf8_lossy(&text.stdout).contains("not learned for smollm2"), "{}", stderr(&text));
     let table = std::fs::read_to_string("tests/cli/route_prompts.txt").unwrap();
     let mut rows = Vec::new();
+    // The paper's map (level → tier), so the decision depends on the prompt: a router that ignored the prompt, or
+    // the classifier's level, would put every row on one tier (checked below, beside the snapshot).
     for prompt in table.lines().filter(|l| !l.trim().is_empty()) {
-        let d = ok_json(&cn(dir.path(), &["route", prompt, "--json"]));
+        let d = ok_json(&cn(dir.path(), &["route", prompt, "--policy", "paper", "--json"]));
         let probs: Vec<String> =
             d["probabilities"].as_array().unwrap().iter().map(|p| format!("{:.2}", p.as_f64().unwrap())).collect();
         // Offline (no keys): a prompt predicted above the local tier is answered locally and flagged.
@@ -336,6 +342,9 @@ fn routing_decisions_over_the_prompt_table_and_fallback_without_keys() {
             probs.join(" ")
         ));
     }
+    let chosen: std::collections::BTreeSet<&str> =
+        rows.iter().filter_map(|r| r.split("chose ").nth(1)?.split(' ').next()).collect();
+    assert!(chosen.len() >= 2, "easy and hard prompts must not all be routed alike: {rows:#?}");
     insta::assert_snapshot!("routing_decisions", rows.join("\n"));
     let threshold = ok_json(&cn(
         dir.path(),
@@ -420,6 +429,7 @@ fn the_local_methods_train_on_the_same_folds_and_one_can_be_activated() {
     assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["error"]["code"], "unknown_run");
 
     let mut hashes = Vec::new();
+    let mut folds: Vec<Vec<String>> = Vec::new();
     for (method, extra) in [("tfidf", vec![]), ("head", vec![]), ("finetune", vec!["--epochs", "1"])] {
         let mut args =
             vec!["train", "--labels", "small", "--method", method, "--folds", "3", "--name", method, "--json"];
@@ -436,6 +446,16 @@ fn the_local_methods_train_on_the_same_folds_and_one_can_be_activated() {
         assert!(ci[0].as_f64().unwrap() <= acc && acc <= ci[1].as_f64().unwrap());
         assert!(stderr(&out).contains("epoch"), "per-epoch progress on stderr");
         hashes.push(meta["training_hash"].clone());
+        // The folds themselves: every example held out once, in fold order (its task ids in that order).
+        let held: Vec<String> = meta["report"]["cv_predictions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["task_id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(held.len() as u64, n, "each example held out exactly once");
+        assert_eq!(meta["report"]["fold_accuracy"].as_array().unwrap().len(), 3);
+        folds.push(held);
         let files: Vec<String> = std::fs::read_dir(dir.path().join("classifiers").join(method))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -450,6 +470,7 @@ fn the_local_methods_train_on_the_same_folds_and_one_can_be_activated() {
         }
     }
     assert!(hashes.windows(2).all(|w| w[0] == w[1]), "the same labels");
+    assert!(folds.windows(2).all(|w| w[0] == w[1]), "the same folds, held out in the same order");
     let compare = ok_json(&cn(dir.path(), &["classifier", "compare", "--labels", "small", "--json"]));
     assert_eq!(compare.as_array().unwrap().len(), 3);
 

@@ -338,8 +338,31 @@ fn ask_serve_the_chat_and_a_label_run_spend_into_one_ledger_that_totals_and_the_
 #[test]
 fn calibrating_the_tiers_replaces_a_published_rate_with_the_models_own_results() {
     let dir = tempfile::tempdir().unwrap();
-    let replies: Vec<Reply> = (0..24).map(|_| openai_json(WRONG, 40, 12)).collect();
-    let upstream = loopback_tiers(dir.path(), replies);
+    // The top tier's model answers each task with its reference solution (right, but for MBPP's documented broken
+    // references), mid's with a wrong function: a calibration that counted no pass, or credited one tier's passes
+    // to the other, is seen.
+    let references: Vec<(String, String)> = std::fs::read_to_string(mbpp())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|t| (t["text"].as_str().unwrap().to_owned(), t["code"].as_str().unwrap().to_owned()))
+        .collect();
+    let upstream = ChatServer::answering(move |r| {
+        let body = r.json();
+        let prompt: Vec<&str> =
+            body["messages"].as_array().into_iter().flatten().filter_map(|m| m["content"].as_str()).collect();
+        let prompt = prompt.join("\n");
+        let reference = references.iter().find(|(text, _)| prompt.contains(text.trim()));
+        match (body["model"].as_str(), reference) {
+            (Some("top-model"), Some((_, code))) => openai_json(&format!("```python\n{code}\n```"), 40, 12),
+            _ => openai_json(WRONG, 40, 12),
+        }
+    });
+    let base = format!("{}/v1", upstream.url());
+    ok_json(&cn(dir.path(), &["providers", "set", "loop", "--kind", "openai", "--base-url", &base, "--json"]));
+    for (t, m) in [("local", "local-model"), ("mid", "mid-model"), ("top", "top-model")] {
+        ok_json(&cn(dir.path(), &["tiers", "set", t, "--provider", "loop", "--model", m, "--json"]));
+    }
     ok_json(&cn(dir.path(), &["dataset", "import", mbpp().to_str().unwrap(), "--name", "mbpp", "--json"]));
     ok_json(&cn(dir.path(), &["tiers", "set", "mid", "--published", "mbpp:0.7", "--json"]));
     let known = |tier: &str| -> Value {
@@ -357,17 +380,23 @@ fn calibrating_the_tiers_replaces_a_published_rate_with_the_models_own_results()
     assert_eq!(upstream.requests().len(), 24, "12 tasks, once per tier");
     let tiers = c["tiers"].as_array().unwrap();
     assert_eq!(tiers.len(), 2);
-    for t in tiers {
-        assert_eq!((t["passed"].as_u64(), t["tasks"].as_u64()), (Some(0), Some(12)), "{t}");
-        assert!(t["rate"].as_f64().unwrap() < 0.3, "no passes on tasks of every difficulty: {t}");
-    }
-    // The sample as a small eval: each tier fixed, and the hull of them at the saved budget (nothing passes).
+    let by = |name: &str| tiers.iter().find(|t| t["tier"] == name).unwrap().clone();
+    let (mid_t, top_t) = (by("mid"), by("top"));
+    assert_eq!((mid_t["passed"].as_u64(), mid_t["tasks"].as_u64()), (Some(0), Some(12)), "{mid_t}");
+    assert!(mid_t["rate"].as_f64().unwrap() < 0.3, "no passes on tasks of every difficulty: {mid_t}");
+    assert_eq!(top_t["tasks"].as_u64(), Some(12), "{top_t}");
+    assert!(top_t["passed"].as_u64().unwrap() >= 10, "the references pass, credited to top: {top_t}");
+    assert!(top_t["rate"].as_f64().unwrap() > 0.7, "{top_t}");
+    // The sample as a small eval: each tier fixed, and the hull of them at the saved budget.
     assert_eq!(c["fixed"].as_array().unwrap().len(), 2, "{c}");
-    assert_eq!(c["hull_at_budget"].as_f64(), Some(0.0), "{c}");
+    assert!(c["hull_at_budget"].as_f64().unwrap() > 0.0, "top passes, so the hull does at any budget: {c}");
     let mid = known("mid");
     assert_eq!(mid["source"], "calibrated", "{mid}");
     assert!(mid["detail"].as_str().unwrap().contains("0 of 12"), "{mid}");
     assert!(mid["rate"].as_f64().unwrap() < 0.3);
+    let top = known("top");
+    assert_eq!(top["source"], "calibrated", "{top}");
+    assert!(top["rate"].as_f64().unwrap() > 0.7, "{top}");
     let app = App::open(DataDir::at(dir.path()), Arc::new(Keychain::open()));
     let calls = app.calls().unwrap();
     assert_eq!(calls.len(), 24);

@@ -938,6 +938,13 @@ fn label_exports_open_in_the_formats_named() {
     assert_eq!(reader.headers().unwrap().len(), 1 + 3 + 3);
     assert_eq!(reader.records().count(), 20);
     let openai = export("openai");
+    // The levels, in the rows' order, of the tasks that have one: each training example's answer is its level.
+    let levels: Vec<String> = rows.iter().filter_map(|r| r["level"].as_u64()).map(|l| l.to_string()).collect();
+    let answers: Vec<String> = openai
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["messages"][2]["content"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(answers, levels, "the answer is the task's level");
     for line in openai.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
         let msgs = v["messages"].as_array().unwrap();
@@ -945,7 +952,6 @@ fn label_exports_open_in_the_formats_named() {
             (msgs[0]["role"].as_str(), msgs[1]["role"].as_str(), msgs[2]["role"].as_str()),
             (Some("system"), Some("user"), Some("assistant"))
         );
-        assert!(msgs[2]["content"].as_str().unwrap().parse::<u32>().is_ok(), "the answer is the level");
     }
     let dropped = rows.iter().filter(|r| r["dropped"] == true).count();
     assert_eq!(openai.lines().count(), 20 - dropped, "dropped tasks are not training examples");
@@ -954,4 +960,62 @@ fn label_exports_open_in_the_formats_named() {
     let headers = reader.headers().unwrap().clone();
     assert!(headers.iter().any(|h| h == "replay:gpt-4-1106-preview|total_cost"), "{headers:?}");
     assert_eq!(reader.records().count(), 20);
+}
+
+/// The answer-shapes benchmark's key assertion, on a few tasks (the full run: scripts/bench-answer-shapes.py):
+/// every answer, right or wrong, in every shape, is judged as HumanEval's own `check()` judges the function.
+#[test]
+fn answers_in_every_shape_agree_with_humaneval_smoke_of_the_shapes_bench() {
+    let humaneval = complexitynet_verify::testing::humaneval();
+    let out = Command::new("python3")
+        .arg("scripts/bench-answer-shapes.py")
+        .arg(env!("CARGO_BIN_EXE_complexitynet"))
+        .arg(&humaneval)
+        .args(["--limit", "16"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", stderr(&out));
+    let shapes = stdout.lines().filter(|l| l.starts_with("| ") && l.ends_with(" = 100.0% |")).count();
+    assert_eq!(shapes, 9, "every shape agrees fully: {stdout}");
+}
+
+/// Doctor says the keychain is ok only where `keys set` can save a key another process reads back: with the test
+/// session's Secret Service (gnome-keyring), and with none (a bus that answers nothing) — where this machine's
+/// kernel keyutils either keeps keys (then both say so) or does not (then doctor says what is missing and
+/// `keys set` fails with what to start).
+#[test]
+fn doctor_says_the_keychain_is_ok_only_where_keys_set_saves_a_key() {
+    let key = "sk-doctor-test-0123456789abcdef";
+    for secret_service in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let no_bus = [("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/complexitynet-test-bus")];
+        let env: &[(&str, &str)] = if secret_service { &[] } else { &no_bus };
+        let doctor = ok_json(&cn_env(dir.path(), &["doctor", "--json"], None, env));
+        let check = doctor["checks"].as_array().unwrap().iter().find(|c| c["name"] == "keychain").unwrap().clone();
+        let set = cn_env(dir.path(), &["keys", "set", "openai", "--json"], Some(&format!("{key}\n")), env);
+        if check["status"] == "ok" {
+            assert!(set.status.success(), "doctor said ok ({check}) but keys set failed: {}", stderr(&set));
+            // Another process reads it back, and the key is removed again.
+            let list = ok_json(&cn_env(dir.path(), &["keys", "list", "--json"], None, env));
+            assert!(list["problem"].is_null(), "{list}");
+            let openai =
+                list["providers"].as_array().unwrap().iter().find(|k| k["provider"] == "openai").unwrap().clone();
+            assert_eq!(openai["key"], "…cdef", "{list}");
+            ok_json(&cn_env(dir.path(), &["keys", "delete", "openai", "--json"], None, env));
+        } else {
+            assert_eq!(check["status"], "missing", "{check}");
+            assert!(!set.status.success(), "doctor said the keychain is missing, yet the key was saved");
+            let err: Value = serde_json::from_slice(&set.stdout).unwrap();
+            let msg = err["error"]["message"].as_str().unwrap();
+            assert!(msg.contains("GNOME Keyring") && msg.contains("KeePassXC") && msg.contains("KWallet"), "{msg}");
+            assert!(check["detail"].as_str().unwrap().contains("GNOME Keyring"), "{check}");
+            // The key table (what the window's Models & Keys shows) says the same beside the key fields.
+            let list = ok_json(&cn_env(dir.path(), &["keys", "list", "--json"], None, env));
+            assert!(list["problem"].as_str().is_some_and(|p| p.contains("GNOME Keyring")), "{list}");
+        }
+        if secret_service && std::env::var("COMPLEXITYNET_TEST_KEYCHAIN").as_deref() == Ok("secret-service") {
+            assert_eq!((check["status"].as_str(), check["detail"].as_str()), (Some("ok"), Some("secret-service")));
+        }
+    }
 }

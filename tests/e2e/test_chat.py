@@ -157,11 +157,13 @@ def send(driver, lines, cap=""):
 
 
 def test_a_prompt_with_asserts_climbs_the_tiers_until_an_answer_passes(driver):
-    answer = send(driver, ["Write a Python function add(a, b) that returns a + b.", "assert add(1, 2) == 3"])
+    # SmolLM2 (135M, greedy) does not write this function; mid's answer does: the answer climbs exactly one tier.
+    answer = send(driver, ["Write a Python function tag(s) that returns s reversed and upper-cased, in square brackets.",
+                           "assert tag('ab') == '[BA]'"])
     steps = answer.find_elements(By.CSS_SELECTOR, "ol.cascade li")
-    # The local tier (SmolLM2) answers first; if it fails, mid's answer passes. Either way the kept answer passed.
-    assert steps[0].text.startswith("local"), [s.text for s in steps]
-    assert steps[-1].get_attribute("class") == "passed", [s.text for s in steps]
+    assert [s.text.split()[0] for s in steps] == ["local", "mid"], [s.text for s in steps]
+    assert steps[0].get_attribute("class") == "failed", [s.text for s in steps]
+    assert steps[1].get_attribute("class") == "passed", [s.text for s in steps]
     assert answer.get_attribute("data-verified") == "true"
     meta = answer.find_element(By.CSS_SELECTOR, ".msg-meta").text
     assert "passed its tests" in meta and "saved $" in meta, meta

@@ -15,7 +15,7 @@ beforeEach(() => {
     if (cmd === "route_policy_get") return { policy: "paper", tau: 0.5, map: null };
     if (cmd === "app_info") return { version: "0.1.0", data_dir: "/d", database: "/d/db", logs: "/d/logs" };
     if (cmd === "local_status") return { model: "codellama-7b-instruct.Q4_K_M", installed: false, suggested: "qwen2.5-coder-1.5b-instruct.Q4_K_M" };
-    if (cmd === "models_list" || cmd === "models_catalog" || cmd === "keys_list") return cmd === "keys_list" ? { keychain: "test", providers: [] } : [];
+    if (cmd === "models_list" || cmd === "models_catalog" || cmd === "keys_list") return cmd === "keys_list" ? { keychain: "test", problem: null, providers: [] } : [];
     throw { code: "internal", message: `unexpected ${cmd}` };
   });
 });

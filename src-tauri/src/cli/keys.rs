@@ -110,6 +110,9 @@ pub fn keys(cmd: KeysCommand, ctx: &Ctx) -> Result<(), AppError> {
             let t = app.keys()?;
             ctx.emit(&t, || {
                 let mut s = format!("keychain: {}\n", t.keychain);
+                if let Some(p) = &t.problem {
+                    s.push_str(&format!("keys cannot be saved here: {p}\n"));
+                }
                 for r in &t.providers {
                     s.push_str(&format!("{:<16} {}\n", r.provider, r.key.as_deref().unwrap_or("(no key)")));
                 }

@@ -25,6 +25,16 @@ pub async fn label_start(
     Ok(app.label_run(&request, Arc::new(forward(on_event))).await?.summary)
 }
 
+/// The Evaluate tab's one click when there are no labels yet: MBPP labeled from the paper's recorded answers.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn label_paper_replay(
+    app: AppState<'_>,
+    recorded: String,
+    on_event: Channel<LabelEvent>,
+) -> Result<RunSummary, AppError> {
+    Ok(app.label_paper_replay(std::path::Path::new(&recorded), None, Arc::new(forward(on_event))).await?.summary)
+}
+
 #[tauri::command(rename_all = "snake_case")]
 pub async fn label_runs(app: AppState<'_>) -> Result<Vec<RunSummary>, AppError> {
     app.blocking(|a| a.label_runs()).await

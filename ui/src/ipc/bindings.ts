@@ -542,7 +542,12 @@ key: string | null, };
 /**
  * The providers with their keys, masked to the last 4 characters.
  */
-export type KeyTable = { keychain: string, providers: Array<KeyListing>, };
+export type KeyTable = { keychain: string, 
+/**
+ * Why no key can be saved here (the keychain failed a write-read-delete round trip) and what to start; the
+ * window shows it beside the key fields. None when keys save.
+ */
+problem: string | null, providers: Array<KeyListing>, };
 
 /**
  * A stored trial, as a label run reports it while it goes.

@@ -176,6 +176,13 @@ export function labelStart(args: LabelArgs, onEvent: (e: LabelEvent) => void) {
   return call<RunSummary>("label_start", { request: args, on_event: channel });
 }
 
+/** MBPP labeled from the paper's recorded answers (the Evaluate tab's first step). */
+export function labelPaperReplay(recorded: string, onEvent: (e: LabelEvent) => void) {
+  const channel = new Channel<LabelEvent>();
+  channel.onmessage = onEvent;
+  return call<RunSummary>("label_paper_replay", { recorded, on_event: channel });
+}
+
 export function calibrateTiers(request: CalibrateRequest, onEvent: (e: LabelEvent) => void) {
   const channel = new Channel<LabelEvent>();
   channel.onmessage = onEvent;

@@ -352,7 +352,7 @@ export function ChatTab() {
         <div className="panel chat-main">
           <div id="chat-messages">
             {messages.length === 0 && !live && (
-              <p className="muted chat-empty">
+              <p className="muted chat-empty next-step">
                 Ask for code: each prompt goes to the cheapest tier that can answer it. A prompt that shows examples (asserts, <code>&gt;&gt;&gt;</code> doctests,{" "}
                 <code>f(x) == y</code>, Input/Output) has each answer checked against them, climbing the tiers until one passes.
               </p>

@@ -69,7 +69,10 @@ export function DatasetsTab() {
           <DownloadForm onDone={onImported} onError={setError} />
           <h2>Imported</h2>
           {datasets.length === 0 ? (
-            <p className="muted" id="no-datasets">No datasets yet: import a file or download MBPP.</p>
+            <p className="muted next-step" id="no-datasets">
+              No datasets yet: import a JSONL or CSV file below, or press <strong>Download MBPP</strong> (from the shell:{" "}
+              <code>complexitynet dataset download mbpp</code>).
+            </p>
           ) : (
             <ul className="dataset-list" id="dataset-list">
               {datasets.map((d) => (

@@ -76,4 +76,29 @@ describe("Evaluate tab", () => {
     await waitFor(() => expect(document.querySelector("#ev-summary")?.textContent).toContain("τ=0.80"));
     expect(calls.at(-1)).toMatchObject({ policy: "threshold", tau: 0.8 });
   });
+
+  it("says what to do when there are no labels yet, and labels MBPP from the recorded answers in one click", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    let runs: unknown[] = [];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "label_runs") return runs;
+      if (cmd === "classifier_list") return [{ id: "default", method: "pass", active: true }];
+      if (cmd === "label_paper_replay") {
+        runs = [{ name: "paper-replay", rule: { rule: "single3" } }];
+        return runs[0];
+      }
+      if (cmd === "eval_run") return { svg: "<svg xmlns='http://www.w3.org/2000/svg'/>", markdown: "", report: report("dial at 10.0%") };
+      throw { code: "internal", message: `unexpected ${cmd}` };
+    });
+    render(<EvaluateTab />);
+    await waitFor(() => expect(document.querySelector("#ev-empty h2")?.textContent).toBe("No label runs yet"));
+    const button = document.querySelector("#ev-replay") as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+    fireEvent.change(document.querySelector("#ev-recorded") as HTMLInputElement, { target: { value: "/data/complexitynet-mbpp-outputs.jsonl" } });
+    fireEvent.click(button);
+    await waitFor(() => expect(document.querySelector("#ev-summary")?.textContent).toContain("dial at 10.0%"));
+    expect(calls.find((c) => c.cmd === "label_paper_replay")?.args).toMatchObject({ recorded: "/data/complexitynet-mbpp-outputs.jsonl" });
+    expect(document.querySelector("#ev-empty")).toBeNull();
+  });
 });

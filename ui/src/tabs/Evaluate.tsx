@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { classifierList, evalRun, labelRuns } from "../ipc/commands";
+import { classifierList, evalRun, labelPaperReplay, labelRuns } from "../ipc/commands";
 import type { AppError } from "../ipc/errors";
 import type { ClassifierMeta, Evaluation, PolicyKind, RunSummary } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
@@ -18,21 +18,39 @@ export function EvaluateTab() {
   const [map, setMap] = useState("");
   const [result, setResult] = useState<Evaluation | null>(null);
   const [error, setError] = useState<AppError | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [recorded, setRecorded] = useState("");
+  const [labeling, setLabeling] = useState<number | null>(null);
 
-  useEffect(() => {
-    void (async () => {
-      try {
-        const [r, c] = await Promise.all([labelRuns(), classifierList()]);
-        setRuns(r);
-        setClassifiers(c);
-        if (r[0]) setLabels((l) => l || r[0].name);
-        const active = c.find((x) => x.active);
-        if (active) setClassifier((x) => x || active.id);
-      } catch (e) {
-        setError(e as AppError);
-      }
-    })();
+  const load = useCallback(async () => {
+    try {
+      const [r, c] = await Promise.all([labelRuns(), classifierList()]);
+      setRuns(r);
+      setClassifiers(c);
+      if (r[0]) setLabels((l) => l || r[0].name);
+      const active = c.find((x) => x.active);
+      if (active) setClassifier((x) => x || active.id);
+    } catch (e) {
+      setError(e as AppError);
+    }
+    setLoaded(true);
   }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const replay = async () => {
+    setLabeling(0);
+    try {
+      await labelPaperReplay(recorded.trim(), (e) => {
+        if (e.event === "trial") setLabeling((n) => (n ?? 0) + 1);
+      });
+      setError(null);
+      await load();
+    } catch (e) {
+      setError(e as AppError);
+    }
+    setLabeling(null);
+  };
 
   const run = useCallback(async () => {
     if (!labels) return;
@@ -63,7 +81,28 @@ export function EvaluateTab() {
         when its curve lies above the hull of the fixed tiers (dashed): what mixing "always L1/L2/L3" achieves at the same cost.
       </p>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
-      <div className="panel">
+      {loaded && runs.length === 0 && (
+        <div className="panel empty-state next-step" id="ev-empty">
+          <h2>No label runs yet</h2>
+          <p>
+            Evaluation scores routing on labels: each task answered by each tier and verified. The quickest start is the paper's own: MBPP labeled from the
+            answers its three models gave (the authors publish <code>complexitynet-mbpp-outputs.jsonl</code> with their code), replayed and verified here — no API
+            calls, a minute or two. Or label your own tiers in the Labeling tab.
+          </p>
+          <div className="row">
+            <input aria-label="Recorded answers" id="ev-recorded" size={60} value={recorded} onChange={(e) => setRecorded(e.target.value)} placeholder="path to complexitynet-mbpp-outputs.jsonl" />
+            <button id="ev-replay" disabled={!recorded.trim() || labeling !== null} onClick={replay}>
+              Label MBPP from the recorded answers
+            </button>
+            {labeling !== null && <span className="small muted">labeling… {labeling} trials stored</span>}
+          </div>
+          <p className="small muted">
+            From the shell: <code>complexitynet dataset download mbpp</code>, then{" "}
+            <code>complexitynet label run --dataset mbpp --name paper-replay --trials 1 --rule single3 --tiers replay:codellama-7b-python,replay:gpt-3.5-turbo-1106,replay:gpt-4-1106-preview --replay FILE</code>.
+          </p>
+        </div>
+      )}
+      <div className="panel" hidden={runs.length === 0}>
         <div className="row">
           <select aria-label="Labels" id="ev-labels" value={labels} onChange={(e) => setLabels(e.target.value)}>
             {runs.map((x) => (

@@ -143,6 +143,12 @@ export function FinetuneTab() {
       <h1>Fine-tune</h1>
       <p className="lede">Teach the router which prompts need which tier: train a classifier on a label run, scored on the same seeded 80/20 split and stratified folds for every method.</p>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
+      {runs.length === 0 && (
+        <p className="notice next-step" id="ft-no-labels">
+          No labels to train on yet: label a dataset in the Labeling tab, or label MBPP from the paper's recorded answers in Evaluate (one click: <strong>Label
+          MBPP from the recorded answers</strong>). Answers you mark in the chat also teach the <em>personal</em> labels.
+        </p>
+      )}
       {encoder && !encoder.present && (
         <p className="notice" id="encoder-missing">
           The sentence encoder ({encoder.id}) is not installed in {encoder.dir}; the head and fine-tune methods need it. Run{" "}

@@ -184,7 +184,7 @@ export function LabelingTab() {
       <div className="panel">
         <h2>Runs</h2>
         {runs.length === 0 ? (
-          <p className="muted">No label runs yet.</p>
+          <p className="muted next-step" id="no-runs">No label runs yet: pick a dataset and tiers above and press Start (the Paper's recorded answers button replays the paper's own three models).</p>
         ) : (
           <ul className="dataset-list" id="label-runs">
             {runs.map((r) => (

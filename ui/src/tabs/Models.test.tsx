@@ -12,7 +12,7 @@ afterEach(() => {
 
 const KEY = "sk-ui-test-0123456789WXYZ";
 
-function backend() {
+function backend(opts: { noStore?: string } = {}) {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   let stored: string | null = null;
   let calibrated = false;
@@ -68,7 +68,7 @@ function backend() {
         };
       }
       case "keys_list":
-        return { keychain: "secret-service", providers: [{ provider: "openai", key: stored ? `…${stored.slice(-4)}` : null }] };
+        return { keychain: "secret-service", problem: opts.noStore ?? null, providers: [{ provider: "openai", key: stored ? `…${stored.slice(-4)}` : null }] };
       case "key_set":
         stored = a.key as string;
         return `…${stored.slice(-4)}`;
@@ -119,7 +119,11 @@ describe("Models & Keys tab", () => {
     const calls = backend();
     render(<ModelsTab />);
     await screen.findByText("published: MBPP 66.0%");
-    expect(screen.getByText("nothing yet")).toBeTruthy();
+    // Said once: what is known, not "nothing yet" beside "nothing is known of it yet".
+    const local = document.querySelector('tr[data-tier="local"] td.ability')?.textContent ?? "";
+    expect(local).toBe("not learned for smollm2: nothing is known of it yet");
+    // Prices in the unit people read them in: dollars per million tokens, whole.
+    expect(screen.getByLabelText("mid input $ per 1M tokens")).toHaveProperty("value", "2");
     const run = screen.getByRole("button", { name: "Calibrate" }) as HTMLButtonElement;
     expect(run.disabled).toBe(true);
     fireEvent.click(screen.getByRole("button", { name: "Estimate cost" }));
@@ -130,6 +134,15 @@ describe("Models & Keys tab", () => {
     expect(document.querySelector("#calibrate-result")?.textContent).toContain("28/40");
     expect(screen.getByText(/buys mid/)).toBeTruthy();
     expect(document.querySelector("#calibrate-hull")?.textContent).toContain("9.3%");
+  });
+
+  it("says beside the key fields what to start when no keychain can keep a key", async () => {
+    backend({ noStore: "no keychain here can keep an API key (x): start a Secret Service: GNOME Keyring" });
+    render(<ModelsTab />);
+    const notice = await screen.findByRole("alert");
+    expect(notice.id).toBe("keychain-problem");
+    expect(notice.textContent).toContain("GNOME Keyring");
+    expect(document.querySelector('.key-mask[data-provider="openai"]')?.textContent).toBe("no keychain (see above)");
   });
 
   it("writes a key to the keychain and never shows it again, only its mask", async () => {

@@ -52,6 +52,9 @@ export function ModelsTab() {
     <section className="models">
       <h1>Models &amp; Keys</h1>
       <p className="lede">The tiers prompts are routed between, their prices, the local models and the API keys (kept in the OS keychain only).</p>
+      <p className="small muted next-step">
+        Next: set the API key of each cloud tier's provider below (or download a local model), then <strong>Calibrate my tiers</strong> so routing knows your models.
+      </p>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
       {table && <TiersPanel table={table} onChanged={refresh} onError={setError} />}
       {table && <CalibratePanel table={table} onChanged={refresh} onError={setError} />}
@@ -109,8 +112,8 @@ function TiersPanel({ table, onChanged, onError }: { table: TierTable; onChanged
             <th>Tier</th>
             <th>Provider</th>
             <th>Model</th>
-            <th>$ / 1K in</th>
-            <th>$ / 1K out</th>
+            <th>$ / 1M tokens in</th>
+            <th>$ / 1M tokens out</th>
             <th>Units</th>
             <th>What routing knows of the model</th>
             <th />
@@ -156,6 +159,18 @@ function TierEditor({ tier, ability, providers, onChanged, onError }: { tier: Ti
   const num = (k: "input_per_1k" | "output_per_1k" | "paper_units") => (
     <input className="num" type="number" step="any" min="0" value={draft[k]} onChange={(e) => setDraft({ ...draft, [k]: e.target.value as unknown as number })} aria-label={`${tier.name} ${k}`} />
   );
+  // Prices as people read them: dollars per million tokens (the store keeps them per thousand).
+  const perMillion = (k: "input_per_1k" | "output_per_1k") => (
+    <input
+      className="num price"
+      type="number"
+      step="any"
+      min="0"
+      value={Number((Number(draft[k]) * 1000).toPrecision(6))}
+      onChange={(e) => setDraft({ ...draft, [k]: (Number(e.target.value) / 1000) as unknown as number })}
+      aria-label={`${tier.name} ${k === "input_per_1k" ? "input" : "output"} $ per 1M tokens`}
+    />
+  );
   return (
     <tr data-tier={tier.name}>
       <td>L{tier.position}</td>
@@ -168,14 +183,18 @@ function TierEditor({ tier, ability, providers, onChanged, onError }: { tier: Ti
         </select>
       </td>
       <td>
-        <input value={draft.model} onChange={(e) => setDraft({ ...draft, model: e.target.value })} aria-label={`${tier.name} model`} />
+        <input className="model-name" size={Math.max(24, draft.model.length + 2)} value={draft.model} onChange={(e) => setDraft({ ...draft, model: e.target.value })} aria-label={`${tier.name} model`} />
       </td>
-      <td>{num("input_per_1k")}</td>
-      <td>{num("output_per_1k")}</td>
+      <td>{perMillion("input_per_1k")}</td>
+      <td>{perMillion("output_per_1k")}</td>
       <td>{num("paper_units")}</td>
       <td className="small ability" data-source={ability?.source ?? "unknown"}>
-        {ability?.rate != null ? <strong>{pct(ability.rate)} MBPP</strong> : <span className="muted">nothing yet</span>}{" "}
-        <span className="muted">{ability?.detail}</span>
+        {ability?.rate != null && (
+          <>
+            <strong>{pct(ability.rate)} MBPP</strong>{" "}
+          </>
+        )}
+        <span className="muted">{ability?.detail ?? "nothing is known of this model yet"}</span>
       </td>
       <td>
         <button disabled={!dirty} onClick={save}>
@@ -272,6 +291,11 @@ function ProvidersPanel({ table, keys, onChanged, onError }: { table: TierTable;
       <h2>
         Providers and API keys <span className="muted small">keychain: {keys.keychain}</span>
       </h2>
+      {keys.problem && (
+        <p className="notice" id="keychain-problem" role="alert">
+          Keys cannot be saved on this computer: {keys.problem}
+        </p>
+      )}
       <table className="grid" id="provider-table">
         <thead>
           <tr>
@@ -285,7 +309,16 @@ function ProvidersPanel({ table, keys, onChanged, onError }: { table: TierTable;
           {table.providers
             .filter((p) => p.kind !== "local")
             .map((p) => (
-              <ProviderRowEditor key={`${p.name}-${p.base_url}-${mask(p.name)}`} name={p.name} kind={p.kind} baseUrl={p.base_url} mask={mask(p.name)} onChanged={onChanged} onError={onError} />
+              <ProviderRowEditor
+                key={`${p.name}-${p.base_url}-${mask(p.name)}`}
+                name={p.name}
+                kind={p.kind}
+                baseUrl={p.base_url}
+                mask={mask(p.name)}
+                noStore={keys.problem != null}
+                onChanged={onChanged}
+                onError={onError}
+              />
             ))}
         </tbody>
       </table>
@@ -294,7 +327,7 @@ function ProvidersPanel({ table, keys, onChanged, onError }: { table: TierTable;
 }
 
 /** The key field only ever writes: after saving it is cleared and the row shows the keychain's mask. */
-function ProviderRowEditor(props: { name: string; kind: string; baseUrl: string; mask: string | null; onChanged: () => void; onError: (e: AppError) => void }) {
+function ProviderRowEditor(props: { name: string; kind: string; baseUrl: string; mask: string | null; noStore: boolean; onChanged: () => void; onError: (e: AppError) => void }) {
   const [url, setUrl] = useState(props.baseUrl);
   const [key, setKey] = useState("");
   const run = async (f: () => Promise<unknown>) => {
@@ -319,7 +352,7 @@ function ProviderRowEditor(props: { name: string; kind: string; baseUrl: string;
       </td>
       <td>
         <div className="row">
-          <span className="key-mask" data-provider={props.name}>{props.mask ?? "no key"}</span>
+          <span className="key-mask" data-provider={props.name}>{props.mask ?? (props.noStore ? "no keychain (see above)" : "no key")}</span>
           <input
             type="password"
             autoComplete="off"

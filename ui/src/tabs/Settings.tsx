@@ -305,6 +305,12 @@ export function SettingsTab() {
           carries tests); a tier name calls that tier. It listens on 127.0.0.1 only, answers only to loopback names, refuses web pages whose origin you have not
           allowed and bodies that are not JSON, and by default requires a key made fresh for each start (kept in memory, never stored).
         </p>
+        {!server?.running && (
+          <p className="small next-step" id="server-next-step">
+            Next: press Start server, then point Claude Code, Codex, opencode or aider at it with the snippet shown here (or run{" "}
+            <code>complexitynet serve</code> in a terminal).
+          </p>
+        )}
         <div className="row">
           <label className="small">
             port <input aria-label="Server port" id="server-port" className="num" value={port} onChange={(e) => setPort(e.target.value)} disabled={server?.running} />

@@ -84,7 +84,9 @@ impl App {
             tiers: names.clone(),
             trials: 1,
             temperature: 0.2,
-            rule: "single3".into(),
+            // Any number of tiers (single3 wants exactly three): a task's level is the first tier that passed it.
+            // Calibration reads the verdicts per tier; the level is only the run's summary.
+            rule: "threshold".into(),
             budget: req.budget,
             task_ids: Some(sample.iter().map(|(t, _)| t.clone()).collect()),
             ..LabelRequest::default()

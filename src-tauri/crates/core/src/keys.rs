@@ -12,6 +12,9 @@ use crate::{App, Result};
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct KeyTable {
     pub keychain: String,
+    /// Why no key can be saved here (the keychain failed a write-read-delete round trip) and what to start; the
+    /// window shows it beside the key fields. None when keys save.
+    pub problem: Option<String>,
     pub providers: Vec<KeyListing>,
 }
 
@@ -92,12 +95,17 @@ impl App {
 
     pub fn keys(&self) -> Result<KeyTable> {
         let providers = self.with_store(|s| Ok(table::providers(s)?))?;
+        // A store that cannot keep a key holds none to list: say why instead of failing the whole table.
+        let problem = self.secrets().check().err().map(|e| e.to_string());
         let mut rows = Vec::new();
         for p in providers.into_iter().filter(|p| p.kind != ProviderKind::Local) {
-            let key = self.secrets().get(&p.name)?.map(|k| k.masked());
+            let key = match problem {
+                Some(_) => None,
+                None => self.secrets().get(&p.name)?.map(|k| k.masked()),
+            };
             rows.push(KeyListing { provider: p.name, key });
         }
-        Ok(KeyTable { keychain: self.secrets().backend().into(), providers: rows })
+        Ok(KeyTable { keychain: self.secrets().backend().into(), problem, providers: rows })
     }
 
     pub fn providers(&self) -> Result<Vec<ProviderRow>> {

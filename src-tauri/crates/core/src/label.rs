@@ -307,6 +307,41 @@ impl App {
     /// Starts (or resumes) a run and reports each stored trial; ends when it completes, is paused (its job,
     /// `label:NAME`, cancelled) or is stopped by its budget. Every trial is committed as it completes, so a
     /// killed run resumes without loss or duplicates.
+    /// The paper's labels in one step (the Evaluate tab's empty state): MBPP (downloaded from its catalog URL
+    /// when it is not imported yet), the paper's three models replayed from their recorded answers (`recorded`:
+    /// the authors publish them with their code), one trial each, the single3 rule, as `paper-replay`.
+    pub async fn label_paper_replay(
+        &self,
+        recorded: &std::path::Path,
+        limit: Option<usize>,
+        on_event: Arc<dyn Fn(LabelEvent) + Send + Sync>,
+    ) -> Result<LabelOutcome> {
+        if !recorded.is_file() {
+            return Err(AppError::invalid(format!(
+                "{} is not a file: the recorded answers are `complexitynet-mbpp-outputs.jsonl`, published with the \
+                 paper's code",
+                recorded.display()
+            )));
+        }
+        if !self.datasets()?.iter().any(|d| d.name == "mbpp") {
+            self.download_dataset("mbpp", None, &|_| {}).await?;
+        }
+        let req = LabelRequest {
+            name: Some("paper-replay".into()),
+            dataset: "mbpp".into(),
+            tiers: ["codellama-7b-python", "gpt-3.5-turbo-1106", "gpt-4-1106-preview"]
+                .iter()
+                .map(|m| format!("replay:{m}"))
+                .collect(),
+            trials: 1,
+            rule: "single3".into(),
+            replay: Some(recorded.to_owned()),
+            limit,
+            ..LabelRequest::default()
+        };
+        self.label_run(&req, on_event).await
+    }
+
     pub async fn label_run(
         &self,
         req: &LabelRequest,

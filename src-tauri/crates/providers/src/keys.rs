@@ -36,9 +36,14 @@ impl std::fmt::Display for Secret {
     }
 }
 
+/// What to start when no store keeps keys (Linux), said wherever a key cannot be saved.
+pub const NO_STORE_FIX: &str = "start a Secret Service: GNOME Keyring (gnome-keyring-daemon --start \
+     --components=secrets, in your desktop session), KWallet with its Secret Service enabled, or KeePassXC with Secret \
+     Service integration on; then try again";
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum KeyError {
-    #[error("the OS keychain is not available ({0}); on Linux start a Secret Service (gnome-keyring, KeePassXC) or use a session keyring")]
+    #[error("no keychain here can keep an API key ({0}): {fix}", fix = NO_STORE_FIX)]
     Unavailable(String),
     #[error("keychain error: {0}")]
     Keychain(String),
@@ -64,6 +69,28 @@ pub trait SecretStore: Send + Sync {
     fn delete(&self, provider: &str) -> Result<bool, KeyError>;
     /// Which store is in use (`secret-service`, `keyutils`, `macos-keychain`, …), for `doctor`.
     fn backend(&self) -> &'static str;
+    /// A real round trip (a probe entry written, read back and deleted): the store in use when it works, else
+    /// why not. `doctor` says ok only on this.
+    fn check(&self) -> Result<&'static str, KeyError> {
+        Ok(self.backend())
+    }
+}
+
+/// The probe entry's account (never a provider's name: providers are checked to exist).
+const PROBE: &str = "__complexitynet_probe__";
+
+/// Writes, reads back and deletes the probe entry with the default credential builder in force.
+fn round_trip() -> Result<(), keyring::Error> {
+    let value = format!("probe-{}", std::process::id());
+    let entry = keyring::Entry::new(SERVICE, PROBE)?;
+    entry.set_password(&value)?;
+    let back = keyring::Entry::new(SERVICE, PROBE)?.get_password();
+    let _ = entry.delete_credential();
+    match back {
+        Ok(v) if v == value => Ok(()),
+        Ok(_) => Err(keyring::Error::Invalid("probe".into(), "read back another value".into())),
+        Err(e) => Err(e),
+    }
 }
 
 /// The keychain entry's service name; the provider name is the account.
@@ -89,22 +116,28 @@ impl Keychain {
         Keychain { backend: std::sync::OnceLock::new() }
     }
 
-    /// Picks the platform's keychain. On Linux: the Secret Service when one answers (a desktop session, or
-    /// gnome-keyring in tests), else the kernel's keyutils (kept in memory until reboot: fine for a headless
-    /// session, said so by `doctor`). It sets keyring's process-wide default store, so it runs once.
+    /// Picks the platform's keychain by a real round trip. On Linux: the Secret Service when one keeps a key (a
+    /// desktop session, or gnome-keyring in tests), else the kernel's keyutils if it does (kept in memory until
+    /// reboot: fine for a headless session, said so by `doctor`), else none (`unavailable`: every write says what
+    /// to start). It sets keyring's process-wide default store, so it runs once.
     fn probe() -> &'static str {
         static CHOSEN: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
         CHOSEN.get_or_init(|| {
             #[cfg(target_os = "linux")]
             {
                 keyring::set_default_credential_builder(keyring::secret_service::default_credential_builder());
-                let probe = keyring::Entry::new(SERVICE, "__complexitynet_probe__").and_then(|e| e.get_password());
-                match probe {
-                    Ok(_) | Err(keyring::Error::NoEntry) => "secret-service",
+                match round_trip() {
+                    Ok(()) => "secret-service",
                     Err(e) => {
-                        tracing::info!(error = %e, "no Secret Service; using the kernel keyutils session keyring");
+                        tracing::info!(error = %e, "no Secret Service keeps keys; trying the kernel keyutils");
                         keyring::set_default_credential_builder(keyring::keyutils::default_credential_builder());
-                        "keyutils"
+                        match round_trip() {
+                            Ok(()) => "keyutils",
+                            Err(e) => {
+                                tracing::warn!(error = %e, "no keychain keeps keys here");
+                                "unavailable"
+                            }
+                        }
                     }
                 }
             }
@@ -142,8 +175,20 @@ impl SecretStore for Keychain {
         if secret.0.trim().is_empty() {
             return Err(KeyError::Empty);
         }
-        self.ready();
-        keyring::Entry::new(SERVICE, provider).and_then(|e| e.set_password(secret.0.trim())).map_err(map)
+        if self.ready() == "unavailable" {
+            return Err(KeyError::Unavailable(
+                "neither a Secret Service nor the kernel keyutils kept a test key".into(),
+            ));
+        }
+        keyring::Entry::new(SERVICE, provider).and_then(|e| e.set_password(secret.0.trim())).map_err(map)?;
+        // Never "saved" without reading it back: a store that accepts a key and loses it is no store.
+        match self.get(provider) {
+            Ok(Some(back)) if back.0 == secret.0.trim() => Ok(()),
+            Ok(_) => Err(KeyError::Unavailable(format!("{} accepted the key but did not give it back", self.ready()))),
+            Err(e) => {
+                Err(KeyError::Unavailable(format!("{} accepted the key but reading it back failed: {e}", self.ready())))
+            }
+        }
     }
 
     fn delete(&self, provider: &str) -> Result<bool, KeyError> {
@@ -157,6 +202,15 @@ impl SecretStore for Keychain {
 
     fn backend(&self) -> &'static str {
         self.ready()
+    }
+
+    fn check(&self) -> Result<&'static str, KeyError> {
+        match self.ready() {
+            "unavailable" => {
+                Err(KeyError::Unavailable("neither a Secret Service nor the kernel keyutils kept a test key".into()))
+            }
+            backend => round_trip().map(|()| backend).map_err(|e| KeyError::Unavailable(format!("{backend}: {e}"))),
+        }
     }
 }
 

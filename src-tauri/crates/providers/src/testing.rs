@@ -195,11 +195,24 @@ pub struct ChatServer {
 impl ChatServer {
     /// Serves `replies` in order, one per request; after they run out, every request gets a 500.
     pub fn start(replies: Vec<Reply>) -> ChatServer {
+        let queue = Mutex::new(std::collections::VecDeque::from(replies));
+        ChatServer::answering(move |_| {
+            queue
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or_else(|| error_reply(500, "server_error", "no more scripted replies"))
+        })
+    }
+
+    /// Answers each request with what `answer` makes of it (by its model, its prompt: a tier that is right on
+    /// some tasks and wrong on others, whatever order concurrent requests arrive in).
+    pub fn answering(answer: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static) -> ChatServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let queue = Arc::new(Mutex::new(std::collections::VecDeque::from(replies)));
+        let queue = Arc::new(answer);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let max_in_flight = Arc::new(AtomicUsize::new(0));
         let (stop2, req2, max2) = (stop.clone(), requests.clone(), max_in_flight.clone());
@@ -213,12 +226,8 @@ impl ChatServer {
                     (queue.clone(), req2.clone(), stop2.clone(), in_flight.clone(), max2.clone());
                 std::thread::spawn(move || {
                     let Some(request) = read_request(&conn) else { return };
+                    let reply = queue(&request);
                     req.lock().unwrap().push(request);
-                    let reply = queue
-                        .lock()
-                        .unwrap()
-                        .pop_front()
-                        .unwrap_or_else(|| error_reply(500, "server_error", "no more scripted replies"));
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     max.fetch_max(now, Ordering::SeqCst);
                     let _ = send_reply(conn, reply, &stop);

@@ -128,10 +128,18 @@ fn forging_the_completion_record_is_not_a_pass() {
 fn the_apps_environment_is_not_visible_and_the_work_dir_is_private_and_removed() {
     let secret = format!("cn-env-{}", std::process::id());
     std::env::set_var("COMPLEXITYNET_TEST_SECRET", &secret);
-    let v = hostile("import os\nraise Exception(repr(sorted(os.environ)) + ' ' + os.getcwd())", ADD, 10_000);
+    // The check looks at every variable, name and value, and reports the app's that it finds (a short list, so
+    // no cap on the message can hide a leak).
+    let v = hostile(
+        "import os\nleaked = [k for k, v in os.environ.items() if 'COMPLEXITYNET' in k.upper() or 'cn-env-' in v]\n\
+         raise Exception(repr(leaked) + ' ' + os.getcwd())",
+        ADD,
+        10_000,
+    );
     let json = serde_json::to_string(&v).unwrap();
     assert!(!json.contains(&secret), "the environment leaked: {json}");
     let Outcome::Error { message, .. } = &v.outcome else { panic!("{v:?}") };
+    assert!(message.starts_with("[] "), "the app's environment is visible to the check: {message}");
     let cwd = message.rsplit(' ').next().unwrap();
     assert!(cwd.contains("complexitynet-check-"), "the check runs in its private dir: {message}");
     let dir = std::path::Path::new(cwd).parent().unwrap();
