@@ -657,25 +657,34 @@ fn normalise_value(v: &str) -> String {
 /// the whole text when it is a value; the final value of an explanation (`19 - 5 - 6 = 8`); else the longest
 /// prefix that is a value and ends where prose starts (a space, or `.`/`,`/`;` then a space or the end).
 fn leading_value(text: &str) -> Option<String> {
+    leading_value_span(text).map(|(v, _)| v)
+}
+
+/// [`leading_value`] and the byte offset in `text` where the value ends, so that the rest of a sentence
+/// ("…should return 6 and f(0) -> 0.") stays free for the examples it holds.
+fn leading_value_span(text: &str) -> Option<(String, usize)> {
+    // Offsets are taken from the slices' positions: every `t` below is a subslice of `text`.
+    let end_of = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize + s.len();
     let t = text.trim();
     let t = &t[..python::floor_boundary(t, MAX_SPAN)];
     let t = t.strip_prefix(':').unwrap_or(t).trim();
-    let t = match t.strip_prefix('`').and_then(|r| r.find('`').map(|e| &r[..e])) {
-        Some(inline) => inline.trim(),
-        None => t,
+    let (t, inline_end) = match t.strip_prefix('`').and_then(|r| r.find('`').map(|e| (&r[..e], end_of(&r[..=e])))) {
+        Some((inline, close)) => (inline.trim(), Some(close)),
+        None => (t, None),
     };
     if t.is_empty() {
         return None;
     }
-    let whole = t.trim_end_matches(['.', ',', ';']).trim();
-    let whole = normalise_value(whole);
+    let ends = |s: &str| inline_end.unwrap_or_else(|| end_of(s));
+    let whole_text = t.trim_end_matches(['.', ',', ';']).trim();
+    let whole = normalise_value(whole_text);
     if is_value(&whole) {
-        return Some(whole);
+        return Some((whole, ends(t)));
     }
     if let Some(eq) = last_top_equals(t) {
         let last = normalise_value(t[eq + 1..].trim().trim_end_matches(['.', ',', ';']));
         if is_value(&last) && is_value(&normalise_value(&t[..eq])) {
-            return Some(last);
+            return Some((last, ends(t)));
         }
     }
     // Prefixes ending at a prose boundary, longest first; a bounded number of parses per value.
@@ -692,9 +701,11 @@ fn leading_value(text: &str) -> Option<String> {
         }
     }
     for cut in cuts {
-        let v = normalise_value(&t[..cut]);
+        // A full stop before the space ends the sentence ("f(2) -> 4. f(0) -> 0."), as for the whole text.
+        let prefix = t[..cut].trim_end_matches(['.', ',', ';']);
+        let v = normalise_value(prefix);
         if is_value(&v) {
-            return Some(v);
+            return Some((v, ends(prefix)));
         }
     }
     None
@@ -1274,10 +1285,12 @@ impl<'a> Reader<'a> {
                 continue;
             }
             let args = text[open + 1..close - 1].to_owned();
-            let Some(value) = leading_value(strip_comment(tail_text)) else {
+            let Some((value, value_end)) = leading_value_span(strip_comment(tail_text)) else {
                 i = close;
                 continue;
             };
+            // The example ends with its value: a second example later in the sentence is read on its own.
+            let src_end = tail_start + value_end;
             if !args_are_values(&args) {
                 i = close;
                 continue;
@@ -1653,7 +1666,9 @@ fn extend_brackets(text: &str, from: usize, line_end: usize) -> &str {
 
 fn before_is_def(text: &str, start: usize) -> bool {
     let before = text[..start].trim_end_matches([' ', '\t']);
-    before.ends_with("def") || before.ends_with("class") || before.ends_with("function") || before.ends_with('.')
+    // `obj.f(…)` is a method; a full stop then a space ends a sentence ("f(2) -> 4. f(0) -> 0.").
+    let method = before.len() == start && before.ends_with('.');
+    before.ends_with("def") || before.ends_with("class") || before.ends_with("function") || method
 }
 
 /// Keywords, and builtins an example wraps around the call (`print(f(x))`, `sorted(f(x))`): never an example's

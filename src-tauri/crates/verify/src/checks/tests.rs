@@ -409,3 +409,16 @@ fn c52_parameters_bound_on_one_line_and_the_result_returned_on_a_later_one() {
         ],
     );
 }
+
+#[test]
+fn c53_a_result_that_ends_the_sentence() {
+    gives(
+        "Write add_digits(n): add_digits(123) should return 6 and add_digits(0) -> 0.",
+        &["assert add_digits(123) == 6", "assert add_digits(0) == 0"],
+    );
+    gives("def f(x):\n    \"\"\"f(2) -> 4. f(0) -> 0.\n    \"\"\"\n", &["assert f(2) == 4", "assert f(0) == 0"]);
+    gives("Write g(s). For example g('ab') == 'ba'.", &["assert g('ab') == 'ba'"]);
+    gives("Write h(x); h(1.5) returns 3.0.", &["assert abs(h(1.5) - (3.0)) < 1e-6"]);
+    // A method call keeps its object: `s.f(1)` is not an example of `f`.
+    gives("def f(x):\n    \"\"\"s.f(1) -> 2. f(3) -> 6.\n    \"\"\"\n", &["assert f(3) == 6"]);
+}
