@@ -86,6 +86,17 @@ fn the_shipped_classifier_routes_on_a_fresh_install_without_an_encoder() {
         hard["tier_pass"][0].as_f64().unwrap() < easy["tier_pass"][0].as_f64().unwrap(),
         "the shipped classifier rates a DP task less likely for the local tier than adding two numbers: {easy} {hard}"
     );
+    // A fresh install routes by the hull of the fixed tiers at every budget, and says why: the shipped verdict is
+    // not the user's.
+    for share in ["0.05", "0.1", "0.2", "0.5", "1"] {
+        let d = ok_json(&cn(
+            dir.path(),
+            &["route", "Write a function to add two numbers.", "--cost-share", share, "--json"],
+        ));
+        assert_eq!(d["router"]["name"], "hull", "at {share}: {d}");
+        let why = d["router"]["why"].as_str().unwrap();
+        assert!(why.contains("hull of the fixed tiers") && why.contains("never switch it on"), "{why}");
+    }
     let list = ok_json(&cn(dir.path(), &["classifier", "list", "--json"]));
     assert_eq!((list[0]["id"].as_str(), list[0]["method"].as_str()), (Some("default"), Some("pass")));
     assert_eq!(list[0]["active"], true);
@@ -202,6 +213,23 @@ fn the_shipped_classifier_is_reproduced_by_its_documented_command_and_beats_the_
     assert!(routed["name"].as_str().unwrap().contains("hull mix"), "{routed}");
     assert!((cost(routed) - 0.10).abs() < 0.005, "{routed}");
     assert_eq!(routed["choices"].as_array().unwrap().len(), 973);
+    // Replayed answers are not the user's evidence: with the tiers set to the very models replayed and the budget
+    // at 5% (where the shipped classifier beat the hull on them), eval records no verdict and routing stays on
+    // the hull, saying why.
+    for (tier, model) in
+        [("local", "codellama-7b-python"), ("mid", "gpt-3.5-turbo-1106"), ("top", "gpt-4-1106-preview")]
+    {
+        ok_json(&cn(dir.path(), &["tiers", "set", tier, "--model", model, "--json"]));
+    }
+    ok_json(&cn(dir.path(), &["route-policy", "--cost-share", "0.05", "--json"]));
+    let at5 = ok_json(&cn(dir.path(), &["eval", "--labels", "paper-replay", "--out", out.to_str().unwrap(), "--json"]));
+    let dial5 = at5["comparisons"].as_array().unwrap().iter().find(|c| c["policy"] == "dial").unwrap().clone();
+    let beat = dial5["at"].as_array().unwrap().iter().any(|a| a["ci"][0].as_f64().unwrap() > 0.0);
+    assert!(beat, "the shipped classifier beats the hull somewhere on the paper's answers: {dial5}");
+    let d = ok_json(&cn(dir.path(), &["route", "Write a function to add two numbers.", "--json"]));
+    assert_eq!(d["router"]["name"], "hull", "{d}");
+    assert!(d["router"]["why"].as_str().unwrap().contains("never switch it on"), "{d}");
+    ok_json(&cn(dir.path(), &["route-policy", "--cost-share", "0.1", "--json"]));
     // The verified cascades on all tasks: the tasks nobody solves climb to the top and pay for it.
     let cascades = report["cascades"].as_array().unwrap();
     assert!(pass(&cascades[1]) >= pass(&fixed[2]) && cost(&cascades[1]) <= 0.5, "{}", cascades[1]);

@@ -105,6 +105,9 @@ fn describe(d: &Decision) -> String {
             b.prompts
         ));
     }
+    if let Some(r) = &d.router {
+        s.push_str(&format!("  router: {} — {}\n", r.name, r.why));
+    }
     for t in &d.tiers {
         let known = match t.expected {
             Some(e) if t.calibrated => format!("passes {:>3.0}% ({})", 100.0 * e, t.source),

@@ -327,7 +327,12 @@ tiers: Array<TierStatus>,
 /**
  * The dial's budget: the target and what has been spent (the hull policy only).
  */
-budget: BudgetState | null, };
+budget: BudgetState | null, 
+/**
+ * The dial's router and why (filled by the application core, which knows the verdict; None for the
+ * paper map and the threshold).
+ */
+router: RouterUsed | null, };
 
 /**
  * A policy against the hull at one cost share.
@@ -815,6 +820,20 @@ cost_share: number,
  */
 min_pass: number | null, };
 
+/**
+ * Which router decided a dial prompt, and why: the hull of the fixed tiers unless held-out evaluation on the
+ * user's own tiers' answers put the learned router above it (a shipped or replayed verdict never does).
+ */
+export type RouterUsed = { 
+/**
+ * `hull` or `learned`.
+ */
+name: string, 
+/**
+ * Why, in words, with the figures.
+ */
+why: string, };
+
 export type Rule = { "rule": "paper5", trials: number, } | { "rule": "single3" } | { "rule": "threshold", trials: number, fraction: number, };
 
 /**
@@ -904,9 +923,18 @@ rate: number | null,
  */
 source: string, 
 /**
- * In words: "your 23 verified answers", "calibrated on 100 MBPP tasks", "published: MBPP 74.9% (…)".
+ * In words: "known from 37 of your prompts", "calibrated on 100 MBPP tasks", "published: MBPP 74.9% (…)".
  */
-detail: string, };
+detail: string, 
+/**
+ * How many of the user's verified outcomes with this model went into it.
+ */
+prompts: number, 
+/**
+ * The uncertainty of `rate` (one standard deviation) once the user's outcomes update it; None for a figure
+ * alone. The budget's mix leans to the cheaper of two tiers this cannot tell apart.
+ */
+rate_sd: number | null, };
 
 /**
  * A tier's fields; None keeps the current value.

@@ -10,7 +10,7 @@ afterEach(() => {
   clearMocks();
 });
 
-const decision = { level: 0, tier: "local", model: "smollm2", probabilities: [0.9, 0.05, 0.05], levels: [0, 1, 2], reason: "level 0 → L1 (paper map)", classifier: "default", expected: [], chosen: "local", flagged: false, available: true, tiers: [{ tier: "local", model: "smollm2", expected: null, available: true, note: "local model installed", learned_for: "codellama-7b-python", calibrated: false, source: "not learned for smollm2 (the classifier's figure is codellama-7b-python's)" }, { tier: "mid", model: "gpt-4o-mini", expected: 0.8, available: true, note: "", learned_for: null, calibrated: true, source: "published: MBPP 80.0%" }], budget: null };
+const decision = { level: 0, tier: "local", model: "smollm2", probabilities: [0.9, 0.05, 0.05], levels: [0, 1, 2], reason: "level 0 → L1 (paper map)", classifier: "default", expected: [], chosen: "local", flagged: false, available: true, tiers: [{ tier: "local", model: "smollm2", expected: null, available: true, note: "local model installed", learned_for: "codellama-7b-python", calibrated: false, source: "not learned for smollm2 (the classifier's figure is codellama-7b-python's)" }, { tier: "mid", model: "gpt-4o-mini", expected: 0.8, available: true, note: "", learned_for: null, calibrated: true, source: "published: MBPP 80.0%" }], budget: null, router: null };
 
 function backend() {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];

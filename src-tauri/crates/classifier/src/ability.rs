@@ -298,6 +298,33 @@ impl DifficultyModel {
             / self.reference.len().max(1) as f64
     }
 
+    /// What a model's verified outcomes on the user's own prompts (`(predicted difficulty, passed)`) say of its
+    /// ability, starting from `prior` (a published or calibrated figure's ability, say) with `prior_sd`: the
+    /// posterior mode and its standard deviation (Laplace). Each outcome counts through
+    /// [`DifficultyModel::pass_probability`], so a prompt whose difficulty is only predicted weighs less than a
+    /// reference task whose difficulty is known.
+    pub fn ability_posterior(&self, observed: &[(f64, bool)], prior: f64, prior_sd: f64) -> (f64, f64) {
+        let k = (1.0 + std::f64::consts::PI * f64::from(self.residual_sd).powi(2) / 8.0).sqrt();
+        let prec = 1.0 / (prior_sd * prior_sd).max(1e-12);
+        let mut th = prior;
+        let mut h = prec;
+        for _ in 0..100 {
+            let mut g = -prec * (th - prior);
+            h = prec;
+            for &(b, y) in observed {
+                let p = sigmoid((th - b) / k);
+                g += (f64::from(u8::from(y)) - p) / k;
+                h += p * (1.0 - p) / (k * k);
+            }
+            let d = (g / h).clamp(-5.0, 5.0);
+            th += d;
+            if d.abs() < 1e-9 {
+                break;
+            }
+        }
+        (th, 1.0 / h.sqrt())
+    }
+
     /// The probability that a model of `ability` passes a prompt of predicted difficulty `difficulty`: the
     /// logistic curve widened by the prediction's uncertainty (`E[σ(θ − b)]`, `b ~ N(b̂, s²)`, by the probit
     /// approximation).

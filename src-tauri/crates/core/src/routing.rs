@@ -13,7 +13,7 @@ use complexitynet_engine::runs::TrialKey;
 use complexitynet_engine::tiers::{self as table, CostMode, TierRow};
 use complexitynet_engine::ErrorCode;
 use complexitynet_providers::CancellationToken;
-use complexitynet_router::{self as route, Decision, Policy, PolicyKind, RouteSettings};
+use complexitynet_router::{self as route, Decision, Policy, PolicyKind, RouteSettings, RouterUsed};
 use complexitynet_verify::checks::Checks;
 use complexitynet_verify::judge;
 use complexitynet_verify::{Limits, Outcome};
@@ -121,6 +121,8 @@ pub struct RouterVerdict {
 }
 
 const VERDICT_KEY: &str = "router_verdict";
+/// How the hull's explanation starts (the budget status puts the mix after it).
+const HULL_WHY: &str = "the hull of the fixed tiers; ";
 
 /// The dial's budget as Settings and the chat header show it: the target, what routed prompts realized, and
 /// which router decides and why.
@@ -277,13 +279,15 @@ impl App {
     /// The default dial: the hull of the fixed tiers at the budget, its neighbouring tiers known by their models'
     /// abilities (a tier weaker than a cheaper one is never on it); with an expected pass rate as the target
     /// instead, the cheapest point of the hull that reaches it.
-    fn budget_policy(&self, settings: &RouteSettings, costs: Vec<f64>) -> Result<Policy> {
+    pub(crate) fn budget_policy(&self, settings: &RouteSettings, costs: Vec<f64>) -> Result<Policy> {
         let abilities = self.tier_abilities()?;
         let profiles: Vec<route::TierProfile> = costs
             .iter()
             .zip(abilities.iter().map(|a| a.rate).chain(std::iter::repeat(None)))
             .map(|(&cost, rate)| route::TierProfile { cost, rate })
             .collect();
+        let sd: Vec<f64> = abilities.iter().map(|a| a.rate_sd.unwrap_or(0.0)).collect();
+        let profiles = route::lean_to_cheaper(&profiles, &sd);
         Ok(route::mix_policy(&profiles, settings.cost_share, settings.min_pass))
     }
 
@@ -293,19 +297,10 @@ impl App {
         let (tiers, mode) = self.with_store(|s| Ok((table::tiers(s)?, table::cost_mode(s)?)))?;
         let spend = self.with_store(|s| Ok(complexitynet_engine::ledger::routed_spend(s, 30, mode)?))?;
         let abilities = self.tier_abilities()?;
-        let learned = self.learned_router(&settings, &tiers)?;
-        let verdict = self.router_verdict()?;
-        let pct = |x: f64| format!("{:+.1}", 100.0 * x);
+        let used = self.router_used(&settings, &tiers)?;
+        let learned = used.name == "learned";
         let why = if learned {
-            let v = verdict.as_ref().expect("a learned router has a verdict");
-            format!(
-                "the learned router beat the hull of your tiers at {:.0}% by {} points [{}, {}] on {}'s held-out labels",
-                100.0 * v.share,
-                pct(v.delta),
-                pct(v.ci[0]),
-                pct(v.ci[1]),
-                v.labels
-            )
+            used.why
         } else {
             let costs = relative_costs(&tiers, mode);
             let mix = match self.budget_policy(&settings, costs)? {
@@ -317,18 +312,8 @@ impl App {
             };
             let unknown: Vec<&str> =
                 abilities.iter().filter(|a| a.ability.is_none()).map(|a| a.tier.as_str()).collect();
-            let mut why = format!("the hull of the fixed tiers: your budget buys {mix}, kept by the spend so far");
-            match &verdict {
-                Some(v) if !v.learned => why.push_str(&format!(
-                    "; the learned router did not beat it on {}'s labels ({} points [{}, {}])",
-                    v.labels,
-                    pct(v.delta),
-                    pct(v.ci[0]),
-                    pct(v.ci[1])
-                )),
-                _ => why
-                    .push_str("; no labels of your tiers' models have scored the learned router yet (label calibrate)"),
-            }
+            let verdict = used.why.trim_start_matches(HULL_WHY);
+            let mut why = format!("{HULL_WHY}your budget buys {mix}, kept by the spend so far; {verdict}");
             if !unknown.is_empty() {
                 why.push_str(&format!(
                     "; nothing is known of {}'s model, so the tiers are taken to be as good as their prices",
@@ -345,6 +330,59 @@ impl App {
             why,
             tiers: abilities,
         })
+    }
+
+    /// Which router the dial uses at these settings and why: the learned router only where `eval` on the
+    /// user's own tiers' answers put its interval above the hull at this very budget; else the hull, saying
+    /// what would change that.
+    pub(crate) fn router_used(&self, settings: &RouteSettings, tiers: &[TierRow]) -> Result<RouterUsed> {
+        let verdict = self.router_verdict()?;
+        let pct = |x: f64| format!("{:+.1}", 100.0 * x);
+        if self.learned_router(settings, tiers)? {
+            let v = verdict.as_ref().expect("a learned router has a verdict");
+            return Ok(RouterUsed {
+                name: "learned".into(),
+                why: format!(
+                    "the learned router beat the hull of your tiers at {:.0}% by {} points [{}, {}] on {}'s \
+                     held-out labels",
+                    100.0 * v.share,
+                    pct(v.delta),
+                    pct(v.ci[0]),
+                    pct(v.ci[1]),
+                    v.labels
+                ),
+            });
+        }
+        let why = match &verdict {
+            Some(v) if !v.learned => format!(
+                "the learned router did not beat it on {}'s labels of your tiers ({} points [{}, {}])",
+                v.labels,
+                pct(v.delta),
+                pct(v.ci[0]),
+                pct(v.ci[1])
+            ),
+            Some(v) => format!(
+                "the learned router beat it on {}'s labels only at {:.0}% of always-top's cost for {} (it decides \
+                 only at that budget and with those tiers; eval again to score it here)",
+                v.labels,
+                100.0 * v.share,
+                v.models.join(", ")
+            ),
+            None => "no labels of your own tiers' answers have scored the learned router yet (label calibrate, then \
+                     eval): the shipped classifier's and replayed answers' results never switch it on"
+                .to_owned(),
+        };
+        Ok(RouterUsed { name: "hull".into(), why: format!("{HULL_WHY}{why}") })
+    }
+
+    /// [`App::router_used`] for a decision under the saved policy with these overrides (dial only).
+    fn router_for(&self, overrides: &RouteOverrides) -> Result<Option<Box<RouterUsed>>> {
+        let settings = overrides.apply(self.route_settings()?);
+        if settings.policy != PolicyKind::Dial {
+            return Ok(None);
+        }
+        let tiers = self.with_store(|s| Ok(table::tiers(s)?))?;
+        self.router_used(&settings, &tiers).map(|r| Some(Box::new(r)))
     }
 
     /// The recorded verdict on the learned router, if `eval` made one.
@@ -421,6 +459,7 @@ impl App {
         let p = c.classify(prompt, &CancellationToken::new()).await?;
         let skip = route::Skip { failed: Vec::new(), cap: overrides.max_tier.clone(), cannot: cannot.to_vec() };
         let mut d = self.decide_from(&policy, &p, &skip, budget)?;
+        d.router = self.router_for(overrides)?;
         let learned_for = self.learned_models(&c.meta);
         let pass = align(&p.tier_pass, d.tiers.len());
         let pass: Vec<f64> = if p.tier_pass.is_empty() { Vec::new() } else { pass };
@@ -440,6 +479,7 @@ impl App {
         let p = c.classify(prompt, &CancellationToken::new()).await?;
         let skip = route::Skip { failed: failed.to_vec(), cap: overrides.max_tier.clone(), ..Default::default() };
         let mut d = self.decide_from(&policy, &p, &skip, budget)?;
+        d.router = self.router_for(overrides)?;
         let learned_for = self.learned_models(&c.meta);
         let pass = align(&p.tier_pass, d.tiers.len());
         let pass: Vec<f64> = if p.tier_pass.is_empty() { Vec::new() } else { pass };
@@ -627,6 +667,12 @@ impl App {
     /// When the evaluated labels are of the tiers' own models, records whether the learned router beat the hull
     /// at the saved budget: that decides which router the dial uses.
     fn record_verdict(&self, report: &EvalReport, meta: &Meta, settings: &RouteSettings) -> Result<()> {
+        // Replayed answers (the paper's, say) are not the user's tiers' evidence, even under the same model names:
+        // what they say of the learned router never switches it on.
+        if self.with_store(|s| Ok(complexitynet_engine::runs::is_replayed(s, &report.labels)?))? {
+            tracing::info!(labels = %report.labels, "replayed labels: no verdict on the learned router recorded");
+            return Ok(());
+        }
         let models = self.learned_models(meta);
         let tiers = self.with_store(|s| Ok(table::tiers(s)?))?;
         let same = models.len() == tiers.len()

@@ -79,12 +79,17 @@ pub trait SecretStore: Send + Sync {
 /// The probe entry's account (never a provider's name: providers are checked to exist).
 const PROBE: &str = "__complexitynet_probe__";
 
-/// Writes, reads back and deletes the probe entry with the default credential builder in force.
+/// Writes, reads back and deletes a probe entry with the default credential builder in force. The entry is this
+/// process's own (its pid and a counter in the account): processes probing the same keychain at once (the CLI
+/// beside the app, parallel tests) never read or delete each other's probe.
 fn round_trip() -> Result<(), keyring::Error> {
-    let value = format!("probe-{}", std::process::id());
-    let entry = keyring::Entry::new(SERVICE, PROBE)?;
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let account = format!("{PROBE}{}-{n}", std::process::id());
+    let value = format!("probe-{}-{n}", std::process::id());
+    let entry = keyring::Entry::new(SERVICE, &account)?;
     entry.set_password(&value)?;
-    let back = keyring::Entry::new(SERVICE, PROBE)?.get_password();
+    let back = keyring::Entry::new(SERVICE, &account)?.get_password();
     let _ = entry.delete_credential();
     match back {
         Ok(v) if v == value => Ok(()),

@@ -115,6 +115,26 @@ pub fn mix(tiers: &[TierProfile], share: f64) -> (usize, usize, f64) {
     (last, last, 0.0)
 }
 
+/// The tiers as the mix should see them while the evidence is thin: a tier whose rate is not above a cheaper
+/// tier's by more than one standard error of the difference (`sd`: each rate's uncertainty, 0 where only a
+/// figure is known) is taken as no better than it, so it leaves the hull and the mix leans to the cheaper one
+/// until the user's outcomes separate them.
+pub fn lean_to_cheaper(tiers: &[TierProfile], sd: &[f64]) -> Vec<TierProfile> {
+    let sd_of = |k: usize| sd.get(k).copied().filter(|s| s.is_finite() && *s > 0.0).unwrap_or(0.0);
+    let mut out = tiers.to_vec();
+    for (j, tj) in tiers.iter().enumerate() {
+        let Some(rj) = tj.rate else { continue };
+        for (i, ti) in tiers.iter().enumerate() {
+            let Some(ri) = ti.rate.filter(|_| i != j && ti.cost < tj.cost) else { continue };
+            let se = (sd_of(i).powi(2) + sd_of(j).powi(2)).sqrt();
+            if se > 0.0 && rj - ri <= se {
+                out[j].rate = out[j].rate.map(|r| r.min(ri));
+            }
+        }
+    }
+    out
+}
+
 /// The default router: the mix of the fixed tiers the budget buys (`share` of always-top's cost), or, with a
 /// least expected pass rate as the target instead, the cheapest mix that reaches it (every tier's rate known;
 /// when none reaches it, the whole budget). `costs` are relative to the top tier, the last.
@@ -170,6 +190,22 @@ pub fn controlled_up(spend: &Spend, share: f64, lower: f64, upper: f64, top: f64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mix_leans_to_the_cheaper_tier_while_the_evidence_cannot_tell_them_apart() {
+        let t = |cost: f64, rate: f64| TierProfile { cost, rate: Some(rate) };
+        let tiers = [t(0.01, 0.40), t(0.1, 0.62), t(1.0, 0.70)];
+        // Figures only (no uncertainty): every tier is on the hull, 50% buys mid and top.
+        assert_eq!(mix(&lean_to_cheaper(&tiers, &[0.0; 3]), 0.5).0, 1);
+        assert_eq!(mix(&lean_to_cheaper(&tiers, &[0.0; 3]), 0.5).1, 2);
+        // Top's 8 points over mid are within their uncertainty: top leaves the hull, 50% buys mid only.
+        let leaned = lean_to_cheaper(&tiers, &[0.05, 0.06, 0.07]);
+        assert_eq!(mix(&leaned, 0.5), (1, 1, 0.0));
+        assert_eq!(leaned[0], tiers[0], "the cheapest tier is never leaned");
+        assert_eq!(leaned[1], tiers[1], "mid is 22 points over local: clearly better");
+        // More evidence separates them again.
+        assert_eq!(mix(&lean_to_cheaper(&tiers, &[0.02, 0.02, 0.02]), 0.5).1, 2);
+    }
 
     fn p(cost: f64, rate: Option<f64>) -> TierProfile {
         TierProfile { cost, rate }

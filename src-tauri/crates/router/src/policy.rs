@@ -440,6 +440,16 @@ pub struct BudgetState {
     pub prompts: u64,
 }
 
+/// Which router decided a dial prompt, and why: the hull of the fixed tiers unless held-out evaluation on the
+/// user's own tiers' answers put the learned router above it (a shipped or replayed verdict never does).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RouterUsed {
+    /// `hull` or `learned`.
+    pub name: String,
+    /// Why, in words, with the figures.
+    pub why: String,
+}
+
 /// Where a prompt goes and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Decision {
@@ -464,6 +474,10 @@ pub struct Decision {
     /// The dial's budget: the target and what has been spent (the hull policy only).
     #[serde(default)]
     pub budget: Option<BudgetState>,
+    /// The dial's router and why (filled by the application core, which knows the verdict; None for the
+    /// paper map and the threshold).
+    #[serde(default)]
+    pub router: Option<Box<RouterUsed>>,
 }
 
 /// What the classifier said about a prompt.
@@ -602,6 +616,7 @@ pub fn decide(
             }
             _ => None,
         },
+        router: None,
     })
 }
 
