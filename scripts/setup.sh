@@ -21,7 +21,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # for the verification sandbox (pip fetches the small default model), plus what the tests drive the window with.
 APP_PACKAGES=(build-essential pkg-config file curl cmake clang libclang-dev libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev
   libxdo-dev bubblewrap python3 python3-pip unzip)
-TEST_PACKAGES=(xvfb webkit2gtk-driver python3-venv gnome-keyring libsecret-tools dbus-daemon keyutils
+TEST_PACKAGES=(xvfb webkit2gtk-driver python3-venv gnome-keyring libsecret-tools dbus-daemon keyutils openssl
   wine64 gcc-mingw-w64-x86-64)
 
 ensure_packages() {
