@@ -7,6 +7,7 @@ import pathlib
 from selenium import webdriver
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.file_detector import UselessFileDetector
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 APP = os.environ["APP_BINARY"]
@@ -31,4 +32,8 @@ def app_window(screenshot: str):
 
 
 def wait(drv, cond, timeout=60, what="condition"):
-    return WebDriverWait(drv, timeout).until(lambda d: cond(d), message=f"timed out waiting for {what}")
+    # An element React replaces while the condition looks at it is "stale": look again, as for one not there yet
+    # (CI once failed waiting for the server's URL to disappear, the element re-rendered mid-query).
+    return WebDriverWait(drv, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: cond(d), message=f"timed out waiting for {what}"
+    )
