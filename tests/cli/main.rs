@@ -786,6 +786,10 @@ fn replay_run(dir: &Path, limit: &str) -> std::process::Child {
             "--json",
             "--replay",
             recorded.to_str().unwrap(),
+            // The two runs compare verdicts exactly, so no right answer may time out under load: GPT-4's answer to
+            // task 123 runs 9.8 s of the default 10 s per check on an idle machine (see tests/cli/classifier.rs).
+            "--timeout-ms",
+            "30000",
         ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -115,7 +115,7 @@ pub struct RunArgs {
     /// Sandbox checks in parallel [default: one per core]
     #[arg(long)]
     jobs: Option<usize>,
-    /// Wall-clock limit per check
+    /// Time limit per check, in CPU time (a check that only waits is stopped at 3× on the wall clock)
     #[arg(long, default_value_t = 10_000)]
     timeout_ms: u64,
 }

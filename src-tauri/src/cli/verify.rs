@@ -36,7 +36,7 @@ pub struct VerifyArgs {
     /// A JSONL file of recorded answers (task_id, model, trial, output) to check against --dataset
     #[arg(long, value_name = "FILE.jsonl", requires = "dataset", conflicts_with = "code")]
     pub answers: Option<PathBuf>,
-    /// Wall-clock limit per check
+    /// Time limit per check, in CPU time (a check that only waits is stopped at 3× on the wall clock)
     #[arg(long, default_value_t = 5000)]
     pub timeout_ms: u64,
     /// Checks run in parallel [default: one per core]

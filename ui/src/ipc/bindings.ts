@@ -596,7 +596,7 @@ replay?: string | null,
  */
 jobs?: number | null, 
 /**
- * Wall-clock limit per check.
+ * Time limit per check, in CPU time (a check that only waits is stopped at 3× on the wall clock).
  */
 timeout_ms: number, 
 /**
@@ -841,9 +841,10 @@ export type Rule = { "rule": "paper5", trials: number, } | { "rule": "single3" }
  */
 export type RunConfig = { tiers: Array<string>, trials: number, temperature: number, max_tokens: number, seed: number, task_ids: Array<string>, 
 /**
- * Wall-clock limit per check. Generous by default (10 s, as the reference re-execution of the recorded
- * answers used): some correct answers compute for seconds (MBPP task 123 takes ~4 s), and a verdict must
- * not flip with the machine's load.
+ * Time limit per check, in CPU time (the sandbox stops a check that only waits at 3× on the wall clock).
+ * Generous by default (10 s, as the reference re-execution of the recorded answers used): some correct
+ * answers compute for seconds (GPT-4's answer to MBPP task 123 takes 9.8 s), and counting CPU rather than
+ * wall time keeps a verdict from flipping with the machine's load.
  */
 timeout_ms: number, };
 

@@ -58,7 +58,7 @@ pub struct LabelRequest {
     /// Sandbox checks in parallel [default: one per core].
     #[ts(optional = nullable)]
     pub jobs: Option<usize>,
-    /// Wall-clock limit per check.
+    /// Time limit per check, in CPU time (a check that only waits is stopped at 3× on the wall clock).
     #[ts(type = "number")]
     pub timeout_ms: u64,
     /// Exactly these tasks, in this order (a calibration run's stratified sample).

@@ -36,7 +36,7 @@ mod platform;
 #[path = "other.rs"]
 mod platform;
 
-pub use types::{Check, Limits, Outcome, Phase, Verdict};
+pub use types::{Check, Limits, Outcome, Phase, Verdict, WALL_FACTOR};
 
 pub(crate) const HARNESS: &str = include_str!("../../../../resources/sandbox/harness.py");
 
@@ -45,7 +45,7 @@ const SPAWN_TIMEOUT: Duration = Duration::from_secs(20);
 /// Slack on top of a check's own wall limit before the host kills the whole sandbox (zygote protocol: the
 /// zygote enforces the limit itself, this only catches a zygote that stopped answering).
 const HOST_GRACE: Duration = Duration::from_secs(5);
-/// Per-check protocol: the host is the one enforcing the wall limit; this covers compiling the request.
+/// Per-check protocol: the host is the one enforcing the wall backstop; this covers compiling the request.
 const PER_CHECK_GRACE: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -260,7 +260,7 @@ impl Worker {
             res.harness_error = Some(format!("cannot send the check: {e}"));
             return res;
         }
-        let deadline = Instant::now() + Duration::from_millis(limits.timeout_ms) + PER_CHECK_GRACE;
+        let deadline = Instant::now() + Duration::from_millis(limits.wall_ms()) + PER_CHECK_GRACE;
         let mut report_bytes = 0usize;
         loop {
             match self.events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
@@ -590,7 +590,7 @@ impl Verifier {
             "setup": check.setup,
             "asserts": check.asserts,
             "limits": {
-                "timeout_ms": l.timeout_ms, "cpu_s": l.cpu_seconds(), "memory_bytes": l.memory_bytes,
+                "wall_ms": l.wall_ms(), "cpu_s": l.cpu_seconds(), "memory_bytes": l.memory_bytes,
                 "file_bytes": l.file_bytes, "output_bytes": l.output_bytes, "open_files": l.open_files,
                 "processes": l.processes,
             },
@@ -602,7 +602,7 @@ impl Verifier {
             let (outcome, passed) = judge(&res, &nonce, total);
             return verdict(outcome, passed);
         }
-        let host_limit = Duration::from_millis(l.timeout_ms) + HOST_GRACE;
+        let host_limit = Duration::from_millis(l.wall_ms()) + HOST_GRACE;
         match worker.exchange(&request, host_limit) {
             Ok(line) => match serde_json::from_str::<HarnessResult>(&line) {
                 Ok(res) => {

@@ -5,7 +5,11 @@ use serde::{Deserialize, Serialize};
 /// Resource limits for one check.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
-    /// Wall-clock limit; the whole process group is killed when it passes.
+    /// Time limit, counted in the check's CPU time (RLIMIT_CPU; the Job Object's CPU limit on Windows), so a
+    /// verdict does not depend on what else the machine is doing: a right answer that computes for 9.8 s of a
+    /// 10 s limit passes on an idle laptop and on one running the local model on every core alike. A check that
+    /// waits instead of computing (sleep, a blocked read, SIGSTOP) is ended by the wall clock at
+    /// [`Limits::wall_ms`].
     pub timeout_ms: u64,
     /// Memory: RLIMIT_AS on Linux, the check's footprint watched by the zygote on macOS (which does not
     /// enforce RLIMIT_AS), the Job Object's memory limit on Windows.
@@ -33,11 +37,22 @@ impl Default for Limits {
     }
 }
 
+/// How many times its time limit a check may take on the wall clock. A wall limit equal to the CPU limit made
+/// verdicts depend on load: under two parallel label runs a right answer near the limit timed out in one run and
+/// passed in the other. Three times lets a check that computes have a third of a core and still be judged on
+/// its CPU time, while a check that only waits is still ended.
+pub const WALL_FACTOR: u64 = 3;
+
 impl Limits {
-    /// CPU seconds (RLIMIT_CPU): the wall limit rounded up, so a busy C-level loop that ignores Python's
-    /// signal handling still dies by SIGXCPU even if the wall-clock kill were late.
+    /// CPU seconds (RLIMIT_CPU): the time limit rounded up to the kernel's whole seconds. A busy C-level loop
+    /// that ignores Python's signal handling dies by SIGXCPU all the same.
     pub fn cpu_seconds(&self) -> u64 {
         self.timeout_ms.div_ceil(1000).max(1)
+    }
+
+    /// The wall-clock backstop for a check that waits rather than computes.
+    pub fn wall_ms(&self) -> u64 {
+        self.timeout_ms.saturating_mul(WALL_FACTOR)
     }
 }
 
