@@ -651,6 +651,63 @@ fn a_cascade_escalates_a_failing_local_answer_until_an_answer_passes() {
     assert!(err.contains("[cascade] local") && err.contains("failed at assert 0"), "{err}");
     assert!(err.contains("[cascade] mid") && err.contains("passed its 1 check"), "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("return a + b"));
+
+    // What a pass is worth (router::trust). With a known ability, a kept answer says so.
+    ok_json(&cn(dir.path(), &["tiers", "set", "local", "--published", "mbpp:0.3", "--json"]));
+    let right = || openai_json("```python\ndef add(a, b):\n    return a + b\n```", 10, 10);
+    let wrong = || openai_json("```python\ndef add(a, b):\n    return a * b\n```", 10, 10);
+    let server = ChatServer::start(vec![right()]);
+    ok_json(&cn(
+        dir.path(),
+        &["providers", "set", "replayed", "--base-url", &format!("{}/v1", server.url()), "--json"],
+    ));
+    let out = ok_json(&cn(dir.path(), &["ask", "Write add(a, b).\nassert add(1, 2) == 3", "--json"]));
+    let why = out["route"]["reason"].as_str().unwrap();
+    assert!(why.contains("local's answer passed (1 tried; a pass like it is right about 7"), "{why}");
+    let trust = out["verification"]["trust"].as_f64().unwrap();
+    assert!((0.70..0.80).contains(&trust), "one check from a 30% model: {trust}");
+    // A bar the weak tier's pass cannot clear: the cascade starts above it and says why.
+    let server = ChatServer::start(vec![right()]);
+    ok_json(&cn(
+        dir.path(),
+        &["providers", "set", "replayed", "--base-url", &format!("{}/v1", server.url()), "--json"],
+    ));
+    ok_json(&cn(dir.path(), &["tiers", "set", "mid", "--published", "mbpp:0.9", "--json"]));
+    let ask = ["ask", "Write add(a, b).\nassert add(1, 2) == 3", "--trust-bar", "0.8", "--json"];
+    let out = ok_json(&cn(dir.path(), &ask));
+    let why = out["route"]["reason"].as_str().unwrap();
+    assert!(why.contains("verified cascade mid → top (verified on 1 example, weak for local (0.7"), "{why}");
+    assert!(why.contains("< 0.80): started at mid)"), "{why}");
+    assert_eq!(out["tier"], "mid", "{out}");
+    assert_eq!(server.requests().len(), 1);
+    // Started at local by name: its pass cannot end the cascade, which climbs; nothing above passes, so the weak
+    // pass is the answer (not the top tier's failing one), and the reason says it.
+    let server = ChatServer::start(vec![right(), wrong()]);
+    ok_json(&cn(
+        dir.path(),
+        &["providers", "set", "replayed", "--base-url", &format!("{}/v1", server.url()), "--json"],
+    ));
+    let out = ok_json(&cn(dir.path(), &[&ask[..], &["--tier", "local"]].concat()));
+    // (The top tier has no key here: tried, no answer.)
+    let steps: Vec<(&str, bool)> = out["verification"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["tier"].as_str().unwrap(), s["passed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(steps, [("local", true), ("mid", false)], "{out}");
+    assert_eq!((out["tier"].as_str(), out["verification"]["passed"].as_bool()), (Some("local"), Some(true)), "{out}");
+    assert!(out["text"].as_str().unwrap().contains("a + b"));
+    let why = out["route"]["reason"].as_str().unwrap();
+    assert!(why.contains("local's answer passed, but a pass from it is weak evidence (0.7"), "{why}");
+    assert!(why.contains("no tier above passed, so it is the answer (2 tried)"), "{why}");
+    // A bar outside 0..1 is a clear error.
+    let out = cn(dir.path(), &["ask", "Write add(a, b).\nassert add(1, 2) == 3", "--trust-bar", "2"]);
+    assert!(
+        !out.status.success() && stderr(&out).contains("the trust bar must be between 0 and 1"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// `route --file` keeps the user's budget for tiers it knows only by their published pass rates, whatever the

@@ -33,6 +33,10 @@ pub struct AskArgs {
     /// The highest tier to use (routing and the cascade stay at or below it), e.g. mid for "never the top tier"
     #[arg(long)]
     pub max_tier: Option<String>,
+    /// The verified cascade's bar: a pass ends it only if an answer like it is right at least this often
+    /// (0–1; from the checks' number and the tier's known ability) [default: 0.5, measured]
+    #[arg(long)]
+    pub trust_bar: Option<f64>,
     /// Verify against this dataset task's tests instead of the prompt's own
     #[arg(long, requires = "task", conflicts_with = "no_verify")]
     pub dataset: Option<String>,
@@ -73,7 +77,7 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
         fall_through: args.tier.is_none(),
         params,
         stream: true,
-        route: RouteOverrides { max_tier: args.max_tier.clone(), ..Default::default() },
+        route: RouteOverrides { max_tier: args.max_tier.clone(), trust_bar: args.trust_bar, ..Default::default() },
         checks,
         verify: !args.no_verify,
         source: "ask",

@@ -795,7 +795,12 @@ classifier?: string | null,
 /**
  * The highest tier this request may use (a chat's "never the top tier"); None: any.
  */
-max_tier?: string | null, };
+max_tier?: string | null, 
+/**
+ * The verified cascade's bar: the least trust a pass must earn to end it (router::trust); None: the
+ * measured default.
+ */
+trust_bar?: number | null, };
 
 /**
  * The routing policy as the user saves it in Settings (`route-policy`), used by the chat, `ask`, `route` and the
@@ -1124,7 +1129,13 @@ tests: number,
 /**
  * The checks, with where each came from.
  */
-checks: Array<CheckItem>, steps: Array<VerifiedStep>, };
+checks: Array<CheckItem>, steps: Array<VerifiedStep>, 
+/**
+ * What the answer's pass is worth: the chance an answer that passed this many checks from this tier's model
+ * is right (router::trust, measured on MBPP+ with models held out). None: it did not pass, or nothing is
+ * known of the model.
+ */
+trust?: number | null, };
 
 /**
  * One tier's verified answer, as an answer's record shows it (the chat, `ask --json`, the server).

@@ -316,10 +316,33 @@ impl App {
                 tiers[start].name, tiers[cap].name
             )));
         }
+        // What a pass from each tier would be worth on this many checks: a tier whose pass could not end the
+        // cascade is not asked first (unless the user named it), and a pass below the bar climbs on.
+        let known = self.tier_abilities()?;
+        let rated: Vec<(&str, Option<f64>)> = tiers[start..=cap]
+            .iter()
+            .map(|t| (t.name.as_str(), known.iter().find(|a| a.tier == t.name).and_then(|a| a.rate)))
+            .collect();
+        let bar = req.route.trust_bar.unwrap_or(complexitynet_router::trust::DEFAULT_TRUST);
+        if !(0.0..=1.0).contains(&bar) {
+            return Err(AppError::invalid(format!("the trust bar must be between 0 and 1, got {bar}")));
+        }
+        let trust = complexitynet_router::trust::plan(&rated, checks.len(), bar);
+        // Never skip to where no tier can answer (no key, no model): then the cascade starts where it would.
+        let reachable = tiers[start + trust.start..=cap]
+            .iter()
+            .map(|t| self.with_store(|s| Ok(crate::decide::available(s, self.secrets(), t).available)))
+            .collect::<Result<Vec<bool>>>()?
+            .contains(&true);
+        let skipped = if req.tier.is_none() && reachable { trust.start } else { 0 };
+        let (start, accepts) = (start + skipped, &trust.accepts[skipped..]);
         let names = |r: std::ops::RangeInclusive<usize>| tiers[r].iter().map(|t| t.name.as_str()).collect::<Vec<_>>();
         let source = if req.checks.is_some() { "given with the prompt" } else { "from the prompt's examples" };
         let summary = format!("{} {source}", checks.describe());
-        let plan = format!("{summary}: verified cascade {}", names(start..=cap).join(" → "));
+        let mut plan = format!("{summary}: verified cascade {}", names(start..=cap).join(" → "));
+        if let (Some(why), true) = (&trust.why, skipped > 0) {
+            plan = format!("{plan} ({why})");
+        }
         decision.reason = match &req.tier {
             Some(t) => format!("{plan}, from {t} as you chose (the router chose {})", decision.tier),
             None => format!("{plan} (the router alone would pick {}: {})", decision.tier, decision.reason),
@@ -329,9 +352,10 @@ impl App {
         decision.model = tiers[start].model.clone();
         on_event(AskEvent::Routed { decision: decision.clone() });
         on_event(AskEvent::Checks { summary, checks: checks.items.clone() });
-        let run =
-            self.cascade(&tiers[start..=cap], &req.messages, checks, &req.params, req.source, on_event, cancel).await?;
-        let Some(last) = run.steps.last() else {
+        let run = self
+            .cascade(&tiers[start..=cap], accepts, &req.messages, checks, &req.params, req.source, on_event, cancel)
+            .await?;
+        let Some(last) = run.answer() else {
             let why: Vec<String> =
                 run.attempts.iter().map(|a| format!("{}: {}", a.tier, a.error.as_deref().unwrap_or("?"))).collect();
             return Err(complexitynet_router::RouteError::NoTierAvailable(why.join("; ")).into());
@@ -341,8 +365,22 @@ impl App {
         decision.tier = tier.name.clone();
         decision.model = tier.model.clone();
         decision.available = true;
-        decision.reason = if passed {
-            format!("{plan}: {}'s answer passed ({} tried)", tier.name, run.steps.len())
+        let trusted = |name: &str| rated.iter().position(|(n, _)| *n == name).and_then(|i| trust.trust[i]);
+        let last_tried = run.steps.last().map(|s| s.tier.as_str()).unwrap_or_default();
+        decision.reason = if passed && last_tried != tier.name {
+            format!(
+                "{plan}: {}'s answer passed, but a pass from it is weak evidence ({:.2} < {:.2}); no tier above \
+                 passed, so it is the answer ({} tried)",
+                tier.name,
+                trusted(&tier.name).unwrap_or(0.0),
+                bar,
+                run.steps.len()
+            )
+        } else if passed {
+            let worth = trusted(&tier.name)
+                .map(|t| format!("; a pass like it is right about {:.0}% of the time", 100.0 * t))
+                .unwrap_or_default();
+            format!("{plan}: {}'s answer passed ({} tried{worth})", tier.name, run.steps.len())
         } else {
             format!("{plan}: no answer passed; {}'s, the last, is returned marked as failing", tier.name)
         };
@@ -378,6 +416,7 @@ impl App {
                     cost_usd: s.completion.cost_usd,
                 })
                 .collect(),
+            trust: if passed { trusted(&tier.name) } else { None },
         };
         Ok(AskOutcome {
             route: Some(decision),

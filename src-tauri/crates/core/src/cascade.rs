@@ -46,9 +46,19 @@ pub struct CascadeRun {
 }
 
 impl CascadeRun {
-    /// The step whose answer passed, if one did (the last step: the cascade stops there).
+    /// The answer the cascade gives: the last step if it passed (a trusted pass ends the cascade), else the highest
+    /// step that passed (a pass too weak to end it, which nothing above bettered), else the last step.
+    pub fn answer(&self) -> Option<&Step> {
+        let last = self.steps.last()?;
+        if last.verdict.passed() {
+            return Some(last);
+        }
+        Some(self.steps.iter().rev().find(|s| s.verdict.passed()).unwrap_or(last))
+    }
+
+    /// The step whose answer passed, if one did.
     pub fn passed(&self) -> Option<&Step> {
-        self.steps.last().filter(|s| s.verdict.passed())
+        self.answer().filter(|s| s.verdict.passed())
     }
 }
 
@@ -60,11 +70,13 @@ impl App {
     }
 
     /// Runs the cascade over `tiers` in order (the caller picks the range: from the start tier to the cap).
-    /// `on_event` hears `Started` and `Step` for each tier tried.
+    /// A pass ends it where `accepts` says that tier's pass is trusted ([`complexitynet_router::trust`]); a
+    /// distrusted pass is kept while the cascade climbs. `on_event` hears `Started` and `Step` for each tier tried.
     #[allow(clippy::too_many_arguments)] // the cascade's inputs and where its calls are booked, each used once
     pub(crate) async fn cascade(
         &self,
         tiers: &[TierRow],
+        accepts: &[bool],
         messages: &[Message],
         checks: &Checks,
         params: &GenParams,
@@ -73,13 +85,14 @@ impl App {
         cancel: &CancellationToken,
     ) -> Result<CascadeRun> {
         let span = tracing::info_span!("cascade", from = tiers.first().map(|t| t.name.as_str()).unwrap_or(""));
-        self.cascade_inner(tiers, messages, checks, params, source, on_event, cancel).instrument(span).await
+        self.cascade_inner(tiers, accepts, messages, checks, params, source, on_event, cancel).instrument(span).await
     }
 
     #[allow(clippy::too_many_arguments)] // as `cascade`
     async fn cascade_inner(
         &self,
         tiers: &[TierRow],
+        accepts: &[bool],
         messages: &[Message],
         checks: &Checks,
         params: &GenParams,
@@ -89,7 +102,7 @@ impl App {
     ) -> Result<CascadeRun> {
         let verifier = self.verifier();
         let mut run = CascadeRun::default();
-        for tier in tiers {
+        for (i, tier) in tiers.iter().enumerate() {
             if cancel.is_cancelled() {
                 break;
             }
@@ -135,7 +148,7 @@ impl App {
                 cost_usd: step.completion.cost_usd,
             });
             run.steps.push(step);
-            if passed {
+            if passed && accepts.get(i).copied().unwrap_or(true) {
                 break;
             }
         }

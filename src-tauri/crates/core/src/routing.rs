@@ -44,6 +44,10 @@ pub struct RouteOverrides {
     /// The highest tier this request may use (a chat's "never the top tier"); None: any.
     #[ts(optional = nullable)]
     pub max_tier: Option<String>,
+    /// The verified cascade's bar: the least trust a pass must earn to end it (router::trust); None: the
+    /// measured default.
+    #[ts(optional = nullable)]
+    pub trust_bar: Option<f64>,
 }
 
 impl RouteOverrides {

@@ -600,6 +600,7 @@ mod tests {
                 tests: 1,
                 checks: Vec::new(),
                 steps: vec![step("local", false), step("mid", true)],
+                trust: None,
             }),
         };
         chat::add(

@@ -7,6 +7,8 @@
 //!   the controller on realized spend;
 //! - [`known`]: what decides a model's ability (own outcomes, calibration, published figure) and when two model
 //!   names are the same model;
+//! - [`trust`]: what a pass on a prompt's checks is worth, by how many checks and how strong the tier is — where
+//!   the verified cascade starts and which pass ends it;
 //! - [`label`]: the paper's rules from pass counts to complexity levels, the classes the classifier learns and
 //!   the paper's map routes.
 //!
@@ -18,6 +20,7 @@ pub mod budget;
 pub mod known;
 pub mod label;
 pub mod policy;
+pub mod trust;
 
 pub use budget::*;
 pub use policy::*;

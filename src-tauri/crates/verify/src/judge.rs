@@ -34,6 +34,12 @@ pub struct Verification {
     #[serde(default)]
     pub checks: Vec<CheckItem>,
     pub steps: Vec<VerifiedStep>,
+    /// What the answer's pass is worth: the chance an answer that passed this many checks from this tier's model
+    /// is right (router::trust, measured on MBPP+ with models held out). None: it did not pass, or nothing is
+    /// known of the model.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub trust: Option<f64>,
 }
 
 /// An answer's verdict, with what of it ran.
