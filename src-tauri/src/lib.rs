@@ -79,6 +79,7 @@ pub fn builder(app: Arc<App>) -> tauri::Builder<tauri::Wry> {
             commands::server::dial_curve,
             commands::server::budget_status,
             commands::server::server_settings_get,
+            commands::server::usage,
             commands::server::server_settings_set,
         ])
 }

@@ -134,6 +134,22 @@ def test_the_settings_switch_starts_the_server_with_a_fresh_key_shown_once_and_a
     # The key is nowhere in the webview's own storage.
     stored = driver.execute_script("return JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
     assert key not in stored
+    # An agent's request through it (Anthropic's Messages, as Claude Code sends it) is in the window's spend view,
+    # under the name the client gives itself.
+    body = json.dumps({"model": "local", "max_tokens": 4, "messages": [{"role": "user", "content": "Say hi."}]}).encode()
+    req = urllib.request.Request(f"{url.removesuffix('/v1')}/v1/messages", data=body, headers={
+        "x-api-key": key, "anthropic-version": "2023-06-01", "Content-Type": "application/json",
+        "User-Agent": "e2e-agent/1.0"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        assert r.status == 200
+    driver.find_element(By.ID, "usage-refresh").click()
+    try:
+        row = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#usage-table tr[data-key="e2e-agent"]'),
+                   what="the agent's row in the spend view")[0]
+    except Exception as e:
+        raise AssertionError(f"the spend view shows: {driver.find_element(By.ID, 'usage').text}") from e
+    cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[:3] == ["e2e-agent", "1", "0"] and cells[3].endswith("(0)"), cells  # one call, answered
     driver.find_element(By.ID, "server-toggle").click()
     wait(driver, lambda d: not d.find_elements(By.ID, "server-url"), what="the server to stop")
 

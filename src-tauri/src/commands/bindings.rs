@@ -93,6 +93,8 @@ pub fn generate() -> String {
         types::Decision,
         super::server::ServerStatus,
         core::serving::ServerSettings,
+        types::UsageBy,
+        types::UsageRow,
     );
     let mut s = String::from(
         "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p complexitynet ipc_bindings`\n\

@@ -3,7 +3,7 @@
 
 use complexitynet_core::routing::{BudgetStatus, DialCurve};
 use complexitynet_core::serving::{new_key, ServerSettings};
-use complexitynet_core::types::RouteSettings;
+use complexitynet_core::types::{RouteSettings, UsageBy, UsageRow};
 use complexitynet_core::AppError;
 use serde::Serialize;
 use std::sync::Mutex;
@@ -56,6 +56,13 @@ pub async fn server_start(
         *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(running);
     }
     Ok(slot.status())
+}
+
+/// Spend and savings from the ledger, grouped (the window's view of what `complexitynet usage` prints: the
+/// agents' requests through the server by client and conversation).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn usage(app: AppState<'_>, by: UsageBy, days: u32) -> Result<Vec<UsageRow>, AppError> {
+    app.blocking(move |a| a.usage(by, days)).await
 }
 
 /// The server's allowed origins and hosts and its daily spend cap (applied at the next start).

@@ -1115,6 +1115,25 @@ export type Usage = { prompt_tokens: number, completion_tokens: number,
 cached_tokens: number, };
 
 /**
+ * How `usage` groups the ledger.
+ */
+export type UsageBy = "day" | "tier" | "source" | "client" | "conversation";
+
+/**
+ * One group of the ledger: calls, tokens, what they cost and what always-top would have cost for the prompts
+ * they answered.
+ */
+export type UsageRow = { key: string, calls: number, 
+/**
+ * Calls that failed (no answer, no cost).
+ */
+failed: number, prompt_tokens: number, completion_tokens: number, cached_tokens: number, cost_usd: number, 
+/**
+ * What the top tier would have charged for the same answers.
+ */
+top_usd: number, };
+
+/**
  * What the sandbox said of an answer whose prompt carried checks.
  */
 export type Verification = { 

@@ -20,6 +20,8 @@ import type {
   ChatTotals,
   DialCurve,
   ServerSettings,
+  UsageBy,
+  UsageRow,
   ClassifierMeta,
   Conversation,
   CostMode,
@@ -271,6 +273,9 @@ export const serverStatus = () => call<ServerStatus>("server_status");
 export const serverStart = (port: number, noKey: boolean) => call<ServerStatus>("server_start", { port, no_key: noKey });
 
 export const serverSettingsGet = () => call<ServerSettings>("server_settings_get");
+
+/** Spend and savings from the ledger, grouped (what `complexitynet usage --by BY --days DAYS` prints). */
+export const usage = (by: UsageBy, days: number) => call<UsageRow[]>("usage", { by, days });
 
 export const serverSettingsSet = (settings: ServerSettings) => call<ServerSettings>("server_settings_set", { settings });
 

@@ -3,6 +3,7 @@ import { appInfo, budgetStatus, dialCurve, routePolicyGet, routePolicySet, serve
 import type { AppError } from "../ipc/errors";
 import type { AppInfo, BudgetStatus, DialCurve, PolicyKind, RouteSettings, ServerSettings, ServerStatus } from "../ipc/types";
 import { ErrorBanner } from "./ErrorBanner";
+import { UsagePanel } from "./Usage";
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 
@@ -371,6 +372,7 @@ export function SettingsTab() {
           </div>
         )}
       </div>
+      <UsagePanel />
       <p className="small muted">
         The data folder can be changed with <code>--data-dir</code> or <code>COMPLEXITYNET_DATA_DIR</code>.
       </p>

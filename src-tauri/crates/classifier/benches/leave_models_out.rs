@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use complexitynet_classifier::ability::{fit_rasch, DifficultyModel, Outcome};
+use complexitynet_classifier::ability::{fit_rasch, DifficultyModel, Outcome, OutcomeTable};
 use complexitynet_classifier::split::Rng;
 use complexitynet_router::{self as route, Spend, TierProfile};
 use complexitynet_verify::testing::shared_data;
@@ -33,11 +33,10 @@ struct Point {
 }
 
 fn main() {
-    let rows: Vec<serde_json::Value> = std::fs::read_to_string(shared_data().join("outcomes/mbpp-plus-greedy.jsonl"))
-        .expect("the outcomes file")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect();
+    let data = OutcomeTable::parse(
+        &std::fs::read_to_string(shared_data().join("outcomes/mbpp-plus-greedy.jsonl")).expect("the outcomes file"),
+    )
+    .expect("the outcomes table");
     let prompts: HashMap<String, String> = std::fs::read_to_string(shared_data().join("mbpp.jsonl"))
         .expect("MBPP")
         .lines()
@@ -46,22 +45,8 @@ fn main() {
             (v["task_id"].to_string(), v["text"].as_str().unwrap().to_owned())
         })
         .collect();
-    let outcomes: Vec<Outcome> = rows
-        .iter()
-        .map(|r| Outcome {
-            model: r["model"].as_str().unwrap().to_owned(),
-            task: r["task_id"].to_string(),
-            passed: r["passed"].as_i64() == Some(1),
-        })
-        .collect();
-    let mut models: Vec<String> = outcomes.iter().map(|o| o.model.clone()).collect();
-    models.sort();
-    models.dedup();
-    let mut tasks: Vec<String> = outcomes.iter().map(|o| o.task.clone()).collect();
-    tasks.sort_by_key(|t| t.parse::<u64>().unwrap_or(0));
-    tasks.dedup();
-    let passed: HashMap<(&str, &str), bool> =
-        outcomes.iter().map(|o| ((o.model.as_str(), o.task.as_str()), o.passed)).collect();
+    let (outcomes, models, tasks) = (&data.outcomes, &data.models, &data.tasks);
+    let passed = data.passed();
     let rate = |m: &str| tasks.iter().filter(|t| passed[&(m, t.as_str())]).count() as f64 / tasks.len() as f64;
 
     let mut table: HashMap<(&str, usize), Vec<Point>> = HashMap::new();

@@ -33,6 +33,53 @@ pub struct Outcome {
     pub passed: bool,
 }
 
+/// A table of per-task outcomes, one JSON object per line with `model`, `task_id` and `passed` (0/1 or a boolean),
+/// as leaderboards publish them (the EvalPlus leaderboard's, which the leave-models-out benchmark reads), with its
+/// models sorted and its tasks in numeric order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeTable {
+    pub outcomes: Vec<Outcome>,
+    pub models: Vec<String>,
+    pub tasks: Vec<String>,
+}
+
+impl OutcomeTable {
+    /// Parses the lines; a line that is not such an object is an error naming its number.
+    pub fn parse(text: &str) -> Result<OutcomeTable, String> {
+        let mut outcomes = Vec::new();
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let bad = |what: &str| format!("line {}: {what}", i + 1);
+            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(&format!("not JSON ({e})")))?;
+            let model = v["model"].as_str().ok_or_else(|| bad("no \"model\" string"))?.to_owned();
+            let task = match &v["task_id"] {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => return Err(bad("no \"task_id\"")),
+            };
+            let passed = match &v["passed"] {
+                serde_json::Value::Bool(b) => *b,
+                serde_json::Value::Number(n) if n.as_f64() == Some(0.0) || n.as_f64() == Some(1.0) => {
+                    n.as_f64() == Some(1.0)
+                }
+                _ => return Err(bad("\"passed\" must be 0, 1, true or false")),
+            };
+            outcomes.push(Outcome { model, task, passed });
+        }
+        let mut models: Vec<String> = outcomes.iter().map(|o| o.model.clone()).collect();
+        models.sort();
+        models.dedup();
+        let mut tasks: Vec<String> = outcomes.iter().map(|o| o.task.clone()).collect();
+        tasks.sort_by(|a, b| (a.parse::<u64>().unwrap_or(u64::MAX), a).cmp(&(b.parse::<u64>().unwrap_or(u64::MAX), b)));
+        tasks.dedup();
+        Ok(OutcomeTable { outcomes, models, tasks })
+    }
+
+    /// Whether `model` passed `task`, for every pair the table holds.
+    pub fn passed(&self) -> HashMap<(&str, &str), bool> {
+        self.outcomes.iter().map(|o| ((o.model.as_str(), o.task.as_str()), o.passed)).collect()
+    }
+}
+
 /// Abilities and difficulties fitted to outcomes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rasch {
@@ -383,6 +430,37 @@ fn predict(fz: &Featurizer, w: &[f32], bias: f32, p: &PromptParts) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outcome_table_reads_numbers_and_booleans_and_names_a_bad_line() {
+        let t = OutcomeTable::parse(
+            "{\"model\": \"b\", \"task_id\": 10, \"passed\": 1}\n\n{\"model\": \"a\", \"task_id\": 9, \"passed\": false}\n\
+             {\"model\": \"a\", \"task_id\": \"HumanEval/0\", \"passed\": true}",
+        )
+        .unwrap();
+        assert_eq!(t.models, ["a", "b"]);
+        assert_eq!(t.tasks, ["9", "10", "HumanEval/0"], "numbers in numeric order, names after");
+        let p = t.passed();
+        assert_eq!((p[&("b", "10")], p[&("a", "9")], p[&("a", "HumanEval/0")]), (true, false, true));
+        let err = OutcomeTable::parse(
+            "{\"model\": \"a\", \"task_id\": 1, \"passed\": 1}\n{\"model\": \"a\", \"task_id\": 2, \"passed\": 2}",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("line 2: \"passed\" must be"), "{err}");
+        assert!(OutcomeTable::parse("nope").unwrap_err().starts_with("line 1: not JSON"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_text_makes_the_outcome_table_panic(text in "\\PC*", model in "\\PC*", id in proptest::num::i64::ANY) {
+            let _ = OutcomeTable::parse(&text);
+            let line = serde_json::json!({"model": model, "task_id": id, "passed": 1}).to_string();
+            let t = OutcomeTable::parse(&format!("{text}\n{line}"));
+            if let Ok(t) = t {
+                proptest::prop_assert!(t.models.contains(&model));
+            }
+        }
+    }
 
     fn outcomes(abilities: &[f64], difficulties: &[f64]) -> Vec<Outcome> {
         // Deterministic outcomes drawn from the model itself (a fixed pseudo-random stream).

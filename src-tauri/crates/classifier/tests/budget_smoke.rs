@@ -3,9 +3,7 @@
 //! rate, the default router (the hull mix under its controller) spends the budget it was given and routes no worse
 //! than the hull of the fixed tiers — on half the tasks, in file order.
 
-use std::collections::HashMap;
-
-use complexitynet_classifier::ability::Outcome;
+use complexitynet_classifier::ability::OutcomeTable;
 use complexitynet_classifier::split::Rng;
 use complexitynet_router::{self as route, Hull, Spend, TierProfile};
 use complexitynet_verify::testing::shared_data;
@@ -14,24 +12,11 @@ const COSTS: [f64; 3] = [0.01, 0.1, 1.0];
 
 #[test]
 fn the_default_router_keeps_the_budget_and_the_hull_for_held_out_models() {
-    let outcomes: Vec<Outcome> = std::fs::read_to_string(shared_data().join("outcomes/mbpp-plus-greedy.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .map(|r| Outcome {
-            model: r["model"].as_str().unwrap().to_owned(),
-            task: r["task_id"].to_string(),
-            passed: r["passed"].as_i64() == Some(1),
-        })
-        .collect();
-    let mut models: Vec<String> = outcomes.iter().map(|o| o.model.clone()).collect();
-    models.sort();
-    models.dedup();
-    let mut tasks: Vec<String> = outcomes.iter().map(|o| o.task.clone()).collect();
-    tasks.sort_by_key(|t| t.parse::<u64>().unwrap_or(0));
-    tasks.dedup();
-    let passed: HashMap<(&str, &str), bool> =
-        outcomes.iter().map(|o| ((o.model.as_str(), o.task.as_str()), o.passed)).collect();
+    let table =
+        OutcomeTable::parse(&std::fs::read_to_string(shared_data().join("outcomes/mbpp-plus-greedy.jsonl")).unwrap())
+            .unwrap();
+    let (models, tasks) = (&table.models, &table.tasks);
+    let passed = table.passed();
     let mut rng = Rng::new(7);
     let mut ts = tasks.clone();
     rng.shuffle(&mut ts);
