@@ -482,6 +482,7 @@ async fn front(s: Arc<Served>, door: Door, h: HeaderMap, body: Body) -> Response
         verify: verify && !agent,
         source: "serve",
         agent: agent_ask,
+        client: Some(client_name(&h)),
     };
     // The daily spend cap: over it, the request keeps to the free tiers or is a 429 that says why.
     let cap = s.config.settings.daily_cap;

@@ -61,7 +61,14 @@ fn serve(dir: &Path, extra: &[&str]) -> (Child, String) {
 fn post(url: &str, body: &Value) -> (u16, Value) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        let r = reqwest::Client::new().post(format!("{url}/chat/completions")).json(body).send().await.unwrap();
+        // A chat client that names itself, as aider does (the ledger groups by it).
+        let r = reqwest::Client::new()
+            .post(format!("{url}/chat/completions"))
+            .header("user-agent", "aider/0.86.1")
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json::<Value>().await.unwrap())
     })
 }
@@ -321,6 +328,15 @@ fn ask_serve_the_chat_and_a_label_run_spend_into_one_ledger_that_totals_and_the_
     ));
     let sources: Vec<String> = app.calls().unwrap().into_iter().map(|c| c.source).collect();
     assert_eq!(sources, ["ask", "serve", "chat", "label", "label"], "every call, with where it came from");
+    // By client: the server's caller by the name it gives itself (not only agents), the rest as no client.
+    let by_client = ok_json(&cn(dir.path(), &["usage", "--by", "client", "--json"]));
+    let rows: Vec<(&str, u64)> = by_client["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["key"].as_str().unwrap(), r["calls"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(rows, [("-", 4), ("aider", 1)], "{by_client}");
     let each = (40.0 * 0.00015 + 12.0 * 0.0006) / 1000.0;
     let totals = app.chat_totals().unwrap();
     assert!((totals.today.cost_usd - 5.0 * each).abs() < 1e-12, "the chat's totals are every source's: {totals:?}");

@@ -82,6 +82,7 @@ pub fn run(args: AskArgs, ctx: &Ctx) -> Result<(), AppError> {
         verify: !args.no_verify,
         source: "ask",
         agent: None,
+        client: None,
     };
     let json = ctx.json;
     let on_event = move |e: AskEvent| match e {

@@ -336,6 +336,7 @@ impl App {
                 units: tier.paper_units,
                 top: result.as_ref().ok().zip(top_price).map(|(c, (p, u))| (p.cost(c.usage), u)),
                 agent: Some(call),
+                client: None,
             };
             self.record(&tier, &prov, &result, entry);
             // Tool calls whose arguments are not a JSON object would break the client's tools: that is this

@@ -50,9 +50,17 @@ pub struct AskRequest {
     /// An agent's request (it carries tools, or tool rounds): routed per human turn, never verified against the
     /// prompt's examples (the agent's own test runs are the evidence), climbing when they fail.
     pub agent: Option<Box<crate::agent::AgentAsk>>,
+    /// The client as it names itself (its user agent's first word), for a request through the server: the ledger
+    /// groups spend by it.
+    pub client: Option<String>,
 }
 
 impl AskRequest {
+    /// Where this request's calls go in the ledger (the verified cascade's steps record it as they are).
+    pub(crate) fn ledger(&self) -> crate::cascade::Origin<'_> {
+        crate::cascade::Origin { source: self.source, client: self.client.as_deref() }
+    }
+
     /// A single user prompt, routed, falling through.
     pub fn routed(prompt: impl Into<String>, params: GenParams) -> AskRequest {
         AskRequest {
@@ -67,6 +75,7 @@ impl AskRequest {
             verify: true,
             source: "ask",
             agent: None,
+            client: None,
         }
     }
 
@@ -84,6 +93,7 @@ impl AskRequest {
             verify: true,
             source: "ask",
             agent: None,
+            client: None,
         }
     }
 
@@ -218,6 +228,7 @@ impl App {
                 units: tier.paper_units,
                 top: result.as_ref().ok().zip(top_price).map(|(c, (p, u))| (p.cost(c.usage), u)),
                 agent: None,
+                client: req.client.as_deref(),
             };
             self.record(tier, prov, &result, entry);
             match result {
@@ -353,7 +364,7 @@ impl App {
         on_event(AskEvent::Routed { decision: decision.clone() });
         on_event(AskEvent::Checks { summary, checks: checks.items.clone() });
         let run = self
-            .cascade(&tiers[start..=cap], accepts, &req.messages, checks, &req.params, req.source, on_event, cancel)
+            .cascade(&tiers[start..=cap], accepts, &req.messages, checks, &req.params, req.ledger(), on_event, cancel)
             .await?;
         let Some(last) = run.answer() else {
             let why: Vec<String> =

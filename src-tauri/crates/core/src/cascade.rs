@@ -21,6 +21,14 @@ use crate::events::{AskEvent, Attempt};
 use crate::providers::Priced;
 use crate::{App, AppError, Result};
 
+/// Where a cascade's calls come from, for the ledger: the front end (`ask`, `chat`, `serve`) and, through the
+/// server, the client.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    pub source: &'static str,
+    pub client: Option<&'a str>,
+}
+
 /// One tier's verified answer.
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
@@ -80,12 +88,12 @@ impl App {
         messages: &[Message],
         checks: &Checks,
         params: &GenParams,
-        source: &'static str,
+        origin: Origin<'_>,
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<CascadeRun> {
         let span = tracing::info_span!("cascade", from = tiers.first().map(|t| t.name.as_str()).unwrap_or(""));
-        self.cascade_inner(tiers, accepts, messages, checks, params, source, on_event, cancel).instrument(span).await
+        self.cascade_inner(tiers, accepts, messages, checks, params, origin, on_event, cancel).instrument(span).await
     }
 
     #[allow(clippy::too_many_arguments)] // as `cascade`
@@ -96,7 +104,7 @@ impl App {
         messages: &[Message],
         checks: &Checks,
         params: &GenParams,
-        source: &'static str,
+        origin: Origin<'_>,
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<CascadeRun> {
@@ -126,7 +134,7 @@ impl App {
                 continue;
             }
             let step =
-                match self.cascade_step(tier, messages, checks, params, source, &verifier, on_event, cancel).await? {
+                match self.cascade_step(tier, messages, checks, params, origin, &verifier, on_event, cancel).await? {
                     Ok(step) => step,
                     Err(why) => {
                         skip(why);
@@ -163,7 +171,7 @@ impl App {
         messages: &[Message],
         checks: &Checks,
         params: &GenParams,
-        source: &'static str,
+        origin: Origin<'_>,
         verifier: &std::sync::Arc<Verifier>,
         on_event: &(dyn Fn(AskEvent) + Send + Sync),
         cancel: &CancellationToken,
@@ -184,7 +192,14 @@ impl App {
             ..Default::default()
         };
         let result = provider.generate(&request, &|_| {}, cancel).await;
-        let entry = Entry { source, routed: false, units: tier.paper_units, top: None, agent: None };
+        let entry = Entry {
+            source: origin.source,
+            routed: false,
+            units: tier.paper_units,
+            top: None,
+            agent: None,
+            client: origin.client,
+        };
         let call = self.record(tier, &prov, &result, entry);
         let completion = match result {
             Ok(c) => c,

@@ -120,6 +120,7 @@ impl App {
             verify: checks.as_ref().is_none_or(|c| !c.is_empty()),
             source: "chat",
             agent: None,
+            client: None,
         };
         let out = self.ask(&req, on_event, job.token()).await?;
         let route = out.route.clone().map(|decision| ChatRoute { decision, verification: out.verification.clone() });

@@ -44,6 +44,9 @@ pub struct Entry<'a> {
     /// For a request of an agent through the server: which front door, which client, which conversation and
     /// turn.
     pub agent: Option<AgentCall<'a>>,
+    /// For any other request through the server: the client as it names itself (aider, Continue, `OpenAI`), so
+    /// `usage --by client` shows every program that spent, not only the agents.
+    pub client: Option<&'a str>,
 }
 
 /// Where an agent's call belongs.
@@ -61,7 +64,7 @@ pub struct AgentCall<'a> {
 
 impl Entry<'_> {
     pub fn of(source: &str) -> Entry<'_> {
-        Entry { source, routed: false, units: 0.0, top: None, agent: None }
+        Entry { source, routed: false, units: 0.0, top: None, agent: None, client: None }
     }
 }
 
@@ -205,7 +208,7 @@ pub fn record_on(conn: &Connection, c: &CallRecord) -> Result<i64, StoreError> {
             top_units,
             c.cached_tokens,
             c.entry.agent.map(|a| a.front_door),
-            c.entry.agent.map(|a| a.client),
+            c.entry.agent.map(|a| a.client).or(c.entry.client),
             c.entry.agent.map(|a| a.conversation),
             c.entry.agent.map(|a| a.turn)
         ],
