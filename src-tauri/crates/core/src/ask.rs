@@ -339,13 +339,17 @@ impl App {
             return Err(AppError::invalid(format!("the trust bar must be between 0 and 1, got {bar}")));
         }
         let trust = complexitynet_router::trust::plan(&rated, checks.len(), bar);
-        // Never skip to where no tier can answer (no key, no model): then the cascade starts where it would.
-        let reachable = tiers[start + trust.start..=cap]
-            .iter()
-            .map(|t| self.with_store(|s| Ok(crate::decide::available(s, self.secrets(), t).available)))
-            .collect::<Result<Vec<bool>>>()?
-            .contains(&true);
-        let skipped = if req.tier.is_none() && reachable { trust.start } else { 0 };
+        // Never skip to where no tier can answer (no key, no model): then the cascade starts where it would. Only
+        // asked when a tier would be skipped (the default bar skips none), and only until one tier can answer.
+        let reachable = || -> Result<bool> {
+            for t in &tiers[start + trust.start..=cap] {
+                if self.with_store(|s| Ok(crate::decide::available(s, self.secrets(), t).available))? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        };
+        let skipped = if trust.start > 0 && req.tier.is_none() && reachable()? { trust.start } else { 0 };
         let (start, accepts) = (start + skipped, &trust.accepts[skipped..]);
         let names = |r: std::ops::RangeInclusive<usize>| tiers[r].iter().map(|t| t.name.as_str()).collect::<Vec<_>>();
         let source = if req.checks.is_some() { "given with the prompt" } else { "from the prompt's examples" };
