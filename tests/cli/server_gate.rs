@@ -29,7 +29,11 @@ fn serve(dir: &Path, extra: &[&str]) -> (Child, u16, String) {
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
+    if !line.starts_with("listening on http://127.0.0.1:") {
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        panic!("serve did not start: {line}{err}");
+    }
     let port = line.split(':').nth(2).unwrap().split('/').next().unwrap().parse().unwrap();
     // The warning, if any, was written before the listening line; read what stderr holds without blocking on it.
     let mut err = child.stderr.take().unwrap();
@@ -362,4 +366,59 @@ fn the_agents_front_doors_answer_in_their_own_shapes_count_tokens_honestly_and_f
     assert_eq!(status, 400, "{err}");
     assert!(err["error"]["message"].as_str().unwrap().contains("needs an Anthropic tier"), "{err}");
     let _ = server.kill();
+}
+
+/// The local tier takes an agent's tool request when its model's chat template declares tools (here SmolLM2's
+/// weights under a template that does), through the OpenAI front door: the call comes back as a tool call, not
+/// text; a model whose template declares none is skipped, with the reason, for a tier that calls tools.
+#[test]
+fn the_local_tier_calls_tools_when_its_template_declares_them_and_is_skipped_when_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let models = complexitynet_verify::testing::test_models();
+    let smol = models.join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    let tools_gguf = d.join("smol-tools.gguf");
+    complexitynet_verify::testing::gguf_with_chat_template(
+        &smol,
+        &tools_gguf,
+        complexitynet_verify::testing::CHATML_WITH_TOOLS,
+    );
+    let upstream = tiers(d, 2);
+    for (name, file) in [("smol", &smol), ("smol-tools", &tools_gguf)] {
+        ok_json(&cn(d, &["models", "add", file.to_str().unwrap(), "--name", name, "--json"]));
+    }
+    ok_json(&cn(d, &["tiers", "set", "local", "--provider", "local", "--model", "smol-tools", "--json"]));
+    let (mut server, port, _) = serve(d, &["--api-key", KEY]);
+    let bearer = format!("Bearer {KEY}");
+    let oa = [("content-type", "application/json"), ("authorization", bearer.as_str())];
+    let tools = json!([{"type": "function", "function": {"name": "write_file", "description": "Write a file",
+        "parameters": {"type": "object", "properties": {"path": {"type": "string"}, "content": {"type": "string"}}}}}]);
+    let body = json!({"model": "local", "max_tokens": 160, "temperature": 0, "tools": tools, "tool_choice": "required",
+        "messages": [{"role": "user", "content": "Write a function that adds two numbers to add.py."}]});
+    let (status, h, out) = raw(port, "POST", "/v1/chat/completions", &oa, &body.to_string());
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(header(&h, "x-complexitynet-tier"), Some("local"), "{h:?}");
+    let choice = &out["choices"][0];
+    assert_eq!(choice["finish_reason"], "tool_calls", "{out}");
+    let call = &choice["message"]["tool_calls"][0];
+    assert_eq!(call["function"]["name"], "write_file", "{out}");
+    let args: Value = serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+    assert!(args.is_object(), "{args}");
+    assert!(upstream.requests().is_empty(), "the local tier answered");
+    let _ = server.kill();
+    let _ = server.wait(); // its hold on the data dir ends with it
+
+    // The same request routed, with a local model whose template declares no tools: it goes to a tier that can.
+    ok_json(&cn(d, &["tiers", "set", "local", "--model", "smol", "--json"]));
+    ok_json(&cn(d, &["route-policy", "--map", "0-2:1", "--json"])); // every level to the local tier
+    let (mut server, port, _) = serve(d, &["--api-key", KEY]);
+    let body = json!({"model": "auto", "max_tokens": 50, "tools": tools,
+        "messages": [{"role": "user", "content": "Write a function that adds two numbers to add.py."}]});
+    let (status, h, out) = raw(port, "POST", "/v1/chat/completions", &oa, &body.to_string());
+    assert_eq!(status, 200, "{out}");
+    assert_ne!(header(&h, "x-complexitynet-tier"), Some("local"), "{h:?}");
+    let reason = header(&h, "x-complexitynet-reason").unwrap_or_default();
+    assert!(reason.contains("smol's chat template declares no tool calls"), "{reason}");
+    let _ = server.kill();
+    let _ = server.wait(); // its hold on the data dir ends with it
 }

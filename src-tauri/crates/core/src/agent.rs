@@ -6,9 +6,10 @@
 //!   router, on that message — and the turn's continuation requests stay on it, so the provider's prompt cache
 //!   stays warm and one model carries the plan. The conversation is recognised from the request itself (the
 //!   client's session id where it sends one, else its first message): no client change.
-//! - **What a tier can do.** A request with tools goes only to tiers that call tools (the local runtime does not
-//!   yet); one whose prompt and answer do not fit a tier's context window skips it; images go only to tiers
-//!   that read them. Each skip and its reason is part of the decision.
+//! - **What a tier can do.** A request with tools goes only to tiers that call tools (the local tier when its
+//!   model's chat template declares tools: `complexitynet_llm_local::tools`); one whose prompt and answer do not
+//!   fit a tier's context window skips it; images go only to tiers that read them. Each skip and its reason is
+//!   part of the decision.
 //! - **Climbing.** The tool results inside a turn are the evidence ([`complexitynet_router::agent`]): the
 //!   project's tests failing again after the model worked on them, the same error coming back, many tool calls
 //!   without progress. Any of those moves the rest of the turn one tier up, to the highest the user allows.
@@ -110,9 +111,9 @@ fn turn_results(messages: &[Message]) -> Vec<(String, bool)> {
 }
 
 /// Why a tier cannot take this request, if it cannot.
-fn cannot(tier: &TierRow, kind: ProviderKind, needs: &Needs, local_ctx: u32) -> Option<String> {
-    if needs.tools && kind == ProviderKind::Local {
-        return Some("the local runtime does not call tools".into());
+fn cannot(tier: &TierRow, kind: ProviderKind, needs: &Needs, local_ctx: u32, local_tools: bool) -> Option<String> {
+    if needs.tools && kind == ProviderKind::Local && !local_tools {
+        return Some(format!("{}'s chat template declares no tool calls", tier.model));
     }
     if needs.images && !tier.vision {
         return Some(format!("{} does not read images", tier.model));
@@ -130,6 +131,16 @@ fn cannot(tier: &TierRow, kind: ProviderKind, needs: &Needs, local_ctx: u32) -> 
         }
     }
     None
+}
+
+/// Whether a registered local model's chat template declares tool calls (crate `complexitynet_llm_local::tools`).
+fn local_calls_tools(store: &complexitynet_engine::store::Store, model: &str) -> bool {
+    use complexitynet_engine::local_models as models;
+    models::get(store, model)
+        .ok()
+        .and_then(|row| models::gguf::read(std::path::Path::new(&row.path)).ok())
+        .and_then(|info| info.chat_template)
+        .is_some_and(|t| complexitynet_llm_local::tools::declares_tools(&t))
 }
 
 /// What a request needs of a tier.
@@ -165,6 +176,13 @@ impl App {
             prompt_tokens: estimate_prompt_tokens(&req.messages, &agent.tools),
             max_tokens: req.params.max_tokens,
         };
+        // The local model calls tools when its GGUF's chat template declares them (read only for a request with
+        // tools; the file's header, not the model).
+        let local_tools = needs.tools
+            && tiers
+                .iter()
+                .filter(|t| kind(t) == ProviderKind::Local)
+                .all(|t| self.with_store(|s| Ok(local_calls_tools(s, &t.model))).unwrap_or(false));
         let cap = match &req.route.max_tier {
             Some(c) => tiers
                 .iter()
@@ -174,7 +192,7 @@ impl App {
         };
         let cannot_list: Vec<(String, String)> = tiers
             .iter()
-            .filter_map(|t| cannot(t, kind(t), &needs, local_ctx).map(|why| (t.name.clone(), why)))
+            .filter_map(|t| cannot(t, kind(t), &needs, local_ctx, local_tools).map(|why| (t.name.clone(), why)))
             .collect();
         let turn = turn_of(&req.messages, agent.front_door, agent.session.as_deref());
         let results = turn_results(&req.messages);
@@ -536,17 +554,22 @@ mod tests {
         };
         let needs = |tools, images, prompt_tokens, max_tokens| Needs { tools, images, prompt_tokens, max_tokens };
         let cloud = ProviderKind::Openai;
-        assert_eq!(cannot(&tier(None, None, false), cloud, &needs(true, false, 50_000, 64_000), 4096), None);
-        let local = cannot(&tier(None, None, false), ProviderKind::Local, &needs(true, false, 100, 100), 4096);
-        assert!(local.unwrap().contains("does not call tools"));
-        assert!(cannot(&tier(None, None, false), cloud, &needs(false, true, 10, 10), 0).unwrap().contains("images"));
-        assert_eq!(cannot(&tier(None, None, true), cloud, &needs(false, true, 10, 10), 0), None);
+        assert_eq!(cannot(&tier(None, None, false), cloud, &needs(true, false, 50_000, 64_000), 4096, false), None);
+        let local = cannot(&tier(None, None, false), ProviderKind::Local, &needs(true, false, 100, 100), 4096, false);
+        assert!(local.unwrap().contains("declares no tool calls"));
+        let local = cannot(&tier(None, None, false), ProviderKind::Local, &needs(true, false, 100, 100), 4096, true);
+        assert_eq!(local, None, "a model whose template declares tools takes them");
+        assert!(cannot(&tier(None, None, false), cloud, &needs(false, true, 10, 10), 0, false)
+            .unwrap()
+            .contains("images"));
+        assert_eq!(cannot(&tier(None, None, true), cloud, &needs(false, true, 10, 10), 0, false), None);
         // 120k of prompt and 64k asked: fits a 200k window, not a 128k one; a 16k cap on the answer makes it fit.
         let big = needs(true, false, 120_000, 64_000);
-        assert_eq!(cannot(&tier(Some(200_000), None, false), cloud, &big, 0), None);
-        assert!(cannot(&tier(Some(128_000), None, false), cloud, &big, 0).unwrap().contains("context window"));
+        assert_eq!(cannot(&tier(Some(200_000), None, false), cloud, &big, 0, false), None);
+        assert!(cannot(&tier(Some(128_000), None, false), cloud, &big, 0, false).unwrap().contains("context window"));
         let small = needs(true, false, 100_000, 64_000);
-        assert_eq!(cannot(&tier(Some(128_000), Some(16_384), false), cloud, &small, 0), None);
-        assert!(cannot(&tier(None, None, false), ProviderKind::Local, &needs(false, false, 5000, 10), 4096).is_some());
+        assert_eq!(cannot(&tier(Some(128_000), Some(16_384), false), cloud, &small, 0, false), None);
+        assert!(cannot(&tier(None, None, false), ProviderKind::Local, &needs(false, false, 5000, 10), 4096, false)
+            .is_some());
     }
 }

@@ -10,13 +10,17 @@
 //! - The chat template comes from the GGUF metadata; a model without one (a base model, some Code Llama
 //!   conversions) gets the built-in Llama 2 / Code Llama Instruct `[INST]` template.
 //! - Temperature 0 is greedy and deterministic; otherwise top-p, temperature and a seeded sampler.
+//! - Tool calls ([`tools`]) for a model whose chat template declares tools, in the Hermes `<tool_call>` format;
+//!   such an answer is read whole, then returned as its text and its calls.
 
 mod template;
+pub mod tools;
 mod worker;
 
 use complexitynet_providers::complete as price_completion;
 use complexitynet_providers::{
-    Answer, BoxFuture, CancellationToken, Completion, ErrorKind, FinishReason, Provider, ProviderError, Request, Usage,
+    Answer, BoxFuture, CancellationToken, Completion, ErrorKind, FinishReason, Provider, ProviderError, Request,
+    ToolChoice, Usage,
 };
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, OnceLock};
@@ -91,6 +95,8 @@ pub struct LoadedInfo {
     pub n_params: u64,
     pub bytes: u64,
     pub template: TemplateKind,
+    /// The GGUF's chat template declares tools: the model was trained to call them (see [`tools`]).
+    pub calls_tools: bool,
 }
 
 /// A loaded model and the worker thread that owns it. Dropping it stops the worker and frees the model.
@@ -117,8 +123,14 @@ impl LocalModel {
         cancel: CancellationToken,
     ) -> Result<tokio::sync::mpsc::UnboundedReceiver<Event>, LocalError> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let job =
-            worker::Job { messages: request.messages.clone(), params: request.params.clone(), events: tx, cancel };
+        let job = worker::Job {
+            messages: request.messages.clone(),
+            params: request.params.clone(),
+            tools: request.tools.clone(),
+            tool_choice: request.tool_choice.clone(),
+            events: tx,
+            cancel,
+        };
         self.jobs.send(job).map_err(|_| LocalError::WorkerGone)?;
         Ok(rx)
     }
@@ -149,18 +161,37 @@ impl Provider for LocalProvider {
         Box::pin(async move {
             let start = Instant::now();
             let mut rx = self.model.submit(request, cancel.clone()).map_err(|e| e.into_provider("local"))?;
+            // With tools the answer is read whole before any of it goes out: a `<tool_call>` block is a call, not
+            // text for the client.
+            let with_tools = !request.tools.is_empty() && request.tool_choice != ToolChoice::None;
             let mut text = String::new();
             while let Some(ev) = rx.recv().await {
                 match ev {
                     Event::Piece(p) => {
-                        on_text(&p);
+                        if !with_tools {
+                            on_text(&p);
+                        }
                         text.push_str(&p);
                     }
-                    Event::Done { prompt_tokens, completion_tokens, finish } => {
+                    Event::Done { prompt_tokens, completion_tokens, mut finish } => {
                         let usage = Usage { prompt_tokens, completion_tokens, cached_tokens: 0 };
+                        // (A cancelled answer is returned as it stands: nobody reads it for calls.)
+                        let mut tool_calls = Vec::new();
+                        if with_tools && finish != FinishReason::Cancelled {
+                            let id_base = format!("{:x}", start_nanos());
+                            let (t, calls) = tools::parse(&text, &id_base)
+                                .map_err(|e| ProviderError::new(ErrorKind::Server, "local", e.to_string()))?;
+                            if !t.is_empty() {
+                                on_text(&t);
+                            }
+                            if !calls.is_empty() && finish == FinishReason::Stop {
+                                finish = FinishReason::ToolCalls;
+                            }
+                            (text, tool_calls) = (t, calls);
+                        }
                         let answer = Answer {
                             text,
-                            tool_calls: Vec::new(),
+                            tool_calls,
                             usage: Some(usage),
                             finish,
                             model: self.model.info.name.clone(),
@@ -177,4 +208,9 @@ impl Provider for LocalProvider {
             Err(LocalError::WorkerGone.into_provider("local"))
         })
     }
+}
+
+/// Nanoseconds since the epoch: the calls of one answer share it in their ids, so ids differ across answers.
+fn start_nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }

@@ -1,6 +1,6 @@
 //! The worker thread that owns one loaded model and runs its queued generations one at a time.
 
-use complexitynet_providers::{CancellationToken, FinishReason, GenParams, Message};
+use complexitynet_providers::{CancellationToken, FinishReason, GenParams, Message, ToolChoice, ToolDef};
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -18,6 +18,9 @@ use crate::{LoadedInfo, LocalError, LocalSettings};
 pub(crate) struct Job {
     pub messages: Vec<Message>,
     pub params: GenParams,
+    /// The request's tools (empty for a plain chat) and whether a call is required.
+    pub tools: Vec<ToolDef>,
+    pub tool_choice: ToolChoice,
     pub events: UnboundedSender<Event>,
     pub cancel: CancellationToken,
 }
@@ -56,7 +59,9 @@ pub(crate) fn spawn(
             };
             let n_ctx_train = model.n_ctx_train();
             let n_ctx = if n_ctx_train > 0 { settings.n_ctx.min(n_ctx_train) } else { settings.n_ctx };
-            let template = if model.chat_template(None).is_ok() { TemplateKind::Gguf } else { TemplateKind::LlamaInst };
+            let chat_template = model.chat_template(None).ok().and_then(|t| t.to_string().ok());
+            let template = if chat_template.is_some() { TemplateKind::Gguf } else { TemplateKind::LlamaInst };
+            let calls_tools = chat_template.as_deref().is_some_and(crate::tools::declares_tools);
             let info = LoadedInfo {
                 name: name.clone(),
                 path: path.clone(),
@@ -65,6 +70,7 @@ pub(crate) fn spawn(
                 n_params: model.n_params(),
                 bytes: model.size(),
                 template,
+                calls_tools,
             };
             // One context for the worker's life; every request starts from an emptied KV cache. Re-creating
             // the context per request gives the same isolation but costs tens of milliseconds (its buffers
@@ -192,7 +198,16 @@ fn generate(
     job: Job,
 ) -> Result<(), LocalError> {
     let rt = |e: &dyn std::fmt::Display| LocalError::Runtime(e.to_string());
-    let (prompt, _) = template::format(model, &job.messages).map_err(|e| rt(&e))?;
+    // With tools, the conversation in the Hermes tool format first (crate::tools), then the model's chat format.
+    let with_tools = !job.tools.is_empty() && job.tool_choice != ToolChoice::None;
+    let rendered;
+    let messages: &[Message] = if with_tools {
+        rendered = crate::tools::render(&job.messages, &job.tools);
+        &rendered
+    } else {
+        &job.messages
+    };
+    let (prompt, _) = template::format(model, messages).map_err(|e| rt(&e))?;
     let vocab = model.vocab();
     let tokens = vocab.tokenize(prompt.as_bytes(), true, true);
     if tokens.is_empty() {
@@ -224,7 +239,7 @@ fn generate(
     }
 
     let p = &job.params;
-    let mut sampler = if p.temperature <= 0.0 {
+    let pick = if p.temperature <= 0.0 {
         LlamaSampler::greedy()
     } else {
         let seed = p.seed.unwrap_or_else(|| {
@@ -238,6 +253,14 @@ fn generate(
         chain.push(LlamaSampler::dist(seed as u32));
         LlamaSampler::chain_simple(chain)
     };
+    // A required call: the grammar admits only a well-formed call of an offered tool, before the pick.
+    let mut sampler = match crate::tools::grammar(&job.tools, &job.tool_choice).filter(|_| with_tools) {
+        Some(g) => {
+            let g = LlamaSampler::grammar(model, &g, "root").map_err(|e| rt(&format!("the tool-call grammar: {e}")))?;
+            LlamaSampler::chain_simple([g, pick])
+        }
+        None => pick,
+    };
 
     let mut decoder = encoding_rs::UTF_8.new_decoder();
     let (mut text, mut emitted, mut generated) = (String::new(), 0usize, 0u32);
@@ -249,8 +272,9 @@ fn generate(
         if generated >= max_new {
             break FinishReason::Length;
         }
+        // `llama_sampler_sample` accepts the token itself: accepting it again would advance a stateful sampler
+        // (the tool-call grammar) twice.
         let tok = sampler.sample(ctx, batch.n_tokens() - 1);
-        sampler.accept(tok);
         if vocab.is_eog(tok) {
             break FinishReason::Stop;
         }

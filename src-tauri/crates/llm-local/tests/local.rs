@@ -223,3 +223,49 @@ fn a_code_answer_stops_at_the_end_of_its_code() {
     assert_eq!(defs.len(), unique.len(), "a definition repeated: {:?}", c.text);
     assert!(c.usage.completion_tokens < 400, "it stopped before the token limit: {:?}", c.text);
 }
+
+#[test]
+fn a_model_whose_template_declares_tools_calls_them_and_the_call_is_read_back() {
+    use complexitynet_providers::{ToolChoice, ToolDef};
+    let template = complexitynet_verify::testing::CHATML_WITH_TOOLS;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smol-tools.gguf");
+    complexitynet_verify::testing::gguf_with_chat_template(
+        &models_dir().join("SmolLM2-135M-Instruct.Q4_1.gguf"),
+        &path,
+        template,
+    );
+    let plain = smol(2048);
+    assert!(!plain.info().calls_tools, "SmolLM2's own template declares no tools");
+    let model = Arc::new(LocalModel::load(&path, "smol-tools", settings(2048)).unwrap());
+    assert!(model.info().calls_tools);
+    let p = LocalProvider::new(model);
+    let write = ToolDef {
+        name: "write_file".into(),
+        description: "Write text to a file".into(),
+        parameters: serde_json::json!({"type": "object", "properties": {"path": {"type": "string"},
+            "content": {"type": "string"}}, "required": ["path", "content"]}),
+    };
+    let mut req = request("Write a Python function that adds two numbers to add.py.", greedy(160));
+    req.tools = vec![write.clone()];
+    req.tool_choice = ToolChoice::Required;
+    let (out, pieces) = run(&p, &req);
+    let c = out.unwrap();
+    assert_eq!(c.finish_reason, FinishReason::ToolCalls, "{c:?}");
+    assert_eq!(c.tool_calls.len(), 1, "{c:?}");
+    assert_eq!(c.tool_calls[0].name, "write_file");
+    let args: serde_json::Value = serde_json::from_str(&c.tool_calls[0].arguments).unwrap();
+    assert!(args.is_object(), "{args}");
+    assert!(pieces.concat().is_empty(), "a call is not streamed as text: {pieces:?}");
+    // With `auto` the model chooses; whatever it writes comes back as text or as calls, never raw markup.
+    // (A call it writes that does not parse is this tier's error, for the router to fall through on.)
+    req.tool_choice = ToolChoice::Auto;
+    req.params.max_tokens = 64;
+    match run(&p, &req).0 {
+        Ok(c) => assert!(!c.text.contains("<tool_call>"), "{c:?}"),
+        Err(e) => assert!(e.to_string().contains("not valid JSON"), "{e}"),
+    }
+    // Without tools the same model streams a plain answer as before.
+    let c = run(&p, &request("Say hello.", greedy(16))).0.unwrap();
+    assert!(!c.text.is_empty());
+}

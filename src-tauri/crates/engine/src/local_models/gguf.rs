@@ -26,6 +26,9 @@ pub struct GgufInfo {
     pub quantization: String,
     pub context_length: Option<u64>,
     pub has_chat_template: bool,
+    /// The template itself (what the local tier reads to know whether the model calls tools); not printed.
+    #[serde(skip)]
+    pub chat_template: Option<String>,
     pub block_count: Option<u64>,
     pub embedding_length: Option<u64>,
     pub head_count: Option<u64>,
@@ -229,6 +232,10 @@ pub fn read(path: &Path) -> Result<GgufInfo, GgufError> {
         quantization,
         context_length: int(format!("{architecture}.context_length")),
         has_chat_template: matches!(meta.get("tokenizer.chat_template"), Some(Value::Str(t)) if !t.is_empty()),
+        chat_template: match meta.get("tokenizer.chat_template") {
+            Some(Value::Str(t)) if !t.is_empty() => Some(t.clone()),
+            _ => None,
+        },
         block_count: int(format!("{architecture}.block_count")),
         embedding_length: int(format!("{architecture}.embedding_length")),
         head_count: int(format!("{architecture}.attention.head_count")),
