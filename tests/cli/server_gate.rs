@@ -410,6 +410,10 @@ fn the_local_tier_calls_tools_when_its_template_declares_them_and_is_skipped_whe
 
     // The same request routed, with a local model whose template declares no tools: it goes to a tier that can.
     ok_json(&cn(d, &["tiers", "set", "local", "--model", "smol", "--json"]));
+    // (A map naming no tier is refused when it is saved, not first by the server.)
+    let out = cn(d, &["route-policy", "--map", "0-2:0", "--json"]);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && said.contains("tier 0 is not in 1..3"), "{said}");
     ok_json(&cn(d, &["route-policy", "--map", "0-2:1", "--json"])); // every level to the local tier
     let (mut server, port, _) = serve(d, &["--api-key", KEY]);
     let body = json!({"model": "auto", "max_tokens": 50, "tools": tools,

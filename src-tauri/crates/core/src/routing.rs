@@ -208,6 +208,16 @@ impl App {
     /// Saves the policy for the chat, `ask`, `route` and the server; returns what is now saved.
     pub fn set_route_settings(&self, settings: &RouteSettings) -> Result<RouteSettings> {
         settings.validate()?;
+        // An edited map is checked against the active classifier's levels and the tiers now: saved unchecked, it
+        // was refused only by the next route (a server that would not start).
+        if settings.policy == PolicyKind::Paper && settings.map.is_some() {
+            if let Ok(c) = self.classifier(None) {
+                let tiers = self.with_store(|s| Ok(table::tiers(s)?))?;
+                settings
+                    .fixed_policy(c.meta.rule.name(), &c.meta.levels, tiers.len())
+                    .map_err(|e| AppError::new(e.code(), format!("classifier {}: {e}", c.meta.id)))?;
+            }
+        }
         let saved = self.with_store(|s| {
             complexitynet_engine::settings::save_route_settings(s, settings)?;
             Ok(complexitynet_engine::settings::route_settings(s)?)
