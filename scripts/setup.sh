@@ -17,10 +17,11 @@ step() { # prints how long the previous step took, then names the next one
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages: the WebKitGTK stack Tauri links against, cmake + clang to build llama.cpp, bubblewrap + Python
+# Debian packages: the WebKitGTK stack Tauri links against, cmake + clang to build llama.cpp, ccache to build
+# it once (optional: see native_build_cache), bubblewrap + Python
 # for the verification sandbox (pip fetches the small default model), plus what the tests drive the window with.
 APP_PACKAGES=(build-essential pkg-config file curl cmake clang libclang-dev libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev
-  libxdo-dev bubblewrap python3 python3-pip unzip)
+  libxdo-dev bubblewrap python3 python3-pip unzip ccache)
 TEST_PACKAGES=(xvfb webkit2gtk-driver python3-venv gnome-keyring libsecret-tools dbus-daemon keyutils openssl
   wine64 gcc-mingw-w64-x86-64)
 
@@ -42,6 +43,7 @@ ensure_packages() {
 }
 
 ensure_toolchains() {
+  native_build_cache
   if ! command -v cargo >/dev/null; then
     echo "error: Rust is not installed. Install it with rustup (https://rustup.rs), then run this again." >&2
     exit 1
@@ -56,6 +58,23 @@ ensure_toolchains() {
       exit 1
     fi
   fi
+}
+
+# The native code under the Rust crates (llama.cpp through CMake; SQLite, Oniguruma and tree-sitter through the cc
+# crate) is compiled through ccache when it is installed, so it is built once per machine, not once per target dir
+# and profile: the release build of run.sh, the dev build of the tests and a clean clone's build share it (llama.cpp
+# alone is about four minutes of a cold build on two cores; BENCHMARKS.md, build time). Set for the host triple
+# only, so the Windows cross-builds keep their own compilers. CCACHE_BASEDIR makes the paths inside the target dir
+# (llama.cpp's generated unity sources) relative, so that another target dir hits the same entries.
+native_build_cache() {
+  command -v ccache >/dev/null || return 0
+  [[ ${CC_x86_64_unknown_linux_gnu:-} == ccache* ]] && return 0
+  local target=${CARGO_TARGET_DIR:-$ROOT/target}
+  mkdir -p "$target"
+  CCACHE_BASEDIR=$(cd "$target" && pwd)
+  export CCACHE_BASEDIR
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CC_x86_64_unknown_linux_gnu="ccache ${CC:-cc}" CXX_x86_64_unknown_linux_gnu="ccache ${CXX:-c++}"
 }
 
 # The UI: npm ci when package-lock.json changed since the last install, then a production build into ui/dist,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The installed package, as a user gets it (run by scripts/test.sh; needs root or sudo, Xvfb, tauri-driver and
 # WebKitWebDriver, and the Python with selenium + pytest at $E2E_PYTHON):
-#   1. build it (scripts/package.sh) and install it with apt, which pulls in what it declares;
+#   1. build it (scripts/package.sh) and install it with apt, which pulls in what it declares; the package is made
+#      around the dev-profile binary the tests built, or with COMPLEXITYNET_PACKAGE_PROFILE=release (CI) around the
+#      release build users install (a whole second build on a machine that has not built it);
 #   2. from a directory that is not the checkout, with a fresh HOME: `complexitynet doctor` reports every check
 #      (the local tier's model missing, with the way to get it) and `verify` runs MBPP's references;
 #   3. the command of its desktop entry opens the window over WebDriver, on Chat, with the first-launch notice;
@@ -14,7 +16,9 @@ artifacts=${E2E_ARTIFACTS:-${CARGO_TARGET_DIR:-$ROOT/target}/e2e}
 mkdir -p "$artifacts"
 
 step "package"
-deb=$(bash "$ROOT/scripts/package.sh" | grep '\.deb$' | head -1)
+package_args=()
+[ "${COMPLEXITYNET_PACKAGE_PROFILE:-debug}" = release ] || package_args=(--debug)
+deb=$(bash "$ROOT/scripts/package.sh" "${package_args[@]}" | grep '\.deb$' | head -1)
 echo "package: $deb ($(du -h "$deb" | cut -f1))" >&2
 name=$(dpkg-deb -f "$deb" Package)
 dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/^ */  depends: /' >&2

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs whatever is missing (Debian/Ubuntu) and runs every test: formatting and lints, the UI's type check
 # and vitest suite, the Rust unit + integration tests (real SQLite files, the CLI binary, loopback HTTP), the
-# end-to-end tests that drive the real app window over WebDriver under Xvfb, and the installed .deb (built in
-# release mode, installed with apt, run from another directory, removed).
-# One Rust profile (dev) serves the tests, the CLI tests and the e2e binary; the package is a release build.
+# end-to-end tests that drive the real app window over WebDriver under Xvfb, and the installed .deb (installed with
+# apt, run from another directory, removed).
+# One Rust profile (dev) serves the tests, the CLI tests, the e2e binary and the package, so nothing is built twice;
+# COMPLEXITYNET_PACKAGE_PROFILE=release packages the release build instead (CI does: .ci/run).
 set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 cd "$ROOT"
@@ -46,7 +47,14 @@ step "UI type check";     (cd ui && npm run --silent typecheck)
 step "UI tests (vitest)"; (cd ui && npx vitest run)
 step "UI build";          build_ui
 step "cargo fmt";         cargo fmt --all -- --check
-step "cargo clippy";      cargo clippy --workspace --all-targets --locked -- -D warnings
+# Lints and tests share one build. `cargo clippy` is `cargo check` with clippy's driver (rustc plus the lints) as
+# the workspace's compiler; run as the compiler of the test build instead, it lints every target of ours while
+# compiling it, so the dependencies are compiled once, not once checked for clippy and again built for the tests
+# (on an empty target dir the separate check took 283 s: BENCHMARKS.md, build time). The same lints, the same
+# `-D warnings`; exported, so every later build here (e2e, package) is this build.
+RUSTC_WORKSPACE_WRAPPER=$(dirname "$(rustup which cargo-clippy 2>/dev/null || command -v cargo-clippy)")/clippy-driver
+export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+step "cargo clippy + test build"; cargo test --workspace --all-targets --locked --no-run
 # The sandbox's macOS (sandbox-exec) and Windows (Job Object) back ends cannot run here; they are at least
 # compiled and linted for their targets on every run (the crate has no C dependencies, so no cross toolchain).
 step "sandbox: macOS and Windows back ends (cargo clippy --target)"
@@ -67,7 +75,7 @@ step "e2e (WebDriver, Xvfb)"
 # The window gets a real keychain too (the keys test stores a key through the UI).
 E2E_PYTHON="$VENV/bin/python" E2E_ARTIFACTS="$TARGET/e2e" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
   xvfb-run -a -s "-screen 0 1280x800x24" tests/e2e/run.sh "$TARGET/debug/complexitynet"
-# The .deb as a user installs it: built in release mode, installed with apt, run from elsewhere, removed.
+# The .deb as a user installs it: installed with apt, run from elsewhere, removed.
 step "installed package (.deb)"
 E2E_PYTHON="$VENV/bin/python" E2E_ARTIFACTS="$TARGET/e2e" dbus-run-session -- "$ROOT/scripts/with-keyring.sh" \
   xvfb-run -a -s "-screen 0 1280x800x24" "$ROOT/scripts/test-package.sh"
