@@ -1,7 +1,7 @@
 //! `train`, `classify` and `classifier …` as a user runs them: replayed paper labels, the real encoder, the
 //! real local model for zero-shot, the fine-tuning wire server for the cloud method.
 
-use super::{cn, cn_env, mbpp, ok_json, stderr};
+use super::{cn, cn_env, mbpp, ok_json, stderr, REPLAY_TIMEOUT_MS};
 use complexitynet_classifier::testing::{FineTuneServer, TEST_KEY};
 use complexitynet_providers::testing::{Behavior, FileServer};
 use complexitynet_verify::testing::{shared_data, test_models};
@@ -46,11 +46,9 @@ fn replayed(dir: &Path, name: &str, limit: Option<&str>) {
         "--json",
         "--replay",
         recorded.to_str().unwrap(),
-        // GPT-4's answer to task 123 is right but runs 9.8 s of the default 10 s per check on an idle machine; on a
-        // loaded CI run it timed out and one label changed. 30 s keeps every verdict the idle run gives (the two
-        // answers that time out loop for ever either way) — what the shipped labels were made with.
+        // The shipped labels' verdicts: see REPLAY_TIMEOUT_MS.
         "--timeout-ms",
-        "30000",
+        REPLAY_TIMEOUT_MS,
     ];
     if let Some(l) = limit {
         args.extend(["--limit", l]);
@@ -316,7 +314,7 @@ fn replayed_more(dir: &Path) {
             "--replay",
             recorded.to_str().unwrap(),
             "--timeout-ms",
-            "30000",
+            REPLAY_TIMEOUT_MS,
             "--json",
         ],
     );
