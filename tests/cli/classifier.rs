@@ -443,7 +443,9 @@ fn a_routed_ask_falls_through_a_rejected_key_to_the_local_model() {
 #[test]
 fn the_local_methods_train_on_the_same_folds_and_one_can_be_activated() {
     let dir = tempfile::tempdir().unwrap();
-    replayed(dir.path(), "small", Some("150"));
+    // 100 tasks give 78 labeled ones, 10 of the rarest level: enough for three folds of every method. The fine-tune
+    // is most of this test's time, and it grows with the set.
+    replayed(dir.path(), "small", Some("100"));
     // A set that cannot be evaluated is refused before any training.
     let out = ce(dir.path(), &["train", "--labels", "small", "--method", "tfidf", "--folds", "50", "--json"]);
     let err: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -472,7 +474,7 @@ fn the_local_methods_train_on_the_same_folds_and_one_can_be_activated() {
         assert_eq!(meta["method"], method);
         assert_eq!(meta["report"]["folds"], 3);
         let n = meta["report"]["n"].as_u64().unwrap();
-        assert!(n > 90, "{n} labeled tasks");
+        assert!(n > 70, "{n} labeled tasks");
         assert_eq!(meta["report"]["cv"]["n"].as_u64(), Some(n));
         let acc = meta["report"]["cv"]["accuracy"].as_f64().unwrap();
         let ci = &meta["report"]["cv"]["accuracy_ci"];
@@ -525,7 +527,8 @@ fn the_local_methods_train_on_the_same_folds_and_one_can_be_activated() {
 #[test]
 fn zero_shot_rates_with_the_real_local_model() {
     let dir = tempfile::tempdir().unwrap();
-    replayed(dir.path(), "small", Some("60"));
+    // 30 tasks, 26 labeled (2 of the top level, one per fold): each rating is a second of the local model's time.
+    replayed(dir.path(), "small", Some("30"));
     let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));
     ok_json(&cn(dir.path(), &["tiers", "set", "local", "--model", "smollm2", "--json"]));
