@@ -43,11 +43,11 @@ ensure_packages() {
 }
 
 ensure_toolchains() {
-  native_build_cache
   if ! command -v cargo >/dev/null; then
     echo "error: Rust is not installed. Install it with rustup (https://rustup.rs), then run this again." >&2
     exit 1
   fi
+  native_build_cache
   local node_major
   node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
   if [ "$node_major" -lt 20 ]; then
@@ -68,13 +68,19 @@ ensure_toolchains() {
 # (llama.cpp's generated unity sources) relative, so that another target dir hits the same entries.
 native_build_cache() {
   command -v ccache >/dev/null || return 0
-  [[ ${CC_x86_64_unknown_linux_gnu:-} == ccache* ]] && return 0
+  # The cc crate reads CC_<triple> with the triple's dashes as underscores (x86_64-unknown-linux-gnu on most
+  # machines, aarch64-unknown-linux-gnu on ARM ones).
+  local host
+  host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p' | tr '-' '_')
+  [ -n "$host" ] || return 0
+  local cc_var=CC_$host cxx_var=CXX_$host
+  [[ ${!cc_var:-} == ccache* ]] && return 0
   local target=${CARGO_TARGET_DIR:-$ROOT/target}
   mkdir -p "$target"
   CCACHE_BASEDIR=$(cd "$target" && pwd)
   export CCACHE_BASEDIR
   export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
-  export CC_x86_64_unknown_linux_gnu="ccache ${CC:-cc}" CXX_x86_64_unknown_linux_gnu="ccache ${CXX:-c++}"
+  export "$cc_var=ccache ${CC:-cc}" "$cxx_var=ccache ${CXX:-c++}"
 }
 
 # The UI: npm ci when package-lock.json changed since the last install, then a production build into ui/dist,
