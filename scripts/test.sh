@@ -54,7 +54,9 @@ step "cargo fmt";         cargo fmt --all -- --check
 # `-D warnings`; exported, so every later build here (e2e, package) is this build.
 RUSTC_WORKSPACE_WRAPPER=$(dirname "$(rustup which cargo-clippy 2>/dev/null || command -v cargo-clippy)")/clippy-driver
 export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
-step "cargo clippy + test build"; cargo test --workspace --all-targets --locked --no-run
+# `--tests --benches` rather than `--all-targets`: the same targets, less the unit-test harnesses of the app crate
+# and its binary (`test = false` in Cargo.toml: they have no tests, and a harness compiles the crate again).
+step "cargo clippy + test build"; cargo test --workspace --tests --benches --locked --no-run
 # The sandbox's macOS (sandbox-exec) and Windows (Job Object) back ends cannot run here; they are at least
 # compiled and linted for their targets on every run (the crate has no C dependencies, so no cross toolchain).
 step "sandbox: macOS and Windows back ends (cargo clippy --target)"

@@ -3,6 +3,7 @@
 
 mod classifier;
 mod front_ends;
+mod ipc_bindings;
 mod server_gate;
 
 use complexitynet_providers::testing::{Behavior, FileServer};

@@ -131,8 +131,11 @@ impl Encoder {
             &std::fs::read(dir.join("config.json")).map_err(|e| ClassifierError::io("reading config.json", e))?,
         )
         .map_err(|e| missing(dir, &format!("config.json is not a BERT config ({e})")))?;
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+        // Parsed through `FromStr`, which is not generic: the tokenizers crate compiles its deserializer once,
+        // where `from_file::<P>` would instantiate all of it again in this crate.
+        let json = std::fs::read_to_string(dir.join("tokenizer.json"))
             .map_err(|e| missing(dir, &format!("tokenizer.json: {e}")))?;
+        let mut tokenizer: Tokenizer = json.parse().map_err(|e| missing(dir, &format!("tokenizer.json: {e}")))?;
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| missing(dir, &format!("tokenizer.json: {e}")))?;
