@@ -60,7 +60,7 @@ ensure_toolchains() {
   fi
 }
 
-# The native code under the Rust crates (llama.cpp through CMake; SQLite, Oniguruma and tree-sitter through the cc
+# The native code under the Rust crates (llama.cpp through CMake; SQLite and tree-sitter through the cc
 # crate) is compiled through ccache when it is installed, so it is built once per machine, not once per target dir
 # and profile: the release build of run.sh, the dev build of the tests and a clean clone's build share it (llama.cpp
 # alone is about four minutes of a cold build on two cores; BENCHMARKS.md, build time). Set for the host triple
