@@ -1,6 +1,6 @@
 //! The UI's IPC types (`ui/src/ipc/bindings.ts`), generated from the Rust types every command takes, returns
-//! or streams, so the two sides cannot drift. A test (`tests/cli/ipc_bindings.rs`) regenerates the text and fails when the committed file
-//! differs; `UPDATE_BINDINGS=1 cargo test -p complexitynet ipc_bindings` rewrites it.
+//! or streams, so the two sides cannot drift. A test (`tests/cli/ipc_bindings.rs`) regenerates the text and fails
+//! when the committed file differs; `UPDATE_BINDINGS=1 cargo test -p complexitynet ipc_bindings` rewrites it.
 
 use std::collections::BTreeMap;
 use ts_rs::{Config, TypeVisitor, TS};
