@@ -225,6 +225,26 @@ def _set_limits(lim):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _nproc_unbound():
+    """True where RLIMIT_NPROC binds nothing: the sandbox's user is root outside it (the app run as root, as in a
+    container or on a CI runner). The kernel exempts processes whose real user is the initial namespace's root from
+    the limit, so a fork bomb would multiply into thousands of processes, freezing the host until the time limit.
+    """
+    try:
+        with open("/proc/self/uid_map") as f:
+            fields = f.readline().split()
+    except OSError:
+        return False
+    # Only as the first process of a fresh PID namespace (bwrap's init is 1), where /proc lists the sandbox's own
+    # processes and nothing of the host's.
+    return MODE in ("ns", "single") and os.getpid() <= 3 and len(fields) == 3 and fields[1] == "0"
+
+
+def _processes():
+    """The check's processes: every process in this PID namespace but its init (bwrap) and us."""
+    return sum(1 for p in os.listdir("/proc") if p.isdigit()) - 2
+
+
 def run_check(req, seq):
     lim = req["limits"]
     workdir = os.path.join(WORKROOT, "check-%d" % seq)
@@ -259,7 +279,8 @@ def run_check(req, seq):
     deadline = time.monotonic() + lim["wall_ms"] / 1000.0
     cap = int(lim["output_bytes"])
     out_bytes, out_tail, res_buf = 0, b"", b""
-    status, timed_out, over_output, over_memory = None, False, False, False
+    status, timed_out, over_output, over_memory, over_processes = None, False, False, False, False
+    max_procs = int(lim["processes"])
     mem_cap = int(lim["memory_bytes"])
     open_fds = {r_res, r_out}
     # A pidfd turns "the child exited" into a readable fd, so one select waits for output, reports and exit
@@ -275,6 +296,13 @@ def run_check(req, seq):
             break
         fds = list(open_fds) + ([pidfd] if pidfd is not None else [])
         wait = remaining if pidfd is not None else min(remaining, 0.002)
+        if NPROC_UNBOUND:
+            # The kernel does not hold this check to RLIMIT_NPROC (see _nproc_unbound): count its processes
+            # ourselves, often enough that a fork bomb is stopped at hundreds of processes, not thousands.
+            if _processes() > max_procs:
+                over_processes = True
+                break
+            wait = min(wait, 0.005)
         if FOOTPRINT is not None and FOOTPRINT.of(pid) > mem_cap:
             over_memory = True
             break
@@ -357,6 +385,7 @@ def run_check(req, seq):
         "output_bytes": out_bytes,
         "output_tail": out_tail.decode("utf-8", "replace"),
         "memory_exceeded": over_memory,
+        "processes_exceeded": over_processes,
         "clean": clean,
     }
     if status is not None:
@@ -407,7 +436,30 @@ def serve_single():
     if sys.platform != "win32":
         # On Windows the Job Object holds the limits; elsewhere (tests of this protocol) the rlimits do.
         _set_limits(req["limits"])
+    if NPROC_UNBOUND:
+        import threading
+
+        threading.Thread(target=_watch_processes, args=(int(req["limits"]["processes"]),), daemon=True).start()
     _child(req, 3, workdir)
+
+
+def _watch_processes(limit, listdir=os.listdir, kill=os.kill, write=os.write, exit_=os._exit, sleep=time.sleep):
+    """MODE "single" where RLIMIT_NPROC binds nothing (_nproc_unbound): the check runs in this very process, so a
+    thread counts its processes and ends the check past the limit. Everything it calls is bound here, before the
+    answer runs and can rebind it."""
+    me = os.getpid()
+    while True:
+        sleep(0.005)
+        pids = [int(p) for p in listdir("/proc") if p.isdigit()]
+        if len(pids) - 2 > limit:
+            for pid in pids:
+                if pid not in (1, me):
+                    try:
+                        kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            write(3, b'{"ev": "processes"}\n')
+            exit_(0)
 
 
 def main():
@@ -457,4 +509,5 @@ def main():
 MODE = sys.argv[1] if len(sys.argv) > 1 else ""
 WORKROOT = sys.argv[2] if len(sys.argv) > 2 else ("/tmp" if MODE == "ns" else "")
 FOOTPRINT = _Footprint() if MODE == "seatbelt" else None
+NPROC_UNBOUND = _nproc_unbound()
 main()

@@ -356,6 +356,7 @@ enum Record {
     Fail { index: usize, message: String },
     Error { phase: String, r#type: String, message: String, line: Option<u32>, index: Option<usize> },
     Memory,
+    Processes,
     Done { nonce: String },
     Garbage,
 }
@@ -373,6 +374,10 @@ struct HarnessResult {
     /// macOS: the zygote saw the check's footprint pass the memory limit and killed it.
     #[serde(default)]
     memory_exceeded: bool,
+    /// Linux, where the sandbox's user is root outside it (the kernel does not apply RLIMIT_NPROC to root): the
+    /// zygote counted more processes than the limit and killed the check.
+    #[serde(default)]
+    processes_exceeded: bool,
     signal: Option<String>,
     exit_code: Option<i32>,
     #[serde(default = "yes")]
@@ -388,6 +393,7 @@ impl Default for HarnessResult {
             output_limit: false,
             result_flood: false,
             memory_exceeded: false,
+            processes_exceeded: false,
             signal: None,
             exit_code: None,
             clean: true,
@@ -433,6 +439,11 @@ fn judge(res: &HarnessResult, nonce: &str, total: usize) -> (Outcome, usize) {
     if res.memory_exceeded {
         return (Outcome::MemoryExceeded, passed);
     }
+    let process_limit =
+        || error("ProcessLimit", "the program started more processes than a check may (its process limit)".into());
+    if res.processes_exceeded {
+        return (process_limit(), passed);
+    }
     if res.result_flood {
         return (error("ProtocolViolation", "the code flooded the harness's result channel".into()), passed);
     }
@@ -442,6 +453,8 @@ fn judge(res: &HarnessResult, nonce: &str, total: usize) -> (Outcome, usize) {
     for r in &res.records {
         match r {
             Record::Memory => return (Outcome::MemoryExceeded, passed),
+            // MODE "single" where the kernel does not apply RLIMIT_NPROC (root): the harness ended the check.
+            Record::Processes => return (process_limit(), passed),
             Record::Error { phase, r#type, message, line, index } => {
                 let phase = match phase.as_str() {
                     "code" => Phase::Code,
