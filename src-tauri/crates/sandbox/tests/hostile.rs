@@ -17,7 +17,7 @@ use std::path::PathBuf;
 /// The limit for checks that must finish: far beyond what a loaded 2-core machine needs (seconds).
 const AMPLE_MS: u64 = 120_000;
 /// The limit for programs that never end on their own (a loop, a stopped process): how soon they are stopped.
-const NEVER_ENDS_MS: u64 = 1_500;
+const NEVER_ENDS_MS: u64 = 500;
 
 fn unique(tag: &str) -> String {
     let mut b = [0u8; 6];
