@@ -443,7 +443,8 @@ def serve_single():
     _child(req, 3, workdir)
 
 
-def _watch_processes(limit, listdir=os.listdir, kill=os.kill, write=os.write, exit_=os._exit, sleep=time.sleep):
+def _watch_processes(limit, listdir=os.listdir, kill=os.kill, sigkill=signal.SIGKILL, write=os.write, exit_=os._exit,
+                     sleep=time.sleep):
     """MODE "single" where RLIMIT_NPROC binds nothing (_nproc_unbound): the check runs in this very process, so a
     thread counts its processes and ends the check past the limit. Everything it calls is bound here, before the
     answer runs and can rebind it."""
@@ -455,7 +456,7 @@ def _watch_processes(limit, listdir=os.listdir, kill=os.kill, write=os.write, ex
             for pid in pids:
                 if pid not in (1, me):
                     try:
-                        kill(pid, signal.SIGKILL)
+                        kill(pid, sigkill)
                     except OSError:
                         pass
             write(3, b'{"ev": "processes"}\n')
