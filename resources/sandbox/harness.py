@@ -443,11 +443,12 @@ def serve_single():
     _child(req, 3, workdir)
 
 
-def _watch_processes(limit, listdir=os.listdir, kill=os.kill, sigkill=signal.SIGKILL, write=os.write, exit_=os._exit,
-                     sleep=time.sleep):
+def _watch_processes(limit, listdir=os.listdir, kill=os.kill, sigkill=getattr(signal, "SIGKILL", None), write=os.write,
+                     exit_=os._exit, sleep=time.sleep):
     """MODE "single" where RLIMIT_NPROC binds nothing (_nproc_unbound): the check runs in this very process, so a
     thread counts its processes and ends the check past the limit. Everything it calls is bound here, before the
-    answer runs and can rebind it."""
+    answer runs and can rebind it (SIGKILL through getattr: this module is also the Windows harness, which has none
+    and never starts this thread)."""
     me = os.getpid()
     while True:
         sleep(0.005)
