@@ -33,7 +33,7 @@ use complexitynet_core::ask::{AskEvent, AskOutcome, AskRequest};
 use complexitynet_core::routing::RouteOverrides;
 use complexitynet_core::serving::{Gate, Refusal, ServerSettings};
 use complexitynet_core::types::formats::{
-    anthropic_messages, new_id, openai_chat, responses, SseOut, StreamWriter, WireError,
+    self as formats, anthropic_messages, new_id, openai_chat, responses, SseOut, StreamWriter, WireError,
 };
 use complexitynet_core::types::is_valid_python;
 use complexitynet_core::types::CancellationToken;
@@ -365,7 +365,7 @@ async fn count_tokens(State(s): State<Arc<Served>>, body: Body) -> Response {
         let m = format!("the request body is over {MAX_BODY} bytes");
         return door.error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &m, None);
     };
-    let v: Value = match serde_json::from_slice(&bytes) {
+    let v = match formats::parse_body(&bytes) {
         Ok(v) => v,
         Err(e) => {
             let m = format!("invalid JSON body: {e}");
@@ -414,7 +414,7 @@ async fn front(s: Arc<Served>, door: Door, h: HeaderMap, body: Body) -> Response
         let m = format!("the request body is over {MAX_BODY} bytes");
         return door.error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &m, None);
     };
-    let v: Value = match serde_json::from_slice(&bytes) {
+    let v = match formats::parse_body(&bytes) {
         Ok(v) => v,
         Err(e) => {
             let m = format!("invalid JSON body: {e}");

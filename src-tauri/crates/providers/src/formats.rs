@@ -178,6 +178,13 @@ pub(crate) fn arguments_object(arguments: &str) -> Value {
     }
 }
 
+/// A front door's request body as JSON. Here rather than at the server's call site so that the parse is compiled
+/// with this crate's optimisation: the app crate is built at `opt-level = 0` (Cargo.toml), and `from_slice` is
+/// generic, so it would be instantiated there — and an agent's request carries its whole conversation.
+pub fn parse_body(bytes: &[u8]) -> serde_json::Result<Value> {
+    serde_json::from_slice(bytes)
+}
+
 /// An id for something the provider did not name (a tool call without an id), unique in this process.
 pub fn new_id(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
