@@ -357,20 +357,25 @@ async fn responses_door(State(s): State<Arc<Served>>, h: HeaderMap, body: Body) 
     front(s, Door::Responses, h, body).await
 }
 
+/// A front door's request body, read up to `MAX_BODY` and parsed as JSON, or the door's own error for it.
+async fn json_body(door: Door, body: Body) -> Result<Value, Response> {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let m = format!("the request body is over {MAX_BODY} bytes");
+        return Err(door.error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &m, None));
+    };
+    formats::parse_body(&bytes).map_err(|e| {
+        let m = format!("invalid JSON body: {e}");
+        door.error(StatusCode::BAD_REQUEST, "invalid_request_error", "invalid_json", &m, None)
+    })
+}
+
 /// `POST /v1/messages/count_tokens`: counted by an Anthropic tier's own endpoint (the count is that model's
 /// tokenizer's), or an error that says why there is none — never a made-up number.
 async fn count_tokens(State(s): State<Arc<Served>>, body: Body) -> Response {
     let door = Door::Anthropic;
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let m = format!("the request body is over {MAX_BODY} bytes");
-        return door.error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &m, None);
-    };
-    let v = match formats::parse_body(&bytes) {
+    let v = match json_body(door, body).await {
         Ok(v) => v,
-        Err(e) => {
-            let m = format!("invalid JSON body: {e}");
-            return door.error(StatusCode::BAD_REQUEST, "invalid_request_error", "invalid_json", &m, None);
-        }
+        Err(refused) => return refused,
     };
     if let Err(e) = anthropic_messages::parse_request(&json!({"max_tokens": 1, "messages": v["messages"].clone(),
         "system": v["system"].clone(), "tools": v["tools"].clone()}))
@@ -410,16 +415,9 @@ fn app_error(door: Door, e: &AppError) -> Response {
 
 /// One front door: the request read in its format, asked through the core, the answer written in its format.
 async fn front(s: Arc<Served>, door: Door, h: HeaderMap, body: Body) -> Response {
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let m = format!("the request body is over {MAX_BODY} bytes");
-        return door.error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "request_too_large", &m, None);
-    };
-    let v = match formats::parse_body(&bytes) {
+    let v = match json_body(door, body).await {
         Ok(v) => v,
-        Err(e) => {
-            let m = format!("invalid JSON body: {e}");
-            return door.error(StatusCode::BAD_REQUEST, "invalid_request_error", "invalid_json", &m, None);
-        }
+        Err(refused) => return refused,
     };
     let parsed = match door {
         Door::OpenAi => openai_chat::parse_request(&v),
