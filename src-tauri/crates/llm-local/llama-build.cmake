@@ -1,6 +1,8 @@
 # How the local tier's llama.cpp is built. Read by CMake right after each `project()` of llama.cpp
 # (CMAKE_PROJECT_INCLUDE, set in .cargo/config.toml and passed on by llama-cpp-sys-2's build script, which forwards
 # every CMAKE_* variable of its environment). Figures: BENCHMARKS.md, build time.
+# Cargo does not see edits to this file (the build script tracks llama.cpp's sources, not its CMake includes): after
+# changing it, `cargo clean -p llama-cpp-sys-2` (and `--release`) so that the next build configures llama.cpp anew.
 
 # 1. No `common/` library. llama-cpp-2 0.1.160 depends on llama-cpp-sys-2 with its default features, and those
 # always build llama.cpp's `common/` library (jinja, chat parsers, JSON grammars, an HTTP client): half of the
