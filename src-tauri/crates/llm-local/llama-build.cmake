@@ -22,7 +22,8 @@ set(LLAMA_BUILD_COMMON OFF CACHE BOOL "llama: build common utils library (not us
 # threads) did not move. The call is deferred to the end of the top directory, where the target exists; the flag
 # after the build type's wins. CMake < 3.19 (no deferred calls) builds it all at -O3, as before.
 function(complexitynet_llama_opt)
-  if(TARGET llama AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  # Only in the optimised build types: a developer who asks for a Debug llama.cpp (LLAMA_LIB_PROFILE=Debug) gets -O0.
+  if(TARGET llama AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang" AND CMAKE_BUILD_TYPE MATCHES "^Rel")
     target_compile_options(llama PRIVATE -O1)
     set(per_token llama-sampler.cpp llama-grammar.cpp llama-vocab.cpp unicode.cpp)
     list(TRANSFORM per_token PREPEND "${CMAKE_SOURCE_DIR}/src/")
