@@ -137,6 +137,13 @@ ensure_ui_deps() {
   fi
 }
 
+# Type-checks the UI and builds it (ui/package.json: `tsc --noEmit && vite build`); quiet unless it fails, when
+# the compiler's messages (tsc prints them on stdout) are shown.
 build_ui() {
-  (cd "$ROOT/ui" && npm run --silent build >/dev/null)
+  local out
+  if ! out=$(cd "$ROOT/ui" && npm run --silent build 2>&1); then
+    printf '%s\n' "$out" >&2
+    echo "error: the UI did not build (cd ui && npm run build)" >&2
+    return 1
+  fi
 }

