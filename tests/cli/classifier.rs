@@ -188,8 +188,10 @@ fn the_shipped_classifier_is_reproduced_by_its_documented_command_and_beats_the_
     let pass = |p: &Value| p["pass_rate"].as_f64().unwrap();
     let cost = |p: &Value| p["relative_cost"].as_f64().unwrap();
     let fixed = report["fixed"].as_array().unwrap();
-    // Measured on the replayed answers: Code Llama passes 325 tasks, GPT-4 621; no tier solves 286 of the 973.
+    // Measured on the replayed answers: Code Llama passes 325 tasks, GPT-3.5 554, GPT-4 621 (33.4%, 56.9%, 63.8%:
+    // the ≈33%, ≈57%, ≈64% an independent re-execution found, shared/data/README.md); no tier solves 286 of the 973.
     assert!((pass(&fixed[0]) - 325.0 / 973.0).abs() < 1e-9);
+    assert!((pass(&fixed[1]) - 554.0 / 973.0).abs() < 1e-9);
     assert!((pass(&fixed[2]) - 621.0 / 973.0).abs() < 1e-9);
     assert!((pass(&report["oracle"]) - 687.0 / 973.0).abs() < 1e-9);
     assert_eq!(report["always_mid"], 1);

@@ -1,6 +1,6 @@
 //! MBPP in the real sandbox: every reference solution passes except the documented broken ones, every
-//! reference with its function body replaced by `return None` fails, and the recorded real answers of the
-//! paper's three models pass at the rates an independent re-execution found.
+//! reference with its function body replaced by `return None` fails, and the recorded answers that are empty fail
+//! (their pass rates: tests/cli/classifier.rs).
 
 use complexitynet_engine::dataset::{parse_file, Format};
 use complexitynet_verify::checks::Checks;
@@ -106,32 +106,21 @@ fn every_mbpp_reference_with_its_body_replaced_by_return_none_fails() {
     assert!(passing.is_empty(), "`return None` passed tasks {passing:?}: a false pass");
 }
 
+/// The recorded answers' pass rates are checked against the independent re-execution (≈33%, ≈57%, ≈64%) where all
+/// 2,920 of them are judged once, as a user's label run judges them: the reproduction of the shipped classifier in
+/// tests/cli/classifier.rs (exact counts per tier). Judging them here as well cost the suite 33 of its 41 s (half
+/// of it the two answers that loop until their CPU limit). What only this layer sees: an empty answer never passes.
 #[test]
-fn the_recorded_answers_pass_at_the_independently_measured_rates() {
+fn the_recorded_empty_answers_never_pass() {
     let tasks = mbpp();
-    let by_id: BTreeMap<&str, &Task> = tasks.iter().map(|t| (t.task_id.as_str(), t)).collect();
+    let checks: BTreeMap<&str, Checks> = tasks.iter().map(|t| (t.task_id.as_str(), Checks::from_task(t))).collect();
     let answers = read_answers(&shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl")).unwrap();
     assert_eq!(answers.len(), 974 + 973 + 973);
-    // Judged as a label run, the cascade and `verify` judge them: one path.
-    let checks: BTreeMap<&str, Checks> = tasks.iter().map(|t| (t.task_id.as_str(), Checks::from_task(t))).collect();
-    let pairs: Vec<(&str, &Checks)> =
-        answers.iter().map(|a| (a.output.as_str(), &checks[by_id[a.task_id.as_str()].task_id.as_str()])).collect();
+    let empty: Vec<_> = answers.iter().filter(|a| a.output.trim().is_empty()).collect();
+    assert!(empty.len() >= 60, "the recorded file has its empty answers ({})", empty.len());
+    let pairs: Vec<(&str, &Checks)> = empty.iter().map(|a| (a.output.as_str(), &checks[a.task_id.as_str()])).collect();
     let judged = judge::judge_all(&Verifier::new(), &pairs, limits(), default_parallelism(), &|_| {});
-    let verdicts: Vec<_> = judged.into_iter().map(|j| j.verdict).collect();
-    let mut rate: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for (a, v) in answers.iter().zip(&verdicts) {
-        let e = rate.entry(a.model.as_str()).or_default();
-        e.0 += usize::from(v.passed());
-        e.1 += 1;
-        if a.output.trim().is_empty() {
-            assert!(!v.passed(), "an empty answer passed task {}", a.task_id);
-        }
-    }
-    // shared/data/README.md: an independent re-execution found ≈33%, ≈57%, ≈64% of tasks passed.
-    for (model, expected) in [("codellama-7b-python", 33.0), ("gpt-3.5-turbo-1106", 57.0), ("gpt-4-1106-preview", 64.0)]
-    {
-        let (p, n) = rate[model];
-        let pct = 100.0 * p as f64 / n as f64;
-        assert!((pct - expected).abs() <= 2.0, "{model}: {p}/{n} = {pct:.1}%, expected ≈{expected}%");
+    for (j, a) in judged.iter().zip(&empty) {
+        assert!(!j.verdict.passed(), "an empty answer of {} passed task {}", a.model, a.task_id);
     }
 }
