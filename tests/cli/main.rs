@@ -779,9 +779,19 @@ fn label_rule_prints_the_papers_levels_and_drops() {
 }
 
 fn replay_run(dir: &Path, limit: &str) -> std::process::Child {
+    replay_cmd(dir, limit).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+}
+
+/// A replayed run whose output nobody reads (one that is killed): into nothing, so that it never blocks on a full
+/// pipe.
+fn replay_run_quiet(dir: &Path, limit: &str) -> std::process::Child {
+    replay_cmd(dir, limit).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap()
+}
+
+fn replay_cmd(dir: &Path, limit: &str) -> Command {
     let recorded = shared_data().join("recorded/complexitynet-mbpp-outputs.jsonl");
-    Command::new(env!("CARGO_BIN_EXE_complexitynet"))
-        .args(["--data-dir", dir.to_str().unwrap(), "label", "run", "--dataset", "mbpp", "--name", "replayed"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_complexitynet"));
+    cmd.args(["--data-dir", dir.to_str().unwrap(), "label", "run", "--dataset", "mbpp", "--name", "replayed"])
         .args(["--tiers", "replay:codellama-7b-python,replay:gpt-3.5-turbo-1106,replay:gpt-4-1106-preview"])
         .args([
             "--trials",
@@ -796,11 +806,8 @@ fn replay_run(dir: &Path, limit: &str) -> std::process::Child {
             // The two runs compare verdicts exactly, so no right answer may time out.
             "--timeout-ms",
             REPLAY_TIMEOUT_MS,
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap()
+        ]);
+    cmd
 }
 
 fn labels(dir: &Path) -> (Value, Value) {
@@ -819,33 +826,39 @@ fn a_label_run_killed_five_times_resumes_to_the_same_counts_without_duplicates()
     for d in [&a, &b] {
         ok_json(&cn(d.path(), &["dataset", "import", mbpp.to_str().unwrap(), "--json"]));
     }
-    // The reference: one uninterrupted run (200 tasks × 3 tiers: about 20 s here, so that every kill below lands
-    // mid-run; twice as many only doubled the test's time).
-    let out = replay_run(a.path(), "200").wait_with_output().unwrap();
+    // The reference: one uninterrupted run of 100 tasks × 3 tiers.
+    const TASKS: &str = "100";
+    const TRIALS: i64 = 300;
+    let out = replay_run(a.path(), TASKS).wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (want_labels, want_stats) = labels(a.path());
-    assert_eq!(want_stats["trials_stored"], 600);
+    assert_eq!(want_stats["trials_stored"], TRIALS);
 
-    // Killed (SIGKILL) at five random moments, then run to the end.
-    let mut killed_with_progress = 0;
-    for _ in 0..5 {
+    // Killed (SIGKILL) five times, each at a random point of what is left (after a random number of newly stored
+    // trials, up to half of those left, so that every kill lands mid-run), then run to the end. The test waits on
+    // the run's progress in its database, read beside it, not on the clock: on a slow or busy machine a kill after
+    // a fixed delay could land before the run stored anything, or after it had finished.
+    let db = rusqlite::Connection::open(b.path().join("complexitynet.sqlite3")).unwrap();
+    let stored = || -> i64 { db.query_row("SELECT count(*) FROM trials", [], |r| r.get(0)).unwrap() };
+    for kill in 0..5 {
+        let before = stored();
         let mut r = [0u8; 2];
         getrandom::fill(&mut r).unwrap();
-        let delay = 150 + (u16::from_le_bytes(r) % 1500) as u64;
-        let mut child = replay_run(b.path(), "200");
-        std::thread::sleep(std::time::Duration::from_millis(delay));
-        let finished = child.try_wait().unwrap().is_some();
+        let target = before + 1 + i64::from(u16::from_le_bytes(r)) % ((TRIALS - before) / 2).max(1);
+        let mut child = replay_run_quiet(b.path(), TASKS);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while stored() < target {
+            assert!(child.try_wait().unwrap().is_none(), "kill {kill}: the run ended before storing {target} trials");
+            assert!(std::time::Instant::now() < deadline, "kill {kill}: no progress to {target} trials in 120 s");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        assert!(child.try_wait().unwrap().is_none(), "kill {kill} must land mid-run ({} of {TRIALS} stored)", stored());
         child.kill().unwrap();
         child.wait().unwrap();
-        if !finished {
-            killed_with_progress += 1;
-        }
     }
-    assert!(killed_with_progress >= 3, "the kills must land mid-run");
-    let db = rusqlite::Connection::open(b.path().join("complexitynet.sqlite3")).unwrap();
-    let partial: i64 = db.query_row("SELECT count(*) FROM trials", [], |r| r.get(0)).unwrap();
-    assert!(partial < 600, "the kills must have interrupted the run ({partial} trials stored)");
-    let out = replay_run(b.path(), "200").wait_with_output().unwrap();
+    let partial = stored();
+    assert!(partial < TRIALS, "the kills must have interrupted the run ({partial} trials stored)");
+    let out = replay_run(b.path(), TASKS).wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (got_labels, got_stats) = labels(b.path());
     assert_eq!(got_stats, want_stats, "the resumed run must count exactly what an uninterrupted run counts");
@@ -854,7 +867,7 @@ fn a_label_run_killed_five_times_resumes_to_the_same_counts_without_duplicates()
         .query_row("SELECT count(*) FROM (SELECT DISTINCT task_id, tier_index, trial FROM trials)", [], |r| r.get(0))
         .unwrap();
     let all: i64 = db.query_row("SELECT count(*) FROM trials", [], |r| r.get(0)).unwrap();
-    assert_eq!((distinct, all), (600, 600), "no trial lost, none duplicated");
+    assert_eq!((distinct, all), (TRIALS, TRIALS), "no trial lost, none duplicated");
 }
 
 #[test]
