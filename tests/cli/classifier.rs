@@ -529,8 +529,8 @@ fn the_local_methods_train_on_the_same_folds_and_one_can_be_activated() {
 #[test]
 fn zero_shot_rates_with_the_real_local_model() {
     let dir = tempfile::tempdir().unwrap();
-    // 30 tasks, 26 labeled (2 of the top level, one per fold): each rating is a second of the local model's time.
-    replayed(dir.path(), "small", Some("30"));
+    // 20 tasks, 17 labeled (2 of the top level, one per fold): each rating is a second of the local model's time.
+    replayed(dir.path(), "small", Some("20"));
     let smol = test_models().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     ok_json(&cn(dir.path(), &["models", "add", smol.to_str().unwrap(), "--name", "smollm2", "--json"]));
     ok_json(&cn(dir.path(), &["tiers", "set", "local", "--model", "smollm2", "--json"]));
